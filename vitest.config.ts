@@ -1,0 +1,46 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest run, several projects, from fastest to slowest:
+// unit: pure code, no servers. api: the real app against a real MariaDB and Redis started on
+// loopback by the global setup. image: the container image under Docker. e2e: the local twin.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['backend/test/unit/**/*.test.ts', 'scripts/**/*.test.{ts,mjs}', 'terraform/test/**/*.test.{ts,mjs}'],
+        },
+      },
+      {
+        test: {
+          name: 'api',
+          include: ['backend/test/api/**/*.test.ts'],
+          globalSetup: ['backend/test/support/services.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'image',
+          include: ['backend/test/image/**/*.test.ts'],
+          globalSetup: ['backend/test/support/services.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.{ts,mjs}'],
+          testTimeout: 300_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
