@@ -1,0 +1,98 @@
+import { createServer } from 'node:http';
+import { buildApp } from './app.ts';
+import { type Command, parseCommand, USAGE, UsageError } from './cli.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { initOrm } from './db.ts';
+import { readKillSwitch, setKillSwitch } from './kill-switch.ts';
+import { createLogger } from './logger.ts';
+import { initErrorTracking } from './sentry.ts';
+import { closeServices, createRedis, createServices } from './services.ts';
+import { gracefulShutdown } from './shutdown.ts';
+
+// Entry point: one binary, several commands (see cli.ts). Each exits with a code that tells the truth.
+async function serve() {
+  const config = loadConfig();
+  const log = createLogger({ release: config.RELEASE, env: config.APP_ENV });
+  const tracking = await initErrorTracking(config);
+  const services = await createServices(config, log, tracking.report);
+  const app = buildApp(services);
+  const server = createServer(app.callback());
+  const shutdown = gracefulShutdown({
+    server,
+    lifecycle: services.lifecycle,
+    inFlight: services.inFlight,
+    drainMs: config.DRAIN_TIMEOUT_MS,
+    close: async () => {
+      await closeServices(services);
+      await tracking.flush();
+    },
+    log,
+  });
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  server.listen(config.PORT, config.HOST, () =>
+    log.info('listening', { host: config.HOST, port: config.PORT }),
+  );
+}
+
+async function migrate(dryRun: boolean) {
+  const config = loadConfig();
+  const orm = await initOrm(config);
+  try {
+    const pending = await orm.migrator.getPending();
+    if (dryRun) {
+      console.log(JSON.stringify({ pending: pending.map((m) => m.name) }));
+      return;
+    }
+    const applied = await orm.migrator.up();
+    console.log(JSON.stringify({ applied: applied.map((m) => m.name) }));
+  } finally {
+    await orm.close(true);
+  }
+}
+
+async function killSwitch(action: 'on' | 'off' | 'status', reason?: string) {
+  const config = loadConfig();
+  const redis = createRedis(config);
+  redis.on('error', () => {}); // reported through the outcome below
+  await redis.connect().catch(() => {});
+  try {
+    if (action !== 'status') {
+      const outcome = await setKillSwitch(redis, config.KILL_SWITCH_FILE, action === 'on', reason);
+      console.log(JSON.stringify({ action, ...outcome }));
+    }
+    console.log(JSON.stringify(await readKillSwitch(redis, config.KILL_SWITCH_FILE)));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function healthcheck() {
+  const port = Number(process.env.PORT ?? 3000);
+  const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) });
+  if (!res.ok) throw new Error(`/healthz answered ${res.status}`);
+}
+
+async function run(command: Command) {
+  switch (command.name) {
+    case 'help':
+      return console.log(USAGE);
+    case 'serve':
+      return serve();
+    case 'migrate':
+      return migrate(command.dryRun);
+    case 'kill-switch':
+      return killSwitch(command.action, command.reason);
+    case 'healthcheck':
+      return healthcheck();
+  }
+}
+
+try {
+  await run(parseCommand(process.argv.slice(2)));
+} catch (e) {
+  if (e instanceof UsageError) console.error(`${e.message}\n\n${USAGE}`);
+  else if (e instanceof ConfigError) console.error(e.message);
+  else console.error(`error: ${(e as Error).message ?? e}`);
+  process.exit(e instanceof UsageError ? 2 : 1);
+}
