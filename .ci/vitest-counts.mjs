@@ -4,9 +4,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const [raw, out] = process.argv.slice(2);
 const r = JSON.parse(readFileSync(raw, 'utf8'));
-const brokenFiles = r.testResults.filter((t) => t.status === 'failed' && t.assertionResults.length === 0).length;
-writeFileSync(out, JSON.stringify({
-  passed: r.numPassedTests,
-  failed: r.numFailedTests + brokenFiles,
-  skipped: r.numPendingTests + r.numTodoTests,
-}));
+const brokenFiles = r.testResults.filter(
+  (t) => t.status === 'failed' && t.assertionResults.length === 0,
+).length;
+writeFileSync(
+  out,
+  JSON.stringify({
+    passed: r.numPassedTests,
+    failed: r.numFailedTests + brokenFiles,
+    skipped: r.numPendingTests + r.numTodoTests,
+  }),
+);

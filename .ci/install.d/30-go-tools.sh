@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Go tools built from the Go module proxy into the cache (reused by later runs on this machine).
+# A stamp per tool records the version built, since `go install` binaries may not report it.
 set -euo pipefail
 source .ci/env.sh
-GITLEAKS_VERSION=v8.28.0
-if ! gitleaks version 2>/dev/null | grep -q "${GITLEAKS_VERSION#v}"; then
-  go install "github.com/zricethezav/gitleaks/v8@$GITLEAKS_VERSION"
-fi
-echo "gitleaks $(gitleaks version)"
+mkdir -p "$GOBIN"
+go_tool() {
+  local bin=$1 module=$2 version=$3 stamp="$GOBIN/.$1.version"
+  if [ -x "$GOBIN/$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; then return; fi
+  echo "go install $module@$version"
+  go install "$module@$version"
+  echo "$version" > "$stamp"
+}
+go_tool gitleaks github.com/zricethezav/gitleaks/v8 v8.28.0
+echo "go tools: gitleaks $(cat "$GOBIN/.gitleaks.version")"

@@ -9,13 +9,14 @@ export class InFlight {
   #idle: Array<() => void> = [];
 
   middleware(): Middleware {
-    return async (_ctx, next) => {
+    // Done means the response left the process ('close' follows 'finish', or an abort), not just
+    // that the middleware returned: Koa writes the body after the chain resolves.
+    return async (ctx, next) => {
       this.count++;
-      try {
-        await next();
-      } finally {
+      ctx.res.once('close', () => {
         if (--this.count === 0) for (const resolve of this.#idle.splice(0)) resolve();
-      }
+      });
+      await next();
     };
   }
 
@@ -33,8 +34,9 @@ export class InFlight {
 }
 
 /**
- * SIGTERM: /readyz turns 503 at once, the listener stops taking connections, requests in flight
- * get up to drainMs to finish, then the dependencies close and the process exits 0.
+ * SIGTERM: /readyz turns 503 at once while the listener stays open, so a proxy or load balancer
+ * polling it sees the drain; once the requests in flight are done (or drainMs has passed) the
+ * listener and every connection close, the dependencies close, and the process exits 0.
  */
 export function gracefulShutdown(opts: {
   server: Server;
@@ -53,14 +55,13 @@ export function gracefulShutdown(opts: {
     const t0 = performance.now();
     opts.lifecycle.draining = true;
     opts.log.info('shutdown: draining', { signal, inFlight: opts.inFlight.count, drainMs: opts.drainMs });
-    opts.server.close();
-    opts.server.closeIdleConnections?.();
     const drained = await opts.inFlight.settled(opts.drainMs);
     if (!drained)
       opts.log.warn('shutdown: drain time over, closing remaining connections', {
         inFlight: opts.inFlight.count,
       });
-    opts.server.closeAllConnections?.();
+    opts.server.close();
+    opts.server.closeAllConnections();
     await opts.close();
     opts.log.info('shutdown: done', { drained, ms: Math.round(performance.now() - t0) });
     exit(0);

@@ -4,14 +4,17 @@ import { type FieldProblem, ValidationError } from '../../errors.ts';
 export const TITLE_MAX = 200;
 export const BODY_MAX = 10_000;
 
-export const createNoteSchema = z.strictObject({
-  title: z.string().trim().min(1, 'must not be empty').max(TITLE_MAX, `at most ${TITLE_MAX} characters`),
-  body: z.string().max(BODY_MAX, `at most ${BODY_MAX} characters`).default(''),
-});
+const title = z.string().trim().min(1, 'must not be empty').max(TITLE_MAX, `at most ${TITLE_MAX} characters`);
+const body = z.string().max(BODY_MAX, `at most ${BODY_MAX} characters`);
 
-export const updateNoteSchema = createNoteSchema.partial().refine((v) => Object.keys(v).length > 0, {
-  message: 'give at least one of title, body',
-});
+export const createNoteSchema = z.strictObject({ title, body: body.default('') });
+
+// No defaults here: a field left out of a PATCH keeps its stored value.
+export const updateNoteSchema = z
+  .strictObject({ title: title.optional(), body: body.optional() })
+  .refine((v) => v.title !== undefined || v.body !== undefined, {
+    message: 'give at least one of title, body',
+  });
 
 export const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
