@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by every CI and helper script: where the project's own tools live.
 # Tools are installed outside the work tree so a later run on the same machine reuses them.
 export E2M_CACHE="${E2M_CACHE:-$HOME/.cache/e2-micro}"

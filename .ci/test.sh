@@ -4,7 +4,7 @@
 # .ci/out/<suite>.json ({"passed":N,"failed":N,"skipped":N}) and the tally prints the one line
 # CI reads. Usage: bash .ci/test.sh [SUITE...]   (suite names without number or .sh, e.g. api)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 source .ci/env.sh
 t0=$SECONDS
 step install bash .ci/install.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }

@@ -57,7 +57,9 @@ export async function startApp(
     ...env,
   });
   const logs: Record<string, unknown>[] = [];
-  const log = createLogger({}, (line) => logs.push(JSON.parse(line)));
+  const log = createLogger({}, (line) => {
+    logs.push(JSON.parse(line));
+  });
   const services = await createServices(config, log, () => {});
   if (opts.waitForRedis) await waitUntil(() => services.redis.status === 'ready', 5_000);
   const server = createServer(buildApp(services).callback());
