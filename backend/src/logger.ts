@@ -7,7 +7,7 @@ export type Logger = {
 
 export function createLogger(
   base: Record<string, unknown>,
-  write = (line: string) => process.stdout.write(line),
+  write: (line: string) => unknown = (line) => process.stdout.write(line),
 ): Logger {
   const log =
     (level: string) =>
@@ -15,5 +15,3 @@ export function createLogger(
       write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields })}\n`);
   return { info: log('info'), warn: log('warn'), error: log('error') };
 }
-
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
