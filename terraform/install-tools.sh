@@ -70,7 +70,11 @@ plugin="$TFLINT_PLUGIN_DIR/tflint-ruleset-google"
 pstamp="$TFLINT_PLUGIN_DIR/.google-version"
 if [ ! -x "$plugin" ] || [ "$(cat "$pstamp" 2>/dev/null)" != "$E2M_TFLINT_GOOGLE_VERSION" ]; then
   mkdir -p "$TFLINT_PLUGIN_DIR"
-  (cd /tmp && GOBIN="$TFLINT_PLUGIN_DIR" go install "github.com/terraform-linters/tflint-ruleset-google@$E2M_TFLINT_GOOGLE_VERSION")
+  # `go install mod@version` also asks the proxy for the module's version list, which this
+  # proxy refuses for the ruleset (403); downloading the exact version and building it as the
+  # main module needs only that version.
+  src=$(cd /tmp && go mod download -json "github.com/terraform-linters/tflint-ruleset-google@$E2M_TFLINT_GOOGLE_VERSION" | sed -n 's/.*"Dir": *"\([^"]*\)".*/\1/p')
+  (cd "$src" && go build -o "$plugin" .)
   echo "$E2M_TFLINT_GOOGLE_VERSION" > "$pstamp"
 fi
 echo "tflint: $(tflint --version | head -1), ruleset google $E2M_TFLINT_GOOGLE_VERSION"

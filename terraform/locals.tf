@@ -1,8 +1,4 @@
 locals {
-  # The regions where Google's Always Free tier includes one e2-micro and 30 GB of
-  # standard persistent disk.
-  free_tier_regions = ["us-west1", "us-central1", "us-east1"]
-
   zone = coalesce(var.zone, "${var.region}-b")
   name = "${var.name_prefix}-${var.environment}"
 

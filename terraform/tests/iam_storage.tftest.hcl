@@ -1,6 +1,20 @@
 # Least privilege: the VM writes logs, metrics and new backups; it can never delete a backup.
 
-mock_provider "google" {}
+# apply runs against the mock; the provider validates some computed values, so give them
+# realistic shapes.
+mock_provider "google" {
+  mock_resource "google_service_account" {
+    defaults = {
+      email  = "e2m-prod-vm@e2m-test-000000.iam.gserviceaccount.com"
+      member = "serviceAccount:e2m-prod-vm@e2m-test-000000.iam.gserviceaccount.com"
+    }
+  }
+  mock_resource "google_compute_address" {
+    defaults = {
+      address = "203.0.113.10"
+    }
+  }
+}
 
 variables {
   project_id           = "e2m-test-000000"
@@ -48,7 +62,7 @@ run "backups_bucket_keeps_history" {
     error_message = "The backups bucket must keep versions."
   }
   assert {
-    condition     = anytrue([for r in google_storage_bucket.backups.lifecycle_rule : r.action[0].type == "Delete" && r.condition[0].age == 30])
+    condition     = anytrue([for r in google_storage_bucket.backups.lifecycle_rule : one(r.action).type == "Delete" && one(r.condition).age == 30])
     error_message = "Backups must be deleted after backup_retention_days (30 by default)."
   }
   assert {
@@ -65,7 +79,7 @@ run "monitoring_watches_healthz_and_emails" {
     error_message = "The uptime check must probe https://<domain>/healthz."
   }
   assert {
-    condition     = google_monitoring_alert_policy.main.notification_channels == [google_monitoring_notification_channel.email.id] && google_monitoring_notification_channel.email.labels.email_address == "ops@example.com"
+    condition     = tolist(google_monitoring_alert_policy.main.notification_channels) == tolist([google_monitoring_notification_channel.email.id]) && google_monitoring_notification_channel.email.labels.email_address == "ops@example.com"
     error_message = "The alert policy must notify the email channel."
   }
   assert {

@@ -21,7 +21,7 @@ run "state_bucket_is_private_versioned_and_pruned" {
     error_message = "The state bucket must use uniform access and enforce public access prevention."
   }
   assert {
-    condition     = alltrue([for r in google_storage_bucket.tfstate.lifecycle_rule : r.condition[0].with_state == "ARCHIVED"]) && length(google_storage_bucket.tfstate.lifecycle_rule) == 2
+    condition     = alltrue([for r in google_storage_bucket.tfstate.lifecycle_rule : one(r.condition).with_state == "ARCHIVED"]) && length(google_storage_bucket.tfstate.lifecycle_rule) == 2
     error_message = "Lifecycle rules may only ever delete noncurrent (ARCHIVED) versions, never live state."
   }
 }

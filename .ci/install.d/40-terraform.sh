@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Terraform, the google provider (built from its Go module into a local mirror) and tflint with
+# its google ruleset; checkov comes with the Python tools (50-python.sh). See terraform/README.md.
+set -euo pipefail
+exec bash terraform/install-tools.sh

@@ -1,0 +1,119 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { YAML } from 'zx';
+import { InventoryError, inventoryFromOutputs } from './lib/gcp-inventory.mjs';
+
+// What `terraform output -json` prints for terraform/outputs.tf.
+const wrap = (values) =>
+  Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, { sensitive: false, type: typeof v, value: v }]),
+  );
+const outputs = wrap({
+  project_id: 'e2m-dev-123456',
+  environment: 'dev',
+  instance_name: 'e2m-dev',
+  instance_zone: 'us-central1-b',
+  external_ip: '203.0.113.10',
+  admin_user: 'ops',
+  ssh_port: 22,
+  domain: 'dev.api.example.com',
+  tls_mode: 'acme',
+  backup_bucket: 'e2m-dev-123456-e2m-dev-backups',
+  gcs_endpoint: '',
+  service_account_email: 'e2m-dev-vm@e2m-dev-123456.iam.gserviceaccount.com',
+});
+
+describe('inventoryFromOutputs', () => {
+  it('builds the e2micro group with one host and the shared variable names', () => {
+    const inv = inventoryFromOutputs(outputs, { privateKeyFile: '~/.ssh/e2m_ed25519' });
+    expect(inv).toEqual({
+      all: {
+        children: {
+          e2micro: {
+            hosts: {
+              'e2m-dev': {
+                ansible_host: '203.0.113.10',
+                ansible_user: 'ops',
+                ansible_ssh_private_key_file: '~/.ssh/e2m_ed25519',
+                ansible_port: 22,
+              },
+            },
+            vars: {
+              e2m_env: 'dev',
+              e2m_domain: 'dev.api.example.com',
+              e2m_tls_mode: 'acme',
+              e2m_backup_bucket: 'e2m-dev-123456-e2m-dev-backups',
+              e2m_gcs_endpoint: '',
+              e2m_project_id: 'e2m-dev-123456',
+              e2m_http_url: 'https://dev.api.example.com',
+            },
+          },
+        },
+      },
+    });
+  });
+
+  it('names the missing output', () => {
+    const { external_ip, ...rest } = outputs;
+    expect(() => inventoryFromOutputs(rest, { privateKeyFile: 'k' })).toThrow(/"external_ip" is missing/);
+  });
+
+  it('refuses an environment outside dev, staging, prod', () => {
+    const bad = { ...outputs, environment: { value: 'twin' } };
+    expect(() => inventoryFromOutputs(bad, { privateKeyFile: 'k' })).toThrow(InventoryError);
+    expect(() => inventoryFromOutputs(bad, { privateKeyFile: 'k' })).toThrow(/dev, staging, prod/);
+  });
+
+  it('requires the private key path', () => {
+    expect(() => inventoryFromOutputs(outputs, { privateKeyFile: '' })).toThrow(/--key/);
+  });
+
+  it('refuses a non-numeric port and a non-object input', () => {
+    expect(() =>
+      inventoryFromOutputs({ ...outputs, ssh_port: { value: 'ssh' } }, { privateKeyFile: 'k' }),
+    ).toThrow(/ssh_port/);
+    expect(() => inventoryFromOutputs([], { privateKeyFile: 'k' })).toThrow(/JSON object/);
+  });
+});
+
+describe('scripts/gcp-inventory.mjs', () => {
+  it('writes inventory YAML from saved outputs, as a user runs it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gcp-inv-'));
+    writeFileSync(join(dir, 'out.json'), JSON.stringify(outputs));
+    const inv = join(dir, 'gcp.yml');
+    execFileSync(process.execPath, [
+      'scripts/gcp-inventory.mjs',
+      '--key',
+      '/home/me/.ssh/e2m',
+      '--outputs',
+      join(dir, 'out.json'),
+      '--out',
+      inv,
+    ]);
+    const doc = YAML.parse(readFileSync(inv, 'utf8'));
+    expect(doc.all.children.e2micro.hosts['e2m-dev'].ansible_ssh_private_key_file).toBe('/home/me/.ssh/e2m');
+    expect(doc.all.children.e2micro.vars.e2m_gcs_endpoint).toBe('');
+  });
+
+  it('exits 1 with the reason when an output is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gcp-inv-'));
+    writeFileSync(join(dir, 'out.json'), JSON.stringify({ environment: { value: 'dev' } }));
+    let err;
+    try {
+      execFileSync(
+        process.execPath,
+        ['scripts/gcp-inventory.mjs', '--key', 'k', '--outputs', join(dir, 'out.json'), '--dry-run'],
+        {
+          stdio: 'pipe',
+        },
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect(err?.status).toBe(1);
+    expect(String(err?.stderr)).toMatch(/gcp-inventory: terraform output "domain" is missing/);
+  });
+});

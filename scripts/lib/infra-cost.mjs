@@ -1,0 +1,277 @@
+// Pure: a Terraform plan (`terraform show -json PLANFILE`) + the price table (terraform/prices.json)
+// -> one line per resource that would exist after apply, each either free, inside the free tier,
+// a known small charge we accept, or unexpected. Unexpected lines make the report fail.
+// Like infracost, without its API key or network: only what the committed table knows.
+
+/** Resource classes, in report order. */
+export const FREE = 'free';
+export const FREE_TIER = 'free-tier';
+export const KNOWN = 'known-charge';
+export const UNEXPECTED = 'unexpected';
+
+// Uptime checks run from every checker region unless selected_regions narrows them.
+const DEFAULT_UPTIME_REGIONS = 6;
+const SECONDS_PER_MONTH = 30 * 24 * 3600;
+
+const round2 = (n) => Math.round(n * 100) / 100;
+const regionOfZone = (zone) => (typeof zone === 'string' ? zone.replace(/-[a-z]$/, '') : undefined);
+const durationSeconds = (d) =>
+  typeof d === 'string' && /^\d+s$/.test(d) ? Number(d.slice(0, -1)) : undefined;
+
+/** Resources that exist after the plan is applied (creates, updates, no-ops; not deletes, not data). */
+export function plannedResources(plan) {
+  if (!plan || typeof plan !== 'object' || !Array.isArray(plan.resource_changes)) {
+    throw new Error(
+      'not a Terraform plan in JSON: expected resource_changes (use `terraform show -json PLANFILE`)',
+    );
+  }
+  return plan.resource_changes
+    .filter((rc) => rc.mode === 'managed')
+    .filter((rc) => !(rc.change?.actions?.length === 1 && rc.change.actions[0] === 'delete'))
+    .map((rc) => ({ address: rc.address, type: rc.type, values: rc.change?.after ?? {} }));
+}
+
+function cite(prices, key) {
+  const s = prices.sources?.[key];
+  return s ? `${s.page}, ${s.recorded}` : key;
+}
+
+/**
+ * @param {object} plan parsed `terraform show -json` of a plan
+ * @param {object} prices parsed terraform/prices.json
+ * @returns {{lines: Array<{address,type,class,monthlyUsd,note,source?}>, knownMonthlyUsd: number, unexpectedMonthlyUsd: number, ok: boolean}}
+ */
+export function costReport(plan, prices) {
+  const ft = prices.free_tier;
+  const hours = prices.hours_per_month;
+  const freeTypes = new Set(prices.free_resource_types.types);
+  const inFreeRegion = (region) => ft.regions.includes(String(region ?? '').toLowerCase());
+  let freeMicrosLeft = ft.e2_micro_instances;
+  let freeStandardGbLeft = ft.pd_standard_gb;
+  const lines = [];
+  const add = (r, cls, monthlyUsd, note, source) =>
+    lines.push({
+      address: r.address,
+      type: r.type,
+      class: cls,
+      monthlyUsd: round2(monthlyUsd),
+      note,
+      ...(source ? { source } : {}),
+    });
+
+  // A disk is free while the free-tier regions' 30 GB of pd-standard lasts; the rest is priced.
+  const disk = (r, label, type, sizeGb, region) => {
+    const perGb = prices.disk_gb_month[type];
+    const src = cite(prices, prices.disk_gb_month.source);
+    if (perGb === undefined)
+      return add(r, UNEXPECTED, 0, `${label}: disk type ${type} is not in the price table`);
+    if (type === 'pd-standard' && inFreeRegion(region)) {
+      const free = Math.min(sizeGb, freeStandardGbLeft);
+      freeStandardGbLeft -= free;
+      const paidGb = sizeGb - free;
+      if (paidGb === 0)
+        return add(
+          r,
+          FREE_TIER,
+          0,
+          `${label}: ${sizeGb} GB pd-standard within the ${ft.pd_standard_gb} GB free`,
+        );
+      return add(
+        r,
+        UNEXPECTED,
+        paidGb * perGb,
+        `${label}: ${paidGb} GB pd-standard beyond the ${ft.pd_standard_gb} GB free at $${perGb}/GB-month`,
+        src,
+      );
+    }
+    return add(
+      r,
+      UNEXPECTED,
+      sizeGb * perGb,
+      `${label}: ${sizeGb} GB ${type} in ${region} at $${perGb}/GB-month (not free tier)`,
+      src,
+    );
+  };
+
+  for (const r of plannedResources(plan)) {
+    const v = r.values;
+    if (freeTypes.has(r.type)) {
+      add(r, FREE, 0, 'no charge of its own');
+      continue;
+    }
+    switch (r.type) {
+      case 'google_compute_instance': {
+        const region = regionOfZone(v.zone);
+        const sched = v.scheduling?.[0] ?? {};
+        const spot = sched.preemptible === true || sched.provisioning_model === 'SPOT';
+        const hourly = prices.machine_hourly[v.machine_type];
+        const src = cite(prices, prices.machine_hourly.source);
+        if (v.machine_type === 'e2-micro' && inFreeRegion(region) && !spot && freeMicrosLeft > 0) {
+          freeMicrosLeft -= 1;
+          add(
+            r,
+            FREE_TIER,
+            0,
+            `e2-micro in ${region}: the one free e2-micro (list price $${round2(hourly * hours)}/month)`,
+          );
+        } else if (hourly === undefined) {
+          add(r, UNEXPECTED, 0, `machine type ${v.machine_type} is not in the price table`);
+        } else {
+          const why =
+            v.machine_type !== 'e2-micro'
+              ? 'not e2-micro'
+              : !inFreeRegion(region)
+                ? `${region} is not a free-tier region`
+                : spot
+                  ? 'spot/preemptible VMs are not free tier'
+                  : 'the free tier covers one e2-micro';
+          add(r, UNEXPECTED, hourly * hours, `${v.machine_type} in ${region}: ${why}`, src);
+        }
+        const init = v.boot_disk?.[0]?.initialize_params?.[0] ?? {};
+        disk(
+          { ...r, address: `${r.address} (boot disk)` },
+          'boot disk',
+          init.type ?? 'pd-standard',
+          init.size ?? 10,
+          region,
+        );
+        break;
+      }
+      case 'google_compute_disk':
+        disk(r, 'disk', v.type ?? 'pd-standard', v.size ?? 10, regionOfZone(v.zone));
+        break;
+      case 'google_compute_address': {
+        if ((v.address_type ?? 'EXTERNAL') === 'INTERNAL') {
+          add(r, FREE, 0, 'internal address');
+        } else {
+          const p = prices.external_ipv4_hourly;
+          add(
+            r,
+            KNOWN,
+            p.usd * hours,
+            `external IPv4 in use by the VM at $${p.usd}/hour (unattached it costs more)`,
+            cite(prices, p.source),
+          );
+        }
+        break;
+      }
+      case 'google_compute_resource_policy': {
+        const props = v.snapshot_schedule_policy?.[0]?.snapshot_properties?.[0] ?? {};
+        const locations = props.storage_locations ?? [];
+        const p = prices.snapshot_gb_month;
+        if (!v.snapshot_schedule_policy?.length) {
+          add(r, FREE, 0, 'resource policy without snapshots');
+        } else if (locations.length > 0 && locations.every(inFreeRegion)) {
+          add(
+            r,
+            FREE_TIER,
+            0,
+            `snapshots in ${locations.join(', ')}: ${ft.snapshot_gb_month} GB-month free, then $${p.usd}/GB-month (usage-based)`,
+          );
+        } else {
+          add(
+            r,
+            UNEXPECTED,
+            0,
+            `snapshots stored in ${locations.join(', ') || 'a multi-region'}: not covered by the free snapshot storage ($${p.usd}/GB-month and up, usage-based)`,
+            cite(prices, p.source),
+          );
+        }
+        break;
+      }
+      case 'google_storage_bucket': {
+        const p = prices.storage_standard_gb_month;
+        const cls = v.storage_class ?? 'STANDARD';
+        if (cls === 'STANDARD' && inFreeRegion(v.location)) {
+          add(
+            r,
+            FREE_TIER,
+            0,
+            `Standard storage in ${String(v.location).toLowerCase()}: ${ft.storage_standard_gb_month} GB-month free, then $${p.usd}/GB-month (usage-based)`,
+          );
+        } else {
+          add(
+            r,
+            UNEXPECTED,
+            0,
+            `${cls} storage in ${v.location}: not covered by the Cloud Storage free tier (usage-based)`,
+            cite(prices, p.source),
+          );
+        }
+        break;
+      }
+      case 'google_monitoring_uptime_check_config': {
+        const period = durationSeconds(v.period ?? '60s');
+        const regions = v.selected_regions?.length || DEFAULT_UPTIME_REGIONS;
+        const executions = period
+          ? Math.ceil(SECONDS_PER_MONTH / period) * regions
+          : Number.POSITIVE_INFINITY;
+        if (executions <= ft.uptime_check_executions_per_month) {
+          add(
+            r,
+            FREE_TIER,
+            0,
+            `about ${executions} checks/month, within ${ft.uptime_check_executions_per_month} free`,
+          );
+        } else {
+          add(
+            r,
+            UNEXPECTED,
+            0,
+            `about ${executions} checks/month, beyond the free ${ft.uptime_check_executions_per_month}`,
+            cite(prices, 'monitoring'),
+          );
+        }
+        break;
+      }
+      case 'google_monitoring_alert_policy': {
+        const p = prices.alert_condition_month;
+        const n = v.conditions?.length ?? 1;
+        add(
+          r,
+          KNOWN,
+          n * p.usd,
+          `${n} alert condition(s) at $${p.usd}/condition-month`,
+          cite(prices, p.source),
+        );
+        break;
+      }
+      default:
+        add(
+          r,
+          UNEXPECTED,
+          0,
+          'no price rule for this resource type: review its cost and add it to terraform/prices.json',
+        );
+    }
+  }
+
+  const sum = (cls) => round2(lines.filter((l) => l.class === cls).reduce((a, l) => a + l.monthlyUsd, 0));
+  return {
+    lines,
+    knownMonthlyUsd: sum(KNOWN),
+    unexpectedMonthlyUsd: sum(UNEXPECTED),
+    ok: !lines.some((l) => l.class === UNEXPECTED),
+  };
+}
+
+/** The report as text, one resource a line, then the totals and the verdict. */
+export function formatReport(report, currency = 'USD') {
+  const width = Math.max(8, ...report.lines.map((l) => l.address.length));
+  const money = (n) => `${n.toFixed(2).padStart(7)} ${currency}/mo`;
+  const out = report.lines.map(
+    (l) =>
+      `${l.address.padEnd(width)}  ${l.class.padEnd(12)}  ${money(l.monthlyUsd)}  ${l.note}${l.source ? ` [${l.source}]` : ''}`,
+  );
+  out.push('');
+  out.push(`known charges:      ${money(report.knownMonthlyUsd)}`);
+  out.push(
+    `unexpected charges: ${money(report.unexpectedMonthlyUsd)}${report.lines.some((l) => l.class === UNEXPECTED && l.monthlyUsd === 0) ? ' (plus usage-based or unpriced items above)' : ''}`,
+  );
+  out.push(
+    report.ok
+      ? 'OK: everything is free, inside the free tier, or a known charge'
+      : `FAIL: ${report.lines.filter((l) => l.class === UNEXPECTED).length} resource(s) would cost money unexpectedly`,
+  );
+  return `${out.join('\n')}\n`;
+}
