@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['backend/test/unit/**/*.test.ts', 'scripts/**/*.test.{ts,mjs}', 'terraform/test/**/*.test.{ts,mjs}'],
+          include: ['backend/test/unit/**/*.test.ts', 'scripts/**/*.test.{ts,mjs}', 'terraform/test/**/*.test.{ts,mjs}', 'bench/**/*.test.mjs'],
         },
       },
       {
