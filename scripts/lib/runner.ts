@@ -1,0 +1,174 @@
+// The one I/O edge for running commands: locally (zx), on a VM (node-ssh), or recorded (tests).
+// Commands are argv arrays everywhere else; they become shell text only here, in `toShell`.
+import { readFileSync } from 'node:fs';
+import { NodeSSH } from 'node-ssh';
+import { $ } from 'zx';
+
+export interface RunOptions {
+  /** Text fed to the command's stdin. */
+  input?: string;
+  /** Throw CommandError on a non-zero exit (default true). Set false where failure is an answer. */
+  check?: boolean;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Runner {
+  /** Where commands run, for messages: "local", "ops@127.0.0.1:2222". */
+  readonly where: string;
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /** stdout, trimmed; throws on a non-zero exit. */
+  capture(argv: readonly string[], opts?: Omit<RunOptions, 'check'>): Promise<string>;
+  upload(localPath: string, remotePath: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class CommandError extends Error {
+  readonly where: string;
+  readonly argv: readonly string[];
+  readonly result: RunResult;
+  constructor(where: string, argv: readonly string[], result: RunResult) {
+    const detail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n');
+    super(`${where}: \`${toShell(argv)}\` exited ${result.code}${detail ? `:\n${detail}` : ''}`);
+    this.name = 'CommandError';
+    this.where = where;
+    this.argv = argv;
+    this.result = result;
+  }
+}
+
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** POSIX shell quoting of one word: left bare when safe, else single-quoted. */
+export function shellQuote(word: string): string {
+  if (word === '') return "''";
+  if (SAFE_WORD.test(word)) return word;
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** argv -> one shell command line that a POSIX shell splits back into exactly argv. */
+export function toShell(argv: readonly string[]): string {
+  if (argv.length === 0) throw new Error('toShell: empty argv');
+  return argv.map(shellQuote).join(' ');
+}
+
+abstract class BaseRunner implements Runner {
+  abstract readonly where: string;
+  abstract exec(argv: readonly string[], input?: string): Promise<RunResult>;
+  abstract upload(localPath: string, remotePath: string): Promise<void>;
+  async close(): Promise<void> {}
+
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    const result = await this.exec(argv, opts.input);
+    if (result.code !== 0 && opts.check !== false) throw new CommandError(this.where, argv, result);
+    return result;
+  }
+
+  async capture(argv: readonly string[], opts: Omit<RunOptions, 'check'> = {}): Promise<string> {
+    return (await this.run(argv, opts)).stdout.trim();
+  }
+}
+
+/** Runs on this machine through zx, which quotes each argv element itself. */
+export class LocalRunner extends BaseRunner {
+  readonly where = 'local';
+  async exec(argv: readonly string[], input?: string): Promise<RunResult> {
+    const [cmd, ...args] = argv;
+    const p = $({ quiet: true, nothrow: true, input })`${cmd} ${args}`;
+    const out = await p;
+    return { code: out.exitCode ?? 1, stdout: out.stdout, stderr: out.stderr };
+  }
+  async upload(localPath: string, remotePath: string): Promise<void> {
+    await this.run(['cp', localPath, remotePath]);
+  }
+}
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  keyFile: string;
+  /** OpenSSH known_hosts file; when given, the server's key must be listed in it. */
+  knownHostsFile?: string;
+}
+
+/** The host keys a known_hosts file lists for host:port (OpenSSH spells port 22 bare). */
+export function knownHostKeys(knownHosts: string, host: string, port: number): string[] {
+  const name = port === 22 ? host : `[${host}]:${port}`;
+  return knownHosts
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length >= 3 && !f[0].startsWith('#') && f[0].split(',').includes(name))
+    .map((f) => f[2]);
+}
+
+/** Runs on a VM over SSH (node-ssh); the remote login shell splits the line toShell built. */
+export class SshRunner extends BaseRunner {
+  readonly where: string;
+  private readonly ssh: NodeSSH;
+  private constructor(ssh: NodeSSH, target: SshTarget) {
+    super();
+    this.ssh = ssh;
+    this.where = `${target.user}@${target.host}:${target.port}`;
+  }
+
+  static async connect(target: SshTarget, opts: { readyTimeoutMs?: number } = {}): Promise<SshRunner> {
+    const ssh = new NodeSSH();
+    const trusted = target.knownHostsFile
+      ? knownHostKeys(readFileSync(target.knownHostsFile, 'utf8'), target.host, target.port)
+      : undefined;
+    if (trusted && trusted.length === 0) {
+      throw new Error(`${target.knownHostsFile} lists no key for ${target.host}:${target.port}`);
+    }
+    await ssh.connect({
+      host: target.host,
+      port: target.port,
+      username: target.user,
+      privateKey: readFileSync(target.keyFile, 'utf8'),
+      readyTimeout: opts.readyTimeoutMs ?? 20_000,
+      hostVerifier: trusted ? (key: Buffer) => trusted.includes(key.toString('base64')) : undefined,
+    });
+    return new SshRunner(ssh, target);
+  }
+
+  async exec(argv: readonly string[], input?: string): Promise<RunResult> {
+    const r = await this.ssh.execCommand(toShell(argv), { stdin: input });
+    return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
+  }
+  async upload(localPath: string, remotePath: string): Promise<void> {
+    await this.ssh.putFile(localPath, remotePath);
+  }
+  override async close(): Promise<void> {
+    this.ssh.dispose();
+  }
+}
+
+export type RecordedCall =
+  | { kind: 'run'; argv: string[]; input?: string }
+  | { kind: 'upload'; localPath: string; remotePath: string };
+
+/** Answers commands from a script and records them, for orchestration tests. */
+export class RecordingRunner extends BaseRunner {
+  readonly where = 'recording';
+  readonly calls: RecordedCall[] = [];
+  private readonly respond: (argv: readonly string[]) => Partial<RunResult> | undefined;
+  constructor(respond: (argv: readonly string[]) => Partial<RunResult> | undefined = () => undefined) {
+    super();
+    this.respond = respond;
+  }
+  /** The commands run so far, as shell lines: what a test asserts on. */
+  get commands(): string[] {
+    return this.calls.flatMap((c) => (c.kind === 'run' ? [toShell(c.argv)] : []));
+  }
+  async exec(argv: readonly string[], input?: string): Promise<RunResult> {
+    this.calls.push({ kind: 'run', argv: [...argv], ...(input === undefined ? {} : { input }) });
+    return { code: 0, stdout: '', stderr: '', ...this.respond(argv) };
+  }
+  async upload(localPath: string, remotePath: string): Promise<void> {
+    this.calls.push({ kind: 'upload', localPath, remotePath });
+  }
+}

@@ -1,0 +1,366 @@
+// The twin's I/O: reads the state of Docker and the host, runs plan.ts's steps through a Runner,
+// and reports progress with timings. Each operation returns the exit code the CLI should use.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Runner } from '../runner.ts';
+import {
+  afterStartSteps,
+  buildBaseSteps,
+  buildGcsImageSteps,
+  createBucketSteps,
+  type DockerState,
+  downSteps,
+  execIn,
+  isDown,
+  isUp,
+  missingToolMessage,
+  PORT_ENV,
+  type Ports,
+  REQUIRED_TOOLS,
+  resolveConfig,
+  type Step,
+  sshReadySteps,
+  type TwinConfig,
+  twinCgroup,
+  upSteps,
+} from './plan.ts';
+
+export const PROVISION_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'base', 'provision.sh');
+
+export class TwinError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TwinError';
+  }
+}
+
+export interface Progress {
+  info(message: string): void;
+  start(title: string): void;
+  done(title: string, ms: number): void;
+  fail(title: string, ms: number): void;
+}
+
+export const consoleProgress = (write: (s: string) => void = (s) => process.stderr.write(s)): Progress => ({
+  info: (m) => write(`${m}\n`),
+  start: (t) => write(`==> ${t}\n`),
+  done: (t, ms) => write(`<== ${t}: ok in ${(ms / 1000).toFixed(1)}s\n`),
+  fail: (t, ms) => write(`<== ${t}: FAILED after ${(ms / 1000).toFixed(1)}s\n`),
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runStep(runner: Runner, step: Step, progress: Progress): Promise<void> {
+  const t0 = Date.now();
+  progress.start(step.title);
+  try {
+    switch (step.kind) {
+      case 'run':
+        await runner.run(step.argv, { input: step.input });
+        break;
+      case 'wait': {
+        const deadline = t0 + step.timeoutMs;
+        for (;;) {
+          const r = await runner.run(step.argv, { check: false });
+          const out = r.stdout.trim();
+          if (r.code === 0 && (step.expect === undefined || out === step.expect)) break;
+          if (step.failOn?.includes(out)) throw new TwinError(`${step.title}: got "${out}"`);
+          if (Date.now() + step.intervalMs > deadline) {
+            throw new TwinError(
+              `${step.title}: not ready after ${step.timeoutMs / 1000}s (last: exit ${r.code} ${(out || r.stderr.trim()).slice(0, 300)})`,
+            );
+          }
+          await sleep(step.intervalMs);
+        }
+        break;
+      }
+      case 'writeFile':
+        await mkdir(dirname(step.path), { recursive: true });
+        await writeFile(step.path, step.content, { mode: step.mode });
+        break;
+      case 'removeFile':
+        await rm(step.path, { force: true });
+        break;
+    }
+  } catch (e) {
+    progress.fail(step.title, Date.now() - t0);
+    throw e;
+  }
+  progress.done(step.title, Date.now() - t0);
+}
+
+export async function runSteps(runner: Runner, steps: Step[], progress: Progress): Promise<void> {
+  for (const step of steps) await runStep(runner, step, progress);
+}
+
+/** Config from the real environment: reads the recipe and hashes the emulator binary. */
+export function loadConfig(
+  root: string,
+  env: Record<string, string | undefined>,
+  flags: ConfigFlags,
+): TwinConfig {
+  const gcsBinary =
+    env.E2M_FAKE_GCS_BIN ||
+    join(
+      env.GOBIN || join(env.E2M_CACHE || join(env.HOME ?? '/root', '.cache', 'e2-micro'), 'go', 'bin'),
+      'fake-gcs-server',
+    );
+  const gcsTag = existsSync(gcsBinary)
+    ? createHash('sha256').update(readFileSync(gcsBinary)).digest('hex').slice(0, 12)
+    : 'missing';
+  return resolveConfig({
+    root,
+    env,
+    flags,
+    provisionScript: readFileSync(PROVISION_SCRIPT, 'utf8'),
+    gcsBinary,
+    gcsTag,
+  });
+}
+export type ConfigFlags = Partial<Record<`${keyof Ports}-port`, string | number>>;
+
+async function containerState(runner: Runner, name: string): Promise<'running' | 'stopped' | 'absent'> {
+  const r = await runner.run(['docker', 'container', 'inspect', '--format', '{{.State.Running}}', name], {
+    check: false,
+  });
+  if (r.code !== 0) return 'absent';
+  return r.stdout.trim() === 'true' ? 'running' : 'stopped';
+}
+
+export async function readState(runner: Runner, cfg: TwinConfig): Promise<DockerState> {
+  const ok = async (argv: string[]) => (await runner.run(argv, { check: false })).code === 0;
+  return {
+    baseImage: await ok(['docker', 'image', 'inspect', cfg.baseImage]),
+    gcsImage: await ok(['docker', 'image', 'inspect', cfg.gcsImage]),
+    network: await ok(['docker', 'network', 'inspect', cfg.network]),
+    twin: await containerState(runner, cfg.container),
+    gcs: await containerState(runner, cfg.gcsContainer),
+    keyFile: existsSync(cfg.keyFile) && existsSync(`${cfg.keyFile}.pub`),
+  };
+}
+
+/** Ports a running twin was started with (its label), so status/ssh follow it, not the flags. */
+export async function runningPorts(runner: Runner, cfg: TwinConfig): Promise<Ports> {
+  const r = await runner.run(
+    [
+      'docker',
+      'container',
+      'inspect',
+      '--format',
+      '{{index .Config.Labels "e2m.twin.ports"}}',
+      cfg.container,
+    ],
+    { check: false },
+  );
+  if (r.code !== 0 || !r.stdout.trim().startsWith('{')) return cfg.ports;
+  return { ...cfg.ports, ...JSON.parse(r.stdout.trim()) };
+}
+
+export async function which(tool: string): Promise<boolean> {
+  const path = process.env.PATH ?? '';
+  return path.split(':').some((d) => d && existsSync(join(d, tool)));
+}
+
+async function checkTools(runner: Runner, tools: string[]): Promise<void> {
+  for (const tool of tools) if (!(await which(tool))) throw new TwinError(missingToolMessage(tool));
+  const info = await runner.run(['docker', 'info', '--format', '{{.ServerVersion}}'], { check: false });
+  if (info.code !== 0)
+    throw new TwinError(
+      `the Docker engine does not answer (docker info failed): start it, e.g. bash .ci/install.d/45-docker.sh\n${info.stderr.trim()}`,
+    );
+}
+
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+async function checkPorts(ports: Partial<Ports>): Promise<void> {
+  for (const [key, port] of Object.entries(ports) as [keyof Ports, number][]) {
+    if (!(await portFree(port))) {
+      throw new TwinError(
+        `port ${port} on 127.0.0.1 (${key}) is already in use: free it or choose another with --${key}-port or ${PORT_ENV[key]}`,
+      );
+    }
+  }
+}
+
+async function timed<T>(progress: Progress, title: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  progress.start(title);
+  try {
+    const v = await fn();
+    progress.done(title, Date.now() - t0);
+    return v;
+  } catch (e) {
+    progress.fail(title, Date.now() - t0);
+    throw e;
+  }
+}
+
+export async function up(
+  runner: Runner,
+  cfg: TwinConfig,
+  progress: Progress,
+  opts: { dryRun?: boolean } = {},
+): Promise<number> {
+  const t0 = Date.now();
+  await checkTools(runner, Object.keys(REQUIRED_TOOLS));
+  const state = await readState(runner, cfg);
+  if (isUp(state)) {
+    const ports = await runningPorts(runner, cfg);
+    progress.info(
+      `twin is already up (ssh 127.0.0.1:${ports.ssh}, gcs 127.0.0.1:${ports.gcs}); nothing changed`,
+    );
+    return 0;
+  }
+  const toBind: Partial<Ports> = {};
+  if (state.twin === 'absent')
+    Object.assign(toBind, { ssh: cfg.ports.ssh, http: cfg.ports.http, https: cfg.ports.https });
+  if (state.gcs === 'absent') toBind.gcs = cfg.ports.gcs;
+  await checkPorts(toBind);
+
+  const preSteps: Step[] = [];
+  const provisionScript = readFileSync(PROVISION_SCRIPT, 'utf8');
+  if (!state.baseImage)
+    preSteps.push(...buildBaseSteps(cfg, join(tmpdir(), 'e2m-twin-base-XXXX'), provisionScript));
+  if (!state.gcsImage) {
+    if (!existsSync(cfg.gcsBinary))
+      throw new TwinError(
+        `fake-gcs-server not found at ${cfg.gcsBinary}: install it with bash .ci/install.d/40-twin.sh`,
+      );
+    preSteps.push(...buildGcsImageSteps(cfg, join(tmpdir(), 'e2m-twin-gcs-XXXX')));
+  }
+  if (opts.dryRun) {
+    for (const s of [...preSteps, ...upSteps(cfg, state)])
+      progress.info(`${s.title}${'argv' in s ? `\n    ${s.argv.join(' ')}` : ''}`);
+    progress.info(
+      '(dry run: then install the SSH key and the docker.service drop-in, wait for systemd and sshd, create buckets, write inventory/twin.yml)',
+    );
+    return 0;
+  }
+  if (!state.baseImage) {
+    progress.info(
+      `base image ${cfg.baseImage} not cached: building it from Debian packages (about 1-2 minutes)`,
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'e2m-twin-base-'));
+    await runSteps(runner, buildBaseSteps(cfg, dir, provisionScript), progress);
+  }
+  if (!state.gcsImage) {
+    const dir = await mkdtemp(join(tmpdir(), 'e2m-twin-gcs-'));
+    await runSteps(runner, buildGcsImageSteps(cfg, dir), progress);
+  }
+  await runSteps(runner, upSteps(cfg, state), progress);
+
+  const cgroup = twinCgroup(await runner.capture(execIn(cfg, ['cat', '/proc/1/cgroup'])));
+  const publicKey = readFileSync(`${cfg.keyFile}.pub`, 'utf8');
+  await runSteps(runner, afterStartSteps(cfg, cgroup.path, publicKey), progress);
+  const listed = JSON.parse(
+    await runner.capture([
+      'curl',
+      '-fsS',
+      `http://127.0.0.1:${cfg.ports.gcs}/storage/v1/b?project=${cfg.projectId}`,
+    ]),
+  ) as { items?: { name: string }[] };
+  await runSteps(
+    runner,
+    createBucketSteps(
+      cfg,
+      (listed.items ?? []).map((b) => b.name),
+    ),
+    progress,
+  );
+  const hostKey = await runner.capture(execIn(cfg, ['cat', '/etc/ssh/ssh_host_ed25519_key.pub']));
+  await runSteps(runner, sshReadySteps(cfg, hostKey), progress);
+  progress.info(
+    `twin is up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ssh ${cfg.user}@127.0.0.1 -p ${cfg.ports.ssh} (npm run twin -- ssh), ` +
+      `http 127.0.0.1:${cfg.ports.http}, https 127.0.0.1:${cfg.ports.https}, gcs http://127.0.0.1:${cfg.ports.gcs}, ` +
+      `cgroup v${cgroup.version} ${cgroup.path}, inventory ${cfg.inventoryFile}`,
+  );
+  return 0;
+}
+
+export async function down(
+  runner: Runner,
+  cfg: TwinConfig,
+  progress: Progress,
+  opts: { dryRun?: boolean } = {},
+): Promise<number> {
+  await checkTools(runner, ['docker']);
+  const state = await readState(runner, cfg);
+  const inventory = existsSync(cfg.inventoryFile);
+  if (isDown(state) && !inventory) {
+    progress.info('twin is already down; nothing changed');
+    return 0;
+  }
+  const steps = downSteps(cfg, state, inventory);
+  if (opts.dryRun) {
+    for (const s of steps) progress.info(`${s.title}${'argv' in s ? `\n    ${s.argv.join(' ')}` : ''}`);
+    return 0;
+  }
+  await timed(progress, 'twin down', () => runSteps(runner, steps, progress));
+  return 0;
+}
+
+export interface TwinStatus {
+  state: 'up' | 'down' | 'partial';
+  docker: DockerState;
+  ports: Ports;
+  memory?: { usedBytes: number; limitBytes: number; cgroupVersion: 1 | 2 };
+  systemd?: string;
+}
+
+export async function status(runner: Runner, cfg: TwinConfig): Promise<TwinStatus> {
+  await checkTools(runner, ['docker']);
+  const docker = await readState(runner, cfg);
+  const state = isUp(docker) ? 'up' : isDown(docker) ? 'down' : 'partial';
+  const ports = await runningPorts(runner, cfg);
+  const result: TwinStatus = { state, docker, ports };
+  if (docker.twin === 'running') {
+    result.systemd = (
+      await runner.run(execIn(cfg, ['systemctl', 'is-system-running']), { check: false })
+    ).stdout.trim();
+    const cg = twinCgroup(await runner.capture(execIn(cfg, ['cat', '/proc/1/cgroup'])));
+    const files =
+      cg.version === 1
+        ? ['memory/memory.usage_in_bytes', 'memory/memory.limit_in_bytes']
+        : ['memory.current', 'memory.max'];
+    const [used, limit] = await Promise.all(
+      files.map((f) =>
+        runner.capture(
+          execIn(cfg, [
+            'cat',
+            `/sys/fs/cgroup/${cg.version === 1 ? f.replace('/', `${cg.path}/`) : `${cg.path.slice(1)}/${f}`}`,
+          ]),
+        ),
+      ),
+    );
+    result.memory = { usedBytes: Number(used), limitBytes: Number(limit), cgroupVersion: cg.version };
+  }
+  return result;
+}
+
+export function formatStatus(cfg: TwinConfig, s: TwinStatus): string {
+  const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
+  return [
+    `twin: ${s.state}`,
+    `  ${cfg.container}: ${s.docker.twin}${s.systemd ? ` (systemd: ${s.systemd})` : ''}`,
+    `  ${cfg.gcsContainer}: ${s.docker.gcs}`,
+    `  network ${cfg.network}: ${s.docker.network ? 'present' : 'absent'}`,
+    `  base image ${cfg.baseImage}: ${s.docker.baseImage ? 'cached' : 'not built'}`,
+    `  ports (127.0.0.1): ssh ${s.ports.ssh}, http ${s.ports.http}, https ${s.ports.https}, gcs ${s.ports.gcs}`,
+    ...(s.memory
+      ? [
+          `  memory (cgroup v${s.memory.cgroupVersion}): ${mib(s.memory.usedBytes)} used of ${mib(s.memory.limitBytes)}`,
+        ]
+      : []),
+  ].join('\n');
+}
