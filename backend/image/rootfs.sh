@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Assembles a minimal root filesystem from Debian packages and prints it as a tar stream:
 # glibc (all a `bun build --compile` binary links), CA certificates, a non-root user 10001.
-# With BUN_BINARY set it also adds Bun, which makes the image the Dockerfile builds with.
-# Usage: rootfs.sh OUT_TAR [BUN_BINARY]; BUILD_CA_BUNDLE: the CA bundle the builder trusts.
-# Deterministic: fixed mtimes, sorted, numeric owners.
+# With TOOL_BINARY it also adds that binary to /usr/local/bin: Bun makes the image the
+# Dockerfile builds with; Node (with EXTRA_PACKAGES="libstdc++6 libgcc-s1") the bench's
+# comparison image. Usage: rootfs.sh OUT_TAR [TOOL_BINARY]
+# Env: EXTRA_PACKAGES, more Debian packages; BUILD_CA_BUNDLE, the CA bundle the builder trusts.
+# Deterministic: fixed mtimes, sorted entries, numeric owners.
 set -euo pipefail
-out=$1 bun=${2:-}
+out=$1 tool=${2:-}
 epoch=${SOURCE_DATE_EPOCH:-0}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root" "$work/debs"
-(cd "$work/debs" && apt-get download -qq -o APT::Sandbox::User=root libc6 ca-certificates >/dev/null)
+read -r -a extra <<< "${EXTRA_PACKAGES:-}"
+(cd "$work/debs" && apt-get download -qq -o APT::Sandbox::User=root libc6 ca-certificates "${extra[@]}" >/dev/null)
 for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$root"; done
 # update-ca-certificates would do this at install time: one bundle from Mozilla's list.
 mkdir -p "$root/etc/ssl/certs"
@@ -24,12 +27,13 @@ printf 'root:x:0:0:root:/root:/nonexistent\napp:x:10001:10001:app:/app:/nonexist
 printf 'root:x:0:\napp:x:10001:\n' > "$root/etc/group"
 printf 'hosts: files dns\n' > "$root/etc/nsswitch.conf"
 chown 10001:10001 "$root/var/lib/app"
-if [ -n "$bun" ]; then
-  install -D -m 0755 "$bun" "$root/usr/local/bin/bun"
+if [ -n "$tool" ]; then
+  # npm's bun package names its binary bun.exe on every platform.
+  install -D -m 0755 "$tool" "$root/usr/local/bin/$(basename "$tool" .exe)"
+  mkdir -p "$root/root" && chmod 0700 "$root/root"
   # The builder fetches packages through whatever this machine trusts (a registry mirror or an
   # intercepting proxy may use a private CA), so it gets the host's bundle; the runtime does not.
   install -D -m 0644 "${BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}" "$root/etc/ssl/certs/build-ca.crt"
-  mkdir -p "$root/root" && chmod 0700 "$root/root"
 fi
 find "$root" -exec touch -h -d "@$epoch" {} +
 tar -C "$root" --sort=name --mtime="@$epoch" --numeric-owner \

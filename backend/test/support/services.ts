@@ -53,7 +53,15 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 
   throw new Error(`${what} did not come up within ${timeoutMs} ms`);
 }
 
-export default async function setup(project: TestProject) {
+export type Services = {
+  mysqlAdminUrl: string;
+  redisUrl: string;
+  redisPort: number;
+  stop: () => Promise<void>;
+};
+
+/** Starts the pair; also used by the benchmarks. */
+export async function startServices(): Promise<Services> {
   const dir = await mkdtemp(join(tmpdir(), 'e2m-test-'));
   const children: ChildProcess[] = [];
   const mysqlPort = await freePort();
@@ -105,15 +113,24 @@ export default async function setup(project: TestProject) {
     return pong === 'PONG';
   });
 
-  project.provide('mysqlAdminUrl', `mysql://test:test@127.0.0.1:${mysqlPort}`);
-  project.provide('redisUrl', `redis://127.0.0.1:${redisPort}`);
-  project.provide('redisPort', redisPort);
-
-  return async () => {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on('exit', r)))),
-    );
-    await rm(dir, { recursive: true, force: true });
+  return {
+    mysqlAdminUrl: `mysql://test:test@127.0.0.1:${mysqlPort}`,
+    redisUrl: `redis://127.0.0.1:${redisPort}`,
+    redisPort,
+    stop: async () => {
+      for (const c of children) c.kill('SIGTERM');
+      await Promise.all(
+        children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on('exit', r)))),
+      );
+      await rm(dir, { recursive: true, force: true });
+    },
   };
+}
+
+export default async function setup(project: TestProject) {
+  const s = await startServices();
+  project.provide('mysqlAdminUrl', s.mysqlAdminUrl);
+  project.provide('redisUrl', s.redisUrl);
+  project.provide('redisPort', s.redisPort);
+  return s.stop;
 }

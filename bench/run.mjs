@@ -1,0 +1,20 @@
+#!/usr/bin/env zx
+// `npm run bench -- NAME`: runs one benchmark from bench/NAME.mjs, which prints its figures.
+import { $, argv, echo, fs, path } from 'zx';
+
+const names = (await fs.readdir(import.meta.dirname))
+  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && !f.startsWith('lib'))
+  .map((f) => f.slice(0, -4));
+const [name] = argv._;
+if (!name || argv.help || argv.h) {
+  echo(
+    `Usage: npm run bench -- <name> [options]\n\nBenchmarks: ${names.join(', ')}\nEach prints its figures; see the file's header for what it measures.`,
+  );
+  process.exit(name || argv.help || argv.h ? 0 : 2);
+}
+if (!names.includes(name)) {
+  echo(`unknown benchmark: ${name} (have: ${names.join(', ')})`);
+  process.exit(2);
+}
+$.verbose = false;
+await import(path.join(import.meta.dirname, `${name}.mjs`));
