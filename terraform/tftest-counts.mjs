@@ -26,4 +26,10 @@ if (!summary) {
   console.log(JSON.stringify({ passed: 0, failed: 1, skipped: 0 }));
   process.exit(1);
 }
-console.log(JSON.stringify({ passed: summary.passed, failed: summary.failed + summary.errored, skipped: summary.skipped }));
+console.log(
+  JSON.stringify({
+    passed: summary.passed,
+    failed: summary.failed + summary.errored,
+    skipped: summary.skipped,
+  }),
+);
