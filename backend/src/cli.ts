@@ -6,18 +6,21 @@ export const USAGE = `Usage: server [command] [options]
 Commands:
   serve                     run the HTTP server (default)
   migrate [--dry-run]       apply pending database migrations (--dry-run lists them)
+  seed                      add the sample notes for local development (idempotent)
   kill-switch on [--reason TEXT] | off | status
                             the global kill switch: while on, every route but /healthz and
                             /readyz answers 503 with Retry-After
-  healthcheck               exit 0 if this container's /healthz answers (used by HEALTHCHECK)
+  healthcheck [--ready]     exit 0 if this container's /healthz (or /readyz) answers 200
+                            (HEALTHCHECK uses it; the deploy waits on --ready)
 
 Configuration comes from the environment; see .env.example.`;
 
 export type Command =
   | { name: 'serve' }
   | { name: 'migrate'; dryRun: boolean }
+  | { name: 'seed' }
   | { name: 'kill-switch'; action: 'on' | 'off' | 'status'; reason?: string }
-  | { name: 'healthcheck' }
+  | { name: 'healthcheck'; ready: boolean }
   | { name: 'help' };
 
 export class UsageError extends Error {}
@@ -29,6 +32,7 @@ export function parseCommand(argv: string[]): Command {
     options: {
       help: { type: 'boolean', short: 'h' },
       'dry-run': { type: 'boolean' },
+      ready: { type: 'boolean' },
       reason: { type: 'string' },
     },
   });
@@ -36,6 +40,7 @@ export function parseCommand(argv: string[]): Command {
   const [name = 'serve', ...rest] = positionals;
   switch (name) {
     case 'serve':
+    case 'seed':
     case 'healthcheck':
       if (rest.length) throw new UsageError(`${name} takes no arguments, got: ${rest.join(' ')}`);
       return { name };

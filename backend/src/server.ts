@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { initOrm } from './db.ts';
 import { readKillSwitch, setKillSwitch } from './kill-switch.ts';
 import { createLogger } from './logger.ts';
+import { seedSampleNotes } from './seed.ts';
 import { initErrorTracking } from './sentry.ts';
 import { closeServices, createRedis, createServices } from './services.ts';
 import { gracefulShutdown } from './shutdown.ts';
@@ -51,6 +52,16 @@ async function migrate(dryRun: boolean) {
   }
 }
 
+async function seed() {
+  const config = loadConfig();
+  const orm = await initOrm(config);
+  try {
+    console.log(JSON.stringify(await seedSampleNotes(orm.em.fork())));
+  } finally {
+    await orm.close(true);
+  }
+}
+
 async function killSwitch(action: 'on' | 'off' | 'status', reason?: string) {
   const config = loadConfig();
   const redis = createRedis(config);
@@ -67,10 +78,11 @@ async function killSwitch(action: 'on' | 'off' | 'status', reason?: string) {
   }
 }
 
-async function healthcheck() {
+async function healthcheck(ready: boolean) {
   const port = Number(process.env.PORT ?? 3000);
-  const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) });
-  if (!res.ok) throw new Error(`/healthz answered ${res.status}`);
+  const path = ready ? '/readyz' : '/healthz';
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2_000) });
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
 }
 
 async function run(command: Command) {
@@ -81,10 +93,12 @@ async function run(command: Command) {
       return serve();
     case 'migrate':
       return migrate(command.dryRun);
+    case 'seed':
+      return seed();
     case 'kill-switch':
       return killSwitch(command.action, command.reason);
     case 'healthcheck':
-      return healthcheck();
+      return healthcheck(command.ready);
   }
 }
 
