@@ -43,7 +43,7 @@ export function parseCommand(argv: string[]): Command {
     case 'seed':
     case 'healthcheck':
       if (rest.length) throw new UsageError(`${name} takes no arguments, got: ${rest.join(' ')}`);
-      return { name };
+      return name === 'healthcheck' ? { name, ready: values.ready ?? false } : { name };
     case 'migrate':
       return { name, dryRun: values['dry-run'] ?? false };
     case 'kill-switch': {

@@ -10,7 +10,8 @@ describe('parseCommand', () => {
       action: 'on',
       reason: 'db failover',
     });
-    expect(parseCommand(['healthcheck'])).toEqual({ name: 'healthcheck' });
+    expect(parseCommand(['healthcheck'])).toEqual({ name: 'healthcheck', ready: false });
+    expect(parseCommand(['healthcheck', '--ready'])).toEqual({ name: 'healthcheck', ready: true });
     expect(parseCommand(['--help'])).toEqual({ name: 'help' });
   });
 
