@@ -1,0 +1,110 @@
+// Last on purpose (after the converge tests): inside the twin, a container that allocates 1.5 GB
+// is OOM-killed by the twin's own 1 GB limit, the twin stays up and this machine is unaffected.
+// Works on a fresh twin (installs Debian's docker.io itself) and on a converged one.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SshRunner } from '../../scripts/lib/runner.ts';
+import { twinCgroup } from '../../scripts/lib/twin/plan.ts';
+import { connect, sudo } from './support/twin.ts';
+
+const PROBE_IMAGE = 'e2m-oom-probe';
+const PROBE = 'e2m-oom-probe';
+const GiB = 2 ** 30;
+
+let ssh: SshRunner;
+const memAvailable = () =>
+  Number(/^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) * 1024;
+
+beforeAll(async () => {
+  ssh = await connect();
+});
+afterAll(async () => {
+  if (ssh) await sudo(ssh, ['docker', 'rm', '--force', PROBE], { check: false });
+  await ssh?.close();
+});
+
+describe('memory: the 1 GB holds for containers of a Docker engine inside the twin', () => {
+  it('has a Docker engine (installs docker.io when the twin is fresh)', async () => {
+    const has = await ssh.run(['sh', '-c', 'command -v docker'], { check: false });
+    if (has.code !== 0) {
+      await sudo(ssh, ['apt-get', '-o', 'DPkg::Lock::Timeout=120', 'update', '-qq']);
+      await sudo(ssh, [
+        'env',
+        'DEBIAN_FRONTEND=noninteractive',
+        'apt-get',
+        '-o',
+        'DPkg::Lock::Timeout=120',
+        'install',
+        '-y',
+        '-qq',
+        'docker.io',
+      ]);
+    }
+    await sudo(ssh, ['systemctl', 'start', 'docker']);
+    expect(await ssh.capture(['systemctl', 'is-active', 'docker'])).toBe('active');
+  }, 300_000);
+
+  it('OOM-kills a container that allocates 1.5 GB; the twin stays up; the host is unaffected', async () => {
+    const cg = twinCgroup(await ssh.capture(['cat', '/proc/1/cgroup']));
+    const hostAvailableBefore = memAvailable();
+    // A one-binary image made inside the twin (nothing can be pulled): dd with a 1.5 GiB buffer
+    // touches every page of it.
+    await sudo(ssh, [
+      'sh',
+      '-c',
+      `tar -chf - $(ldd /usr/bin/dd | grep -o '/[^ ]*') /usr/bin/dd 2>/dev/null | docker import - ${PROBE_IMAGE}`,
+    ]);
+    await sudo(ssh, ['docker', 'rm', '--force', PROBE], { check: false });
+    const run = await sudo(
+      ssh,
+      [
+        'docker',
+        'run',
+        '--name',
+        PROBE,
+        PROBE_IMAGE,
+        '/usr/bin/dd',
+        'if=/dev/zero',
+        'of=/dev/null',
+        'bs=1536M',
+        'count=1',
+      ],
+      { check: false },
+    );
+    expect(run.code, `${run.stdout}${run.stderr}`).toBe(137);
+    const [oomKilled, innerId] = (
+      await sudo(ssh, ['docker', 'inspect', '--format', '{{.State.OOMKilled}} {{.Id}}', PROBE])
+    ).stdout
+      .trim()
+      .split(' ');
+    expect(oomKilled).toBe('true');
+
+    // The kernel names the twin's cgroup as the limit that was hit, and the probe as inside it.
+    const kernel = (await sudo(ssh, ['dmesg'])).stdout;
+    const oomLine = kernel.split('\n').find((l) => l.includes(`task_memcg=${cg.path}/inner/${innerId}`));
+    expect(oomLine, `no OOM line for the probe in dmesg (twin cgroup ${cg.path})`).toBeDefined();
+    expect(oomLine).toContain(`oom_memcg=${cg.path},`);
+
+    // The twin is still up and answering, and never went past its 1 GiB.
+    expect(await ssh.capture(['systemctl', 'is-active', 'ssh', 'docker'])).toBe('active\nactive');
+    const state = await ssh.run(['systemctl', 'is-system-running'], { check: false });
+    const failed = await ssh.capture(['systemctl', '--failed', '--no-legend', '--plain']);
+    expect(state.stdout.trim(), `failed units: ${failed}`).toBe('running');
+    if (cg.version === 1) {
+      const peak = Number(
+        await ssh.capture(['cat', `/sys/fs/cgroup/memory${cg.path}/memory.max_usage_in_bytes`]),
+      );
+      expect(peak).toBeLessThanOrEqual(GiB);
+    }
+
+    // This machine: its Docker engine answers, the emulator still runs, memory is still there.
+    const hostDocker = spawnSync(
+      'docker',
+      ['inspect', '--format', '{{.State.Running}}', 'e2m-twin', 'e2m-twin-gcs'],
+      { encoding: 'utf8' },
+    );
+    expect(hostDocker.stdout.trim()).toBe('true\ntrue');
+    expect(memAvailable()).toBeGreaterThan(hostAvailableBefore - GiB / 2);
+  }, 180_000);
+});
