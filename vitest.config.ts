@@ -35,7 +35,10 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.{ts,mjs}'],
+          // One entry that imports test/e2e/NN-*.test.{ts,mjs} in name order (see the file).
+          include: ['test/e2e/ordered.e2e.ts'],
+          // A fresh twin for the run (`twin reset`), removed at the end unless E2M_KEEP_TWIN=1.
+          globalSetup: ['test/e2e/support/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 1_800_000,
           fileParallelism: false,
