@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { YAML } from 'zx';
+import { inventoryFromOutputs } from './gcp-inventory.mjs';
+import { loadTarget, parseTarget, TargetError } from './target.ts';
+import { inventoryYaml, resolveConfig } from './twin/plan.ts';
+
+const twinCfg = resolveConfig({
+  root: '/repo',
+  env: {},
+  flags: {},
+  provisionScript: 'x',
+  gcsBinary: '/bin/fake',
+  gcsTag: 't',
+});
+const twinYaml = inventoryYaml(twinCfg);
+
+describe('parseTarget: the twin inventory written by `twin up`', () => {
+  it('resolves every field', () => {
+    expect(parseTarget('twin', twinYaml, 'inventory/twin.yml', '/repo')).toEqual({
+      name: 'twin',
+      inventoryFile: 'inventory/twin.yml',
+      hostName: 'twin',
+      host: '127.0.0.1',
+      port: 2222,
+      user: 'ops',
+      keyFile: '/repo/.twin/id_ed25519',
+      knownHostsFile: '/repo/.twin/known_hosts',
+      env: 'twin',
+      domain: 'localhost',
+      tlsMode: 'internal',
+      projectId: 'e2m-twin-local',
+      bucket: 'e2m-twin-backups',
+      gcsEndpoint: 'http://127.0.0.1:4443',
+      vmGcsEndpoint: 'http://e2m-twin-gcs:4443',
+      httpUrl: 'http://127.0.0.1:8080',
+    });
+  });
+
+  it('matches the committed example', () => {
+    const example = readFileSync(new URL('../../inventory/twin.example.yml', import.meta.url), 'utf8');
+    const t = parseTarget('twin', example, 'inventory/twin.example.yml', '/repo');
+    expect(t.keyFile).toBe('/path/to/repo/.twin/id_ed25519');
+    expect(Object.keys(YAML.parse(example).all.children.e2micro.vars).sort()).toEqual(
+      Object.keys(YAML.parse(twinYaml).all.children.e2micro.vars).sort(),
+    );
+  });
+});
+
+describe('parseTarget: the GCP inventory (scripts/gcp-inventory.mjs)', () => {
+  const out = (value: unknown) => ({ value });
+  const gcp = YAML.stringify(
+    inventoryFromOutputs(
+      {
+        environment: out('prod'),
+        domain: out('example.org'),
+        instance_name: out('e2m-prod'),
+        external_ip: out('203.0.113.10'),
+        admin_user: out('ops'),
+        backup_bucket: out('e2m-prod-backups'),
+        project_id: out('e2m-prod-123'),
+      },
+      { privateKeyFile: 'keys/prod_ed25519' },
+    ),
+  );
+
+  it('resolves the host whose e2m_env is the target, real GCS when no endpoint', () => {
+    const t = parseTarget('prod', gcp, 'inventory/gcp.yml', '/repo');
+    expect(t).toMatchObject({
+      hostName: 'e2m-prod',
+      host: '203.0.113.10',
+      port: 22,
+      keyFile: '/repo/keys/prod_ed25519',
+      tlsMode: 'acme',
+      bucket: 'e2m-prod-backups',
+      httpUrl: 'https://example.org',
+    });
+    expect(t.gcsEndpoint).toBeUndefined();
+    expect(t.vmGcsEndpoint).toBeUndefined();
+  });
+
+  it('names the file and the env when no host matches', () => {
+    expect(() => parseTarget('staging', gcp, 'inventory/gcp.yml', '/repo')).toThrow(
+      'inventory/gcp.yml: no host in group e2micro has e2m_env: staging (found: e2m-prod=prod)',
+    );
+  });
+});
+
+describe('parseTarget: errors name the file and the key', () => {
+  const broken = (from: string, to: string) => twinYaml.replace(from, to);
+  it.each([
+    [
+      'ansible_port: 2222',
+      'ansible_port: ssh',
+      'inventory/twin.yml: host twin: ansible_port must be an integer 1-65535 (got "ssh")',
+    ],
+    ['          ansible_user: ops\n', '', 'inventory/twin.yml: host twin: missing ansible_user'],
+    [
+      'e2m_tls_mode: internal',
+      'e2m_tls_mode: maybe',
+      'inventory/twin.yml: host twin: e2m_tls_mode must be internal or acme (got "maybe")',
+    ],
+    [
+      'e2m_http_url: http://127.0.0.1:8080',
+      'e2m_http_url: 127.0.0.1:8080',
+      'inventory/twin.yml: host twin: e2m_http_url must be an http(s) URL (got "127.0.0.1:8080")',
+    ],
+    [
+      'e2m_backup_bucket: e2m-twin-backups',
+      'e2m_backup_bucket: 7',
+      'inventory/twin.yml: host twin: e2m_backup_bucket must be a string (got 7)',
+    ],
+    ['    e2micro:', '    other:', 'inventory/twin.yml: no group "e2micro"'],
+  ])('%s -> %s', (from, to, message) => {
+    expect(() => parseTarget('twin', broken(from, to), 'inventory/twin.yml', '/repo')).toThrow(message);
+  });
+
+  it('rejects unknown target names and bad YAML', () => {
+    expect(() => parseTarget('qa', twinYaml, 'f', '/repo')).toThrow(
+      'unknown target "qa": expected one of twin, dev, staging, prod',
+    );
+    expect(() => parseTarget('twin', 'a: [', 'inventory/twin.yml', '/repo')).toThrow(
+      /^inventory\/twin.yml: not valid YAML/,
+    );
+  });
+
+  it('tells how to make the twin inventory when it is missing', () => {
+    expect(() => loadTarget('twin', '/nonexistent')).toThrow(TargetError);
+    expect(() => loadTarget('twin', '/nonexistent')).toThrow(
+      'inventory/twin.yml: cannot read it (run `npm run twin -- up` first)',
+    );
+  });
+});

@@ -1,0 +1,172 @@
+// Orchestration through the recording runner: what `up`/`down` run for each state, and each
+// failure path, with no Docker involved.
+
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RecordingRunner, type RunResult } from '../runner.ts';
+import { down, type Progress, runStep, TwinError, up } from './execute.ts';
+import { resolveConfig } from './plan.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'e2m-twin-test-'));
+const base = resolveConfig({
+  root,
+  env: {},
+  flags: {},
+  provisionScript: 'x',
+  gcsBinary: '/nonexistent/fake-gcs-server',
+  gcsTag: 't',
+});
+const messages: string[] = [];
+const progress: Progress = {
+  info: (m) => messages.push(m),
+  start: () => {},
+  done: () => {},
+  fail: (t) => messages.push(`FAILED ${t}`),
+};
+
+type Docker = { running: string[]; images: string[]; networks: string[] };
+/** A pretend Docker engine: answers inspect commands from `d`, everything else succeeds. */
+function fakeDocker(d: Docker) {
+  return new RecordingRunner((argv): Partial<RunResult> | undefined => {
+    const [cmd, sub, verb] = argv;
+    if (cmd !== 'docker') return undefined;
+    const last = argv[argv.length - 1];
+    if (sub === 'container' && verb === 'inspect')
+      return d.running.includes(last)
+        ? { stdout: argv.includes('{{.State.Running}}') ? 'true\n' : '' }
+        : { code: 1, stderr: 'No such container' };
+    if (sub === 'image' && verb === 'inspect') return d.images.includes(last) ? {} : { code: 1 };
+    if (sub === 'network' && verb === 'inspect') return d.networks.includes(last) ? {} : { code: 1 };
+    return undefined;
+  });
+}
+
+function freePortHolder(): Promise<{ port: number; close: () => void }> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      resolve({ port: typeof addr === 'object' && addr ? addr.port : 0, close: () => s.close() });
+    });
+  });
+}
+
+describe('up', () => {
+  it('on a running twin says so and runs nothing that changes anything', async () => {
+    const rec = fakeDocker({ running: ['e2m-twin', 'e2m-twin-gcs'], images: [], networks: ['e2m-twin-net'] });
+    expect(await up(rec, base, progress)).toBe(0);
+    expect(messages.at(-1)).toMatch(/twin is already up .* nothing changed/);
+    const changing = rec.commands.filter(
+      (c) => !/^docker (info|image inspect|network inspect|container inspect)/.test(c),
+    );
+    expect(changing).toEqual([]);
+  });
+
+  it('refuses a port already in use, naming the port and how to change it', async () => {
+    const held = await freePortHolder();
+    try {
+      const cfg = { ...base, ports: { ssh: 0, http: 0, https: held.port, gcs: 0 } };
+      const rec = fakeDocker({ running: [], images: [cfg.baseImage, cfg.gcsImage], networks: [] });
+      await expect(up(rec, cfg, progress)).rejects.toThrow(
+        new TwinError(
+          `port ${held.port} on 127.0.0.1 (https) is already in use: free it or choose another with --https-port or E2M_TWIN_HTTPS_PORT`,
+        ),
+      );
+      expect(rec.commands.some((c) => c.startsWith('docker run'))).toBe(false);
+    } finally {
+      held.close();
+    }
+  });
+
+  it('says where to get the emulator when its binary is missing', async () => {
+    const rec = fakeDocker({ running: [], images: [base.baseImage], networks: [] });
+    const cfg = { ...base, ports: { ssh: 0, http: 0, https: 0, gcs: 0 } };
+    await expect(up(rec, cfg, progress)).rejects.toThrow(
+      'fake-gcs-server not found at /nonexistent/fake-gcs-server: install it with bash .ci/install.d/40-twin.sh',
+    );
+  });
+
+  it('says how to start Docker when the engine does not answer', async () => {
+    const rec = new RecordingRunner((argv) =>
+      argv[1] === 'info' ? { code: 1, stderr: 'Cannot connect to the Docker daemon' } : undefined,
+    );
+    await expect(up(rec, base, progress)).rejects.toThrow(/the Docker engine does not answer .*45-docker.sh/);
+  });
+
+  it('dry run prints the plan and changes nothing', async () => {
+    const rec = fakeDocker({ running: [], images: [], networks: [] });
+    const cfg = { ...base, ports: { ssh: 0, http: 0, https: 0, gcs: 0 }, gcsBinary: process.execPath };
+    expect(await up(rec, cfg, progress, { dryRun: true })).toBe(0);
+    expect(
+      rec.commands.every((c) => /^docker (info|image inspect|network inspect|container inspect)/.test(c)),
+    ).toBe(true);
+    expect(messages.join('\n')).toMatch(/debootstrap --variant=minbase/);
+  });
+});
+
+describe('down', () => {
+  it('on a twin that is down says so and changes nothing', async () => {
+    const rec = fakeDocker({ running: [], images: [], networks: [] });
+    expect(await down(rec, base, progress)).toBe(0);
+    expect(messages.at(-1)).toBe('twin is already down; nothing changed');
+    expect(rec.commands.filter((c) => /docker (rm|network rm|volume rm)/.test(c))).toEqual([]);
+  });
+
+  it('removes the containers, network, volume and inventory', async () => {
+    const rec = fakeDocker({ running: ['e2m-twin', 'e2m-twin-gcs'], images: [], networks: ['e2m-twin-net'] });
+    expect(await down(rec, base, progress)).toBe(0);
+    expect(rec.commands.filter((c) => /docker (rm|network rm|volume rm)/.test(c))).toEqual([
+      'docker rm --force --volumes e2m-twin',
+      'docker rm --force e2m-twin-gcs',
+      'docker network rm e2m-twin-net',
+      'docker volume rm --force e2m-twin-docker',
+    ]);
+  });
+});
+
+describe('runStep wait', () => {
+  it('retries until the expected answer', async () => {
+    let n = 0;
+    const rec = new RecordingRunner(() => ({ stdout: ++n < 3 ? 'starting\n' : 'running\n' }));
+    await runStep(
+      rec,
+      {
+        kind: 'wait',
+        title: 'boot',
+        argv: ['systemctl', 'is-system-running'],
+        expect: 'running',
+        timeoutMs: 5000,
+        intervalMs: 1,
+      },
+      progress,
+    );
+    expect(rec.commands.length).toBe(3);
+  });
+
+  it('fails at once on a final bad answer, and on timeout with the last output', async () => {
+    const degraded = new RecordingRunner(() => ({ code: 1, stdout: 'degraded\n' }));
+    await expect(
+      runStep(
+        degraded,
+        {
+          kind: 'wait',
+          title: 'boot',
+          argv: ['x'],
+          expect: 'running',
+          failOn: ['degraded'],
+          timeoutMs: 5000,
+          intervalMs: 1,
+        },
+        progress,
+      ),
+    ).rejects.toThrow('boot: got "degraded"');
+    const never = new RecordingRunner(() => ({ code: 255, stderr: 'Connection refused' }));
+    await expect(
+      runStep(never, { kind: 'wait', title: 'sshd', argv: ['ssh'], timeoutMs: 30, intervalMs: 10 }, progress),
+    ).rejects.toThrow(/sshd: not ready after 0.03s \(last: exit 255 Connection refused\)/);
+    expect(messages.at(-1)).toBe('FAILED sshd');
+  });
+});
