@@ -15,6 +15,7 @@ import {
   status,
   TwinError,
   up,
+  withLock,
 } from './lib/twin/execute.ts';
 import { ConfigError, DEFAULT_PORTS, PORT_ENV, sshArgv, TWIN_COMMANDS } from './lib/twin/plan.ts';
 
@@ -83,13 +84,14 @@ async function main() {
   const dryRun = args['dry-run'];
   switch (command) {
     case 'up':
-      return up(runner, cfg, progress, { dryRun });
+      return withLock(cfg, () => up(runner, cfg, progress, { dryRun }));
     case 'down':
-      return down(runner, cfg, progress, { dryRun });
-    case 'reset': {
-      const rc = await down(runner, cfg, progress, { dryRun });
-      return rc === 0 ? up(runner, cfg, progress, { dryRun }) : rc;
-    }
+      return withLock(cfg, () => down(runner, cfg, progress, { dryRun }));
+    case 'reset':
+      return withLock(cfg, async () => {
+        const rc = await down(runner, cfg, progress, { dryRun });
+        return rc === 0 ? up(runner, cfg, progress, { dryRun }) : rc;
+      });
     case 'status': {
       const s = await status(runner, cfg);
       console.log(formatStatus(cfg, s));

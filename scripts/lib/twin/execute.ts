@@ -2,7 +2,7 @@
 // and reports progress with timings. Each operation returns the exit code the CLI should use.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -203,6 +203,33 @@ async function timed<T>(progress: Progress, title: string, fn: () => Promise<T>)
   } catch (e) {
     progress.fail(title, Date.now() - t0);
     throw e;
+  }
+}
+
+/**
+ * One mutating twin command at a time on this machine (atomic mkdir). A lock left by a process
+ * that no longer exists is taken over.
+ */
+export async function withLock<T>(cfg: TwinConfig, fn: () => Promise<T>): Promise<T> {
+  const dir = join(cfg.stateDir, 'lock');
+  await mkdir(cfg.stateDir, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const pid = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => '0'));
+    let alive = false;
+    try {
+      alive = pid > 0 && process.kill(pid, 0);
+    } catch {}
+    if (alive)
+      throw new TwinError(`another twin command (pid ${pid}) is running; wait for it (lock: ${dir})`);
+  }
+  await writeFile(join(dir, 'pid'), String(process.pid));
+  try {
+    return await fn();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
