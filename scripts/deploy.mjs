@@ -1,0 +1,271 @@
+#!/usr/bin/env zx
+// zx scripts/deploy.mjs <command>: blue-green deploys to the VM over SSH, rollback, releases,
+// cleanup, status and the deploy lock. Thin: parse, load the target, read the VM, build the plan
+// (lib/deploy/plan.ts), run it (lib/deploy/execute.ts), print. Exit code: 0 ok, 1 failed, 2 usage.
+import { hostname, tmpdir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { $, chalk, echo, fs, minimist } from 'zx';
+import { execute, readView, renderPlan } from './lib/deploy/execute.ts';
+import { cleanupPlan, deployPlan, lockPlan, rollbackPlan, unlockPlan } from './lib/deploy/plan.ts';
+import { deployedReleases, isStale, lockAgeMs, StateError } from './lib/deploy/state.ts';
+import { LocalRunner, SshRunner } from './lib/runner.ts';
+import { loadTarget, TargetError } from './lib/target.ts';
+
+const HELP = {
+  main: `Usage: zx scripts/deploy.mjs <command> [options]     (or: npm run deploy -- <command>)
+
+Commands:
+  deploy [--ref GIT_REF | --image IMAGE]   build (or take) an image and deploy it blue-green
+  rollback [RELEASE]                      back to the previous (or the named) release
+  releases                                recent releases; the serving one marked *
+  cleanup [--keep N]                      remove old images (keeps N=5 most recent, in-use,
+                                          and tags latest, stable, semantic versions)
+  status                                  the serving colour and release, containers, lock
+  lock | unlock [--force]                 hold or release the deploy lock
+
+Options (every command):
+  --target twin|dev|staging|prod   where to (default twin)
+  --dry-run                        print the exact plan (every command on every host), change nothing
+  --json                           machine-readable output
+  -h, --help                       help (also after a command)`,
+  deploy: `Usage: deploy [--ref GIT_REF | --image IMAGE] [--target T] [--dry-run] [--json]
+Builds the backend image from the working tree (or GIT_REF), or takes a local IMAGE; ships it to
+the VM unless the VM has that image id (docker save | zstd | ssh | docker load); runs migrations;
+starts the idle colour; waits for /readyz; switches Caddy; verifies; drains and stops the old
+colour (kept for rollback); records the release. Any failure stops the new colour and leaves the
+old one serving.`,
+  rollback: `Usage: rollback [RELEASE] [--target T] [--dry-run] [--json]
+Starts the previous (or the named) release in the idle colour (the parked container when it is
+that release: a few seconds), switches Caddy and stops the current one.`,
+  releases:
+    'Usage: releases [--target T] [--json]\nId, image, git sha, time, who and outcome of recent releases; * marks the serving one.',
+  cleanup:
+    'Usage: cleanup [--keep N] [--target T] [--dry-run] [--json]\nRemoves images beyond the N (default 5) most recent releases; never one a container uses or tagged latest, stable or x.y.z.',
+  status: 'Usage: status [--target T] [--json]',
+  lock: 'Usage: lock [--target T]\nTakes the deploy lock so no deploy runs until `unlock`.',
+  unlock:
+    'Usage: unlock [--force] [--target T]\nReleases the lock; --force breaks one held by someone else (say, a deploy that died).',
+};
+
+// Arguments after this script's path, whether run by `zx scripts/deploy.mjs` or `node scripts/deploy.mjs`.
+const argv = minimist(process.argv.slice(process.argv.findIndex((a) => a.endsWith('deploy.mjs')) + 1), {
+  string: ['target', 'ref', 'image', 'keep'],
+  boolean: ['dry-run', 'json', 'force', 'help'],
+  alias: { h: 'help' },
+  default: { target: 'twin' },
+});
+const [command, ...rest] = argv._;
+const root = resolve(import.meta.dirname, '..');
+const t0 = Date.now();
+const json = argv.json;
+const say = (...a) => json || echo(...a);
+const fail = (message, code = 1) => {
+  if (json) echo(JSON.stringify({ ok: false, error: message }));
+  else echo(chalk.red(`error: ${message}`));
+  process.exit(code);
+};
+
+if (!command || (argv.help && !HELP[command])) {
+  echo(HELP.main);
+  process.exit(command || argv.help ? 0 : 2);
+}
+if (!HELP[command] || command === 'main') fail(`unknown command: ${command}\n\n${HELP.main}`, 2);
+if (argv.help) {
+  echo(HELP[command]);
+  process.exit(0);
+}
+if (argv.ref && argv.image) fail('give --ref or --image, not both', 2);
+
+let target;
+try {
+  target = loadTarget(argv.target, root);
+} catch (e) {
+  fail(e instanceof TargetError ? e.message : String(e), 2);
+}
+
+const actor = {
+  who: (await $`git -C ${root} config user.email`.quiet().nothrow()).stdout.trim() || userInfo().username,
+  host: hostname(),
+  pid: process.pid,
+  now: new Date().toISOString(),
+};
+const deployUser = target.deployUser ?? 'deploy';
+let vm;
+try {
+  vm = await SshRunner.connect({
+    host: target.host,
+    port: target.port,
+    user: deployUser,
+    keyFile: target.keyFile,
+    knownHostsFile: target.knownHostsFile,
+  });
+} catch (e) {
+  fail(
+    `cannot reach ${deployUser}@${target.host}:${target.port} over SSH (${target.inventoryFile}): ${e.message}`,
+  );
+}
+const runners = { local: new LocalRunner(), vm };
+const where = { local: 'local', vm: vm.where };
+
+const progress = (e) => {
+  if (json) return;
+  const tag = e.phase === 'rescue' ? chalk.yellow('rescue') : `${e.index + 1}/${e.total}`;
+  if (e.type === 'start')
+    echo(chalk.dim(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${tag} ${e.step.title}`));
+  if (e.type === 'done') echo(chalk.dim(`      ok (${(e.ms / 1000).toFixed(1)}s)`));
+  if (e.type === 'failed')
+    echo(chalk.red(`      FAILED at ${e.step.id} after ${(e.ms / 1000).toFixed(1)}s: ${e.error}`));
+};
+
+async function runPlan(plan, extra = {}) {
+  if (argv['dry-run']) {
+    if (json) echo(JSON.stringify({ ok: true, dryRun: true, plan, ...extra }));
+    else echo(renderPlan(plan, where));
+    return true;
+  }
+  say(chalk.bold(`${plan.action}: ${plan.summary}`));
+  const outcome = await execute(plan, runners, { onEvent: progress });
+  if (json)
+    echo(
+      JSON.stringify({ ok: outcome.ok, action: plan.action, release: plan.record?.id, ...outcome, ...extra }),
+    );
+  else if (outcome.ok) echo(chalk.green(`${plan.action} done in ${(outcome.ms / 1000).toFixed(1)}s`));
+  else {
+    echo(chalk.red(`${plan.action} failed at step "${outcome.failedStep}": ${outcome.error}`));
+    echo(
+      outcome.switched
+        ? 'The proxy was switched back to the previous colour.'
+        : 'The proxy was never switched: the previous colour kept serving.',
+    );
+    for (const r of outcome.rescueErrors)
+      echo(chalk.red(`rescue step failed: ${r} (check with: npm run deploy -- status)`));
+  }
+  return outcome.ok;
+}
+
+async function buildImage() {
+  if (argv.image) {
+    const id = (await $`docker image inspect --format {{.Id}} ${argv.image}`.quiet().nothrow()).stdout.trim();
+    if (!id) fail(`image ${argv.image} is not on this machine (docker image ls)`, 2);
+    const labels =
+      JSON.parse(
+        (await $`docker image inspect --format {{json .Config.Labels}} ${argv.image}`.quiet()).stdout || '{}',
+      ) ?? {};
+    const release = labels['org.opencontainers.image.version'] ?? argv.image.split(':').pop();
+    return {
+      image: argv.image,
+      imageId: id,
+      release,
+      gitSha: labels['org.opencontainers.image.revision'] ?? 'unknown',
+    };
+  }
+  say(
+    chalk.dim(
+      `[${((Date.now() - t0) / 1000).toFixed(1)}s] build the image${argv.ref ? ` at ${argv.ref}` : ''}`,
+    ),
+  );
+  const args = ['build', '--json', ...(argv.ref ? ['--ref', argv.ref] : [])];
+  const out = await $({ cwd: root })`zx scripts/image.mjs ${args}`.quiet().nothrow();
+  if (out.exitCode !== 0) fail(`image build failed:\n${out.stderr || out.stdout}`);
+  const built = JSON.parse(out.stdout.trim().split('\n').pop());
+  const imageId = (await $`docker image inspect --format {{.Id}} ${built.image}`.quiet()).stdout.trim();
+  return { image: built.image, imageId, release: built.release, gitSha: built.gitSha };
+}
+
+let ok = true;
+try {
+  const view = await readView(vm);
+  if (view.lock && !['status', 'releases', 'unlock'].includes(command)) {
+    const age = Math.round(lockAgeMs(view.lock, new Date()) / 60000);
+    fail(
+      `locked by ${view.lock.who}@${view.lock.host} (${view.lock.command}) for ${age} min${isStale(view.lock, new Date()) ? ' - stale: that deploy probably died; `unlock --force` after checking `status`' : ''}`,
+    );
+  }
+  switch (command) {
+    case 'deploy': {
+      const img = await buildImage();
+      const localArchive = join(tmpdir(), `e2m-${img.release}.tar.zst`);
+      ok = await runPlan(deployPlan(view, { ...img, domain: target.domain, localArchive, actor }), {
+        image: img.image,
+      });
+      await fs.remove(localArchive);
+      break;
+    }
+    case 'rollback': {
+      const { rollbackTarget } = await import('./lib/deploy/state.ts');
+      ok = await runPlan(rollbackPlan(view, rollbackTarget(view, rest[0]), target.domain, actor));
+      break;
+    }
+    case 'cleanup': {
+      const keep = argv.keep === undefined ? 5 : Number(argv.keep);
+      const plan = cleanupPlan(view, keep, actor);
+      const freedMb = (plan.retention.freedBytes / 1e6).toFixed(1);
+      ok = await runPlan(plan, {
+        removed: plan.retention.remove.map((i) => i.ref),
+        kept: plan.retention.keep,
+        freedBytes: plan.retention.freedBytes,
+      });
+      if (!json) {
+        for (const k of plan.retention.keep) echo(`  kept    ${k.ref} (${k.why})`);
+        for (const r of plan.retention.remove)
+          echo(`  ${argv['dry-run'] ? 'would remove' : 'removed'} ${r.ref}`);
+        echo(`${argv['dry-run'] ? 'would free' : 'freed'} about ${freedMb} MB`);
+      }
+      break;
+    }
+    case 'releases': {
+      const rows = deployedReleases(view);
+      const attempts = [...view.releases].reverse();
+      if (json) echo(JSON.stringify({ current: view.active?.release ?? null, releases: attempts }));
+      else {
+        echo(
+          '  id                                 image                                          sha      time                      who                  outcome',
+        );
+        for (const r of attempts.slice(0, 20)) {
+          const mark =
+            r.id === view.active?.release && r.outcome !== 'failed' && rows[0]?.id === r.id ? '*' : ' ';
+          echo(
+            `${mark} ${r.id.padEnd(34)} ${r.image.padEnd(46)} ${r.gitSha.slice(0, 7).padEnd(8)} ${r.time.padEnd(25)} ${r.who.padEnd(20)} ${r.outcome}${r.failedStep ? ` at ${r.failedStep}` : ''}`,
+          );
+        }
+      }
+      break;
+    }
+    case 'status': {
+      const s = {
+        target: target.name,
+        host: vm.where,
+        active: view.active ?? null,
+        containers: view.containers,
+        lock: view.lock ?? null,
+        images: view.images.map((i) => i.ref),
+      };
+      if (json) echo(JSON.stringify(s));
+      else {
+        echo(`target ${target.name} (${vm.where})`);
+        echo(
+          `serving: ${view.active ? `${view.active.release} on ${view.active.colour} since ${view.active.since}` : 'nothing yet (maintenance page)'}`,
+        );
+        for (const c of view.containers)
+          echo(`  ${c.name.padEnd(16)} ${c.running ? 'running' : 'stopped'}  ${c.release}`);
+        echo(
+          `lock: ${view.lock ? `held by ${view.lock.who}@${view.lock.host} (${view.lock.command}) since ${view.lock.time}` : 'free'}`,
+        );
+        echo(`images: ${view.images.length}`);
+      }
+      break;
+    }
+    case 'lock':
+      ok = await runPlan(lockPlan(actor));
+      break;
+    case 'unlock':
+      ok = await runPlan(unlockPlan(view, actor, argv.force));
+      break;
+  }
+} catch (e) {
+  if (e instanceof StateError) fail(e.message);
+  throw e;
+} finally {
+  await vm.close();
+}
+process.exit(ok ? 0 : 1);

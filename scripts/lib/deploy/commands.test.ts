@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { toShell } from '../runner.ts';
+import * as cmd from './commands.ts';
+
+// Exact command strings: what runs on the VM is reviewed here, once.
+describe('deploy commands', () => {
+  it('runs a colour locked down, on loopback, with the shared env file and the release', () => {
+    expect(toShell(cmd.runColour({ colour: 'green', image: 'e2m/backend:r2', release: 'r2' }))).toBe(
+      'docker run --detach --name e2m-app-green --restart unless-stopped --read-only --cap-drop ALL --security-opt no-new-privileges ' +
+        '--memory 256m --memory-swap 256m --cpus 1 --pids-limit 256 --publish 127.0.0.1:3002:3000 --env-file /etc/e2-micro/app.env ' +
+        '--env RELEASE=r2 --volume e2m-app-data:/var/lib/app --label e2m.app=backend --label e2m.colour=green --label e2m.release=r2 e2m/backend:r2',
+    );
+  });
+
+  it('migrates in a one-off container of the new image', () => {
+    expect(toShell(cmd.migrate('e2m/backend:r2'))).toBe(
+      'docker run --rm --read-only --cap-drop ALL --security-opt no-new-privileges --network bridge --env-file /etc/e2-micro/app.env --memory 256m e2m/backend:r2 migrate',
+    );
+  });
+
+  it('ships an image as a compressed stream and loads it on the other side', () => {
+    expect(toShell(cmd.saveImage('e2m/backend:r2', '/tmp/r2.tar.zst'))).toBe(
+      `sh -c 'docker save "$1" | zstd -q -T0 -3 -f -o "$2"' sh e2m/backend:r2 /tmp/r2.tar.zst`,
+    );
+    expect(toShell(cmd.loadImage('/srv/app/images/r2.tar.zst'))).toBe(
+      `sh -c 'zstd -q -dc "$1" | docker load && rm -f "$1"' sh /srv/app/images/r2.tar.zst`,
+    );
+  });
+
+  it('switches the proxy by renaming a complete snippet over the live one, then a graceful reload', () => {
+    const snippet = cmd.upstreamSnippet('blue', 'r1');
+    expect(snippet).toContain('reverse_proxy 127.0.0.1:3001');
+    expect(cmd.writeUpstream(snippet)).toEqual([
+      'sh',
+      '-c',
+      'printf "%s" "$1" > "$2.tmp" && mv -f "$2.tmp" "$2"',
+      'sh',
+      snippet,
+      '/etc/caddy/e2m/upstream.caddy',
+    ]);
+    expect(toShell(cmd.reloadProxy())).toBe('sudo -n /usr/bin/systemctl reload caddy');
+  });
+
+  it('takes the lock with an atomic mkdir and a distinct exit code when taken', () => {
+    expect(toShell(cmd.takeLock('{"who":"a"}'))).toBe(
+      `sh -c 'mkdir "$1" 2>/dev/null || { echo "locked" >&2; exit 75; }; printf "%s\\n" "$2" > "$1/holder.json"' sh /srv/app/lock '{"who":"a"}'`,
+    );
+    expect(toShell(cmd.releaseLock())).toBe('rm -rf /srv/app/lock');
+  });
+
+  it('never splices values into a shell script: hostile values stay single arguments', () => {
+    const evil = `x'; rm -rf / #`;
+    const argv = cmd.appendLine('/srv/app/audit.jsonl', evil);
+    expect(argv.slice(0, 3)).toEqual(['sh', '-c', 'printf "%s\\n" "$1" >> "$2"']);
+    expect(argv[4]).toBe(evil);
+  });
+
+  it('probes the proxy as a client would, by name, and prints status and release', () => {
+    expect(cmd.probeThroughProxy('example.com').slice(3)).toEqual(['sh', 'example.com']);
+    expect(cmd.probeThroughProxy('example.com')[2]).toContain(
+      '--resolve "$1:443:127.0.0.1" "https://$1/readyz"',
+    );
+  });
+});

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { RecordingRunner } from '../runner.ts';
+import { execute, renderPlan } from './execute.ts';
+import { actor, empty, twoReleases } from './fixtures.ts';
+import { deployPlan, type Plan } from './plan.ts';
+
+// Orchestration through recording runners: each failure path ends with the old colour serving.
+const args = {
+  image: 'e2m/backend:v3',
+  imageId: 'sha256:v3',
+  release: 'v3',
+  gitSha: 'abc1234',
+  domain: 'localhost',
+  localArchive: '/tmp/v3.tar.zst',
+  actor,
+};
+
+type Fault = {
+  when: (line: string) => boolean;
+  result?: { code: number; stdout?: string; stderr?: string };
+  throws?: Error;
+};
+
+function harness(faults: Fault[] = []) {
+  const lines: string[] = [];
+  let dropped = false;
+  const answer = (line: string) => {
+    lines.push(line);
+    if (dropped) throw new Error('ssh: connection lost');
+    for (const f of faults) {
+      if (f.when(line)) {
+        if (f.throws) {
+          dropped = true;
+          throw f.throws;
+        }
+        return f.result;
+      }
+    }
+    // a healthy VM: colours become ready, the proxy answers from the new release
+    if (line.includes('healthcheck --ready')) return { code: 0 };
+    if (line.includes('/readyz')) return { code: 0, stdout: '200 v3' };
+    return undefined;
+  };
+  const vm = new RecordingRunner();
+  const local = new RecordingRunner();
+  // RecordingRunner answers through its callback; wrap exec to see the line and inject faults.
+  for (const r of [vm, local]) {
+    const exec = r.exec.bind(r);
+    r.exec = async (argv, input) => {
+      const res = await exec(argv, input);
+      const f = answer(`${r === vm ? 'vm' : 'local'}: ${argv.join(' ')}`);
+      return f ? { ...res, stdout: '', stderr: '', ...f } : res;
+    };
+  }
+  let clock = 0;
+  const sleep = async (ms: number) => {
+    clock += ms;
+  };
+  const opts = { sleep, now: () => clock };
+  return { runners: { vm, local }, lines, opts };
+}
+
+const vmLines = (lines: string[]) => lines.filter((l) => l.startsWith('vm: ')).map((l) => l.slice(4));
+const switchedTo = (vm: string[]) =>
+  vm
+    .filter((l) => l.includes('mv -f') && l.includes('upstream.caddy'))
+    .map((l) => /127\.0\.0\.1:(\d+)/.exec(l)?.[1] ?? (l.includes('maintenance') ? 'maintenance' : '?'));
+
+async function run(plan: Plan, faults: Fault[]) {
+  const h = harness(faults);
+  const outcome = await execute(plan, h.runners, h.opts);
+  return { outcome, lines: h.lines, vm: vmLines(h.lines) };
+}
+
+describe('deploy orchestration', () => {
+  it('happy path: every step once, in order, the lock released last', async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), args), []);
+    expect(outcome).toMatchObject({ ok: true, switched: true, rescueErrors: [] });
+    expect(vm.at(-1)).toBe('rm -rf /srv/app/lock');
+    expect(vm.some((l) => l.includes('docker stop --time 30 e2m-app-green'))).toBe(true);
+  });
+
+  it.each([
+    ['the image does not load', (l: string) => l.includes('docker load'), 'load'],
+    ['the migration fails', (l: string) => l.includes(' migrate'), 'migrate'],
+    ['the new colour does not start', (l: string) => l.startsWith('vm: docker run --detach'), 'start'],
+  ])(
+    '%s: new colour removed, proxy never touched, old colour untouched, failure recorded',
+    async (_, when, step) => {
+      const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
+        { when, result: { code: 1, stderr: 'boom' } },
+      ]);
+      expect(outcome).toMatchObject({ ok: false, failedStep: step, switched: false });
+      expect(outcome.error).toContain('boom');
+      expect(switchedTo(vm)).toEqual([]);
+      expect(vm.some((l) => l.includes('e2m-app-green') && l.includes('stop'))).toBe(false);
+      expect(vm).toContain('docker rm -f e2m-app-blue');
+      expect(vm.some((l) => l.includes('"outcome":"failed"') && l.includes('releases.jsonl'))).toBe(true);
+      expect(vm.at(-1)).toBe('rm -rf /srv/app/lock');
+    },
+  );
+
+  it('health never passes: bounded wait, then the same rescue', async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
+      { when: (l) => l.includes('healthcheck --ready'), result: { code: 1, stderr: '/readyz answered 503' } },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'ready', switched: false });
+    expect(outcome.error).toBe('not done after 60 s: /readyz answered 503');
+    // polled every 250 ms for 60 s of (fake) time, then given up: bounded
+    expect(vm.filter((l) => l.includes('healthcheck --ready')).length).toBe(241);
+    expect(switchedTo(vm)).toEqual([]);
+    expect(vm).toContain('docker rm -f e2m-app-blue');
+  });
+
+  it('the proxy verification fails after the switch: old colour restarted and routed back, new removed', async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
+      { when: (l) => l.includes('/readyz') && l.includes('curl'), result: { code: 0, stdout: '502 ' } },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'verify', switched: true });
+    expect(outcome.error).toBe('not done after 15 s: got "502", want "200 v3"');
+    expect(switchedTo(vm)).toEqual(['3001', '3002']); // to blue (new), then back to green (old)
+    const back = vm.findIndex((l) => l.includes('3002') && l.includes('mv -f'));
+    expect(vm.indexOf('docker start e2m-app-green')).toBeLessThan(back);
+    expect(vm.lastIndexOf('docker rm -f e2m-app-blue')).toBeGreaterThan(back);
+    expect(vm.at(-1)).toBe('rm -rf /srv/app/lock');
+  });
+
+  it('a first deploy that fails after the switch puts the maintenance page back', async () => {
+    const { outcome, vm } = await run(deployPlan(empty(), args), [
+      {
+        when: (l) => l.includes('systemctl reload caddy'),
+        result: { code: 1, stderr: 'sudo: a password is required' },
+      },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'reload', switched: true });
+    expect(switchedTo(vm)).toEqual(['3001', 'maintenance']);
+  });
+
+  it('SSH drops mid-way: the run stops, rescue is attempted and its failures reported, nothing switched', async () => {
+    const { outcome } = await run(deployPlan(twoReleases(), args), [
+      { when: (l) => l.includes(' migrate'), throws: new Error('ssh: connection lost') },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'migrate', switched: false });
+    expect(outcome.rescueErrors).toEqual([
+      'stop-new: ssh: connection lost',
+      'record-failure: ssh: connection lost',
+      'audit: ssh: connection lost',
+      'unlock: ssh: connection lost',
+    ]);
+  });
+
+  it("losing the lock race runs nothing else, and never removes the other deploy's lock", async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
+      { when: (l) => l.includes('mkdir "$1"'), result: { code: 75, stderr: 'locked' } },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'lock' });
+    expect(vm).toHaveLength(1);
+  });
+});
+
+describe('dry run', () => {
+  it('renders every command with its host, and both rescues', () => {
+    const text = renderPlan(deployPlan(twoReleases(), args), { local: 'local', vm: 'deploy@vm:22' });
+    expect(text).toContain("[local local] sh -c 'docker save");
+    expect(text).toContain('[vm    deploy@vm:22] upload /tmp/v3.tar.zst -> /srv/app/images/v3.tar.zst');
+    expect(text).toContain('repeat until exit 0 and output "200 v3", at most 15 s');
+    expect(text).toContain('if a step fails after the switch:');
+  });
+});

@@ -1,0 +1,30 @@
+// Where things live on the VM. The paths setup.yml creates (ansible/roles/docker, caddy, app_env)
+// and the names the deploy gives its containers; one place so the plan and the tests agree.
+export const Colours = ['blue', 'green'] as const;
+export type Colour = (typeof Colours)[number];
+
+export const layout = {
+  /** Owned by the deploy user (setup creates it). */
+  dir: '/srv/app',
+  stateFile: '/srv/app/state.json',
+  releasesFile: '/srv/app/releases.jsonl',
+  auditFile: '/srv/app/audit.jsonl',
+  lockDir: '/srv/app/lock',
+  imagesDir: '/srv/app/images',
+  /** The app's environment, written by setup from the secrets (root:deploy 0640). */
+  envFile: '/etc/e2-micro/app.env',
+  /** Caddy imports this file; the deploy renames a new one over it and reloads Caddy. */
+  upstreamFile: '/etc/caddy/e2m/upstream.caddy',
+  /** A named volume both colours share: the kill switch's file fallback lives here. */
+  dataVolume: 'e2m-app-data',
+  imageRepo: 'e2m/backend',
+} as const;
+
+export const ports: Record<Colour, number> = { blue: 3001, green: 3002 };
+
+export const containerName = (colour: Colour) => `e2m-app-${colour}`;
+
+export const otherColour = (colour: Colour): Colour => (colour === 'blue' ? 'green' : 'blue');
+
+/** Per-colour limits: two colours run side by side during a deploy, inside 1 GB with the stack. */
+export const limits = { memory: '256m', cpus: '1', pids: '256' } as const;

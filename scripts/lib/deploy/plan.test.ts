@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { actor, empty, twoReleases } from './fixtures.ts';
+import { cleanupPlan, deployPlan, rollbackPlan, unlockPlan } from './plan.ts';
+import { rollbackTarget } from './state.ts';
+
+const args = {
+  image: 'e2m/backend:v3',
+  imageId: 'sha256:v3',
+  release: 'v3',
+  gitSha: 'abc1234',
+  domain: 'localhost',
+  localArchive: '/tmp/v3.tar.zst',
+  actor,
+};
+const ids = (steps: { id: string }[]) => steps.map((s) => s.id);
+
+describe('deploy plan', () => {
+  it('first deploy: ships the image, starts blue, switches, records; no old colour to drain', () => {
+    const plan = deployPlan(empty(), args);
+    expect(ids(plan.steps)).toEqual([
+      'lock',
+      'save',
+      'mkdir',
+      'upload',
+      'load',
+      'migrate',
+      'start',
+      'ready',
+      'switch',
+      'reload',
+      'verify',
+      'state',
+      'record',
+      'audit',
+      'unlock',
+    ]);
+    expect(plan.steps.find((s) => s.id === 'start')).toMatchObject({
+      host: 'vm',
+      argv: expect.arrayContaining(['e2m-app-blue']),
+    });
+    expect(plan.steps.find((s) => s.id === 'save')).toMatchObject({ host: 'local' });
+    // after the switch, a failure puts the maintenance page back: there is no old colour
+    expect(ids(plan.rescueAfterSwitch)).toEqual([
+      'switch-back',
+      'reload-back',
+      'stop-new',
+      'record-failure',
+      'audit',
+      'unlock',
+    ]);
+  });
+
+  it('next deploy: goes to the idle colour, removes its parked container, drains the serving one', () => {
+    const plan = deployPlan(twoReleases(), args);
+    expect(ids(plan.steps)).toEqual([
+      'lock',
+      'save',
+      'mkdir',
+      'upload',
+      'load',
+      'migrate',
+      'clear',
+      'start',
+      'ready',
+      'switch',
+      'reload',
+      'verify',
+      'drain',
+      'state',
+      'record',
+      'audit',
+      'unlock',
+    ]);
+    expect(plan.steps.find((s) => s.id === 'drain')).toMatchObject({
+      argv: ['docker', 'stop', '--time', '30', 'e2m-app-green'],
+    });
+    expect(ids(plan.rescueBeforeSwitch)).toEqual(['stop-new', 'record-failure', 'audit', 'unlock']);
+    expect(ids(plan.rescueAfterSwitch)).toEqual([
+      'restart-old',
+      'ready-old',
+      'switch-back',
+      'reload-back',
+      'stop-new',
+      'record-failure',
+      'audit',
+      'unlock',
+    ]);
+  });
+
+  it('skips shipping when the VM already has the image id', () => {
+    const view = twoReleases();
+    view.images.push({ ref: 'e2m/backend:v3', tag: 'v3', id: 'sha256:v3', sizeBytes: 1 });
+    expect(ids(deployPlan(view, args).steps)).not.toContain('upload');
+    view.images.pop();
+    view.images.push({ ref: 'e2m/backend:other', tag: 'other', id: 'sha256:v3', sizeBytes: 1 });
+    const plan = deployPlan(view, args);
+    expect(plan.steps.find((s) => s.id === 'tag')).toMatchObject({
+      argv: ['docker', 'tag', 'sha256:v3', 'e2m/backend:v3'],
+    });
+  });
+
+  it('refuses to deploy the release that is already serving', () => {
+    expect(() => deployPlan(twoReleases(), { ...args, release: 'v2' })).toThrow(/already serving/);
+  });
+});
+
+describe('rollback plan', () => {
+  it('starts the parked container when it holds the target release: no image work, no migration', () => {
+    const view = twoReleases();
+    const plan = rollbackPlan(view, rollbackTarget(view), 'localhost', actor);
+    expect(ids(plan.steps)).toEqual([
+      'lock',
+      'start',
+      'ready',
+      'switch',
+      'reload',
+      'verify',
+      'drain',
+      'state',
+      'record',
+      'audit',
+      'unlock',
+    ]);
+    expect(plan.steps[1]).toMatchObject({ argv: ['docker', 'start', 'e2m-app-blue'] });
+    expect(plan.record).toMatchObject({ id: 'v1', outcome: 'rolled-back', colour: 'blue' });
+    // a failed rollback stops the parked container but never deletes it
+    expect(plan.rescueBeforeSwitch[0]).toMatchObject({
+      id: 'stop-new',
+      argv: ['docker', 'stop', '--time', '5', 'e2m-app-blue'],
+    });
+  });
+
+  it('fails with a clear message when the release image is gone', () => {
+    const view = twoReleases();
+    view.containers = view.containers.filter((c) => c.colour === 'green');
+    view.images = view.images.filter((i) => i.tag !== 'v1');
+    expect(() => rollbackPlan(view, rollbackTarget(view), 'localhost', actor)).toThrow(
+      /no longer on the VM; deploy it again with --image/,
+    );
+  });
+});
+
+describe('cleanup and lock plans', () => {
+  it('removes exactly what retention says, under the lock, audited', () => {
+    const plan = cleanupPlan(twoReleases(), 1, actor);
+    expect(ids(plan.steps)).toEqual(['lock', 'audit', 'unlock']); // v1 is parked, v2 serving: both in use
+  });
+
+  it("unlock refuses someone else's lock without --force", () => {
+    const view = {
+      ...twoReleases(),
+      lock: { who: 'other@x', host: 'ci', command: 'deploy v9', pid: 1, time: actor.now },
+    };
+    expect(() => unlockPlan(view, actor, false)).toThrow(/held by other@x@ci.*--force/);
+    expect(ids(unlockPlan(view, actor, true).steps)).toEqual(['unlock', 'audit']);
+    expect(() => unlockPlan(twoReleases(), actor, true)).toThrow(/not locked/);
+  });
+});

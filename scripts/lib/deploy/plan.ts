@@ -1,0 +1,415 @@
+// Pure: (view of the VM, arguments) -> the ordered steps of a deploy, a rollback or a cleanup,
+// each with the exact argv and the host it runs on, plus the rescue steps for a failure before
+// and after the proxy switched. The executor runs them; a dry run prints them.
+import * as cmd from './commands.ts';
+import { type Colour, containerName, layout } from './layout.ts';
+import { containerOf, nextColour, type ReleaseRecord, retention, StateError, type VmView } from './state.ts';
+
+export type Host = 'local' | 'vm';
+
+export type Step =
+  | { kind: 'run'; id: string; title: string; host: Host; argv: string[]; switches?: boolean }
+  | { kind: 'upload'; id: string; title: string; from: string; to: string }
+  | {
+      kind: 'wait';
+      id: string;
+      title: string;
+      host: Host;
+      argv: string[];
+      /** Done when the command exits 0 and, if set, its trimmed stdout equals this. */
+      expect?: string;
+      timeoutMs: number;
+      intervalMs: number;
+    };
+
+export interface Plan {
+  action: 'deploy' | 'rollback' | 'cleanup' | 'lock' | 'unlock';
+  summary: string;
+  steps: Step[];
+  /** Run when a step fails before the proxy switched: the old colour never stopped serving. */
+  rescueBeforeSwitch: Step[];
+  /** Run when a step fails after the switch: route back to the old colour first. */
+  rescueAfterSwitch: Step[];
+  /** The release record to append on success (the executor adds duration). */
+  record?: ReleaseRecord;
+}
+
+export interface Actor {
+  who: string;
+  host: string;
+  pid: number;
+  now: string;
+}
+
+const run = (
+  id: string,
+  title: string,
+  host: Host,
+  argv: string[],
+  extra: { switches?: boolean } = {},
+): Step => ({
+  kind: 'run',
+  id,
+  title,
+  host,
+  argv,
+  ...extra,
+});
+
+const audit = (actor: Actor, event: Record<string, unknown>) =>
+  run(
+    'audit',
+    'append to the audit log',
+    'vm',
+    cmd.appendLine(
+      layout.auditFile,
+      JSON.stringify({ time: actor.now, who: actor.who, from: actor.host, ...event }),
+    ),
+  );
+
+const lock = (actor: Actor, command: string) =>
+  run(
+    'lock',
+    `take the deploy lock (${layout.lockDir})`,
+    'vm',
+    cmd.takeLock(
+      JSON.stringify({ who: actor.who, host: actor.host, pid: actor.pid, command, time: actor.now }),
+    ),
+  );
+
+const unlock = () => run('unlock', 'release the deploy lock', 'vm', cmd.releaseLock());
+
+export function maintenanceSnippet(): string {
+  return 'handle {\n\theader Retry-After 120\n\trespond "Down for maintenance" 503\n}\n';
+}
+
+/** Start-to-serving for one colour: wait ready, switch the proxy, verify, stop the old colour, record. */
+function activate(
+  view: VmView,
+  p: {
+    colour: Colour;
+    release: string;
+    image: string;
+    domain: string;
+    record: ReleaseRecord;
+    actor: Actor;
+    event: string;
+  },
+) {
+  const old = view.active?.colour;
+  const steps: Step[] = [
+    {
+      kind: 'wait',
+      id: 'ready',
+      title: `wait for ${containerName(p.colour)} /readyz (60 s at most)`,
+      host: 'vm',
+      argv: cmd.readyProbe(p.colour),
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    },
+    run(
+      'switch',
+      `point Caddy at ${p.colour}`,
+      'vm',
+      cmd.writeUpstream(cmd.upstreamSnippet(p.colour, p.release)),
+      { switches: true },
+    ),
+    run('reload', 'reload Caddy (graceful)', 'vm', cmd.reloadProxy()),
+    {
+      kind: 'wait',
+      id: 'verify',
+      title: `verify the proxy answers 200 from ${p.release}`,
+      host: 'vm',
+      argv: cmd.probeThroughProxy(p.domain),
+      expect: `200 ${p.release}`,
+      timeoutMs: 15_000,
+      intervalMs: 250,
+    },
+  ];
+  if (old && old !== p.colour)
+    steps.push(
+      run('drain', `drain and stop ${containerName(old)} (kept for rollback)`, 'vm', cmd.stopColour(old)),
+    );
+  steps.push(
+    run(
+      'state',
+      'record the active colour',
+      'vm',
+      cmd.writeState(
+        JSON.stringify({ colour: p.colour, release: p.release, image: p.image, since: p.actor.now }),
+      ),
+    ),
+    run(
+      'record',
+      'append to the release history',
+      'vm',
+      cmd.appendLine(layout.releasesFile, JSON.stringify(p.record)),
+    ),
+    audit(p.actor, { event: p.event, release: p.release, colour: p.colour, outcome: 'ok' }),
+    unlock(),
+  );
+  // After the switch, the way back: the old colour running and ready again, then the proxy on it
+  // (or, on a first deploy, the maintenance page).
+  const back: Step[] = old
+    ? [
+        run('restart-old', `make sure ${containerName(old)} runs`, 'vm', cmd.startContainer(old)),
+        {
+          kind: 'wait',
+          id: 'ready-old',
+          title: `wait for ${containerName(old)} /readyz`,
+          host: 'vm',
+          argv: cmd.readyProbe(old),
+          timeoutMs: 30_000,
+          intervalMs: 250,
+        },
+        run(
+          'switch-back',
+          `point Caddy back at ${old}`,
+          'vm',
+          cmd.writeUpstream(cmd.upstreamSnippet(old, view.active?.release ?? 'previous')),
+        ),
+        run('reload-back', 'reload Caddy', 'vm', cmd.reloadProxy()),
+      ]
+    : [
+        run('switch-back', 'put the maintenance page back', 'vm', cmd.writeUpstream(maintenanceSnippet())),
+        run('reload-back', 'reload Caddy', 'vm', cmd.reloadProxy()),
+      ];
+  return { steps, back };
+}
+
+function failure(p: { colour: Colour; record: ReleaseRecord; actor: Actor; event: string }): Step[] {
+  return [
+    run('stop-new', `stop and remove ${containerName(p.colour)}`, 'vm', cmd.removeContainer(p.colour)),
+    run(
+      'record-failure',
+      'append the failure to the release history',
+      'vm',
+      cmd.appendLine(layout.releasesFile, JSON.stringify({ ...p.record, outcome: 'failed' })),
+    ),
+    audit(p.actor, { event: p.event, release: p.record.id, colour: p.colour, outcome: 'failed' }),
+    unlock(),
+  ];
+}
+
+export interface DeployArgs {
+  image: string;
+  imageId: string;
+  release: string;
+  gitSha: string;
+  domain: string;
+  /** Local path of the compressed image, and where it goes on the VM. */
+  localArchive: string;
+  actor: Actor;
+}
+
+export function deployPlan(view: VmView, a: DeployArgs): Plan {
+  if (view.active?.release === a.release && containerOf(view, view.active.colour)?.running) {
+    throw new StateError(
+      `release ${a.release} is already serving on ${view.active.colour}; nothing to deploy`,
+    );
+  }
+  const colour = nextColour(view);
+  const remoteArchive = `${layout.imagesDir}/${a.release}.tar.zst`;
+  const onVm = view.images.find((i) => i.id === a.imageId);
+  const record: ReleaseRecord = {
+    id: a.release,
+    image: a.image,
+    imageId: a.imageId,
+    gitSha: a.gitSha,
+    time: a.actor.now,
+    who: a.actor.who,
+    outcome: 'deployed',
+    colour,
+  };
+  const steps: Step[] = [lock(a.actor, `deploy ${a.release}`)];
+  if (!onVm) {
+    steps.push(
+      run('save', `docker save ${a.image} | zstd`, 'local', cmd.saveImage(a.image, a.localArchive)),
+      run('mkdir', `make ${layout.imagesDir}`, 'vm', cmd.mkdirImages()),
+      {
+        kind: 'upload',
+        id: 'upload',
+        title: `upload to ${remoteArchive}`,
+        from: a.localArchive,
+        to: remoteArchive,
+      },
+      run('load', 'zstd -d | docker load', 'vm', cmd.loadImage(remoteArchive)),
+    );
+  } else if (onVm.ref !== a.image) {
+    steps.push(
+      run('tag', `the VM has ${a.imageId.slice(7, 19)}; tag it ${a.image}`, 'vm', [
+        'docker',
+        'tag',
+        a.imageId,
+        a.image,
+      ]),
+    );
+  }
+  steps.push(run('migrate', 'run database migrations with the new image', 'vm', cmd.migrate(a.image)));
+  if (containerOf(view, colour))
+    steps.push(
+      run(
+        'clear',
+        `remove the old ${containerName(colour)} (two releases back)`,
+        'vm',
+        cmd.removeContainer(colour),
+      ),
+    );
+  steps.push(
+    run(
+      'start',
+      `start ${containerName(colour)} with ${a.release}`,
+      'vm',
+      cmd.runColour({ colour, image: a.image, release: a.release }),
+    ),
+  );
+  const act = activate(view, {
+    colour,
+    release: a.release,
+    image: a.image,
+    domain: a.domain,
+    record,
+    actor: a.actor,
+    event: 'deploy',
+  });
+  const p = { colour, record, actor: a.actor, event: 'deploy' };
+  return {
+    action: 'deploy',
+    summary: `deploy ${a.release} to ${colour}${view.active ? ` (serving now: ${view.active.release} on ${view.active.colour})` : ' (first deploy)'}${onVm ? '; image already on the VM' : ''}`,
+    steps: [...steps, ...act.steps],
+    rescueBeforeSwitch: failure(p),
+    rescueAfterSwitch: [...act.back, ...failure(p)],
+    record,
+  };
+}
+
+export function rollbackPlan(view: VmView, target: ReleaseRecord, domain: string, actor: Actor): Plan {
+  const colour = nextColour(view);
+  const parked = containerOf(view, colour);
+  const image = view.images.find((i) => i.ref === target.image || i.id === target.imageId);
+  const steps: Step[] = [lock(actor, `rollback ${target.id}`)];
+  if (parked && parked.release === target.id) {
+    steps.push(
+      run(
+        'start',
+        `start the parked ${containerName(colour)} (${target.id})`,
+        'vm',
+        cmd.startContainer(colour),
+      ),
+    );
+  } else if (image) {
+    if (parked)
+      steps.push(
+        run(
+          'clear',
+          `remove ${containerName(colour)} (${parked.release})`,
+          'vm',
+          cmd.removeContainer(colour),
+        ),
+      );
+    steps.push(
+      run(
+        'start',
+        `start ${containerName(colour)} with ${target.id}`,
+        'vm',
+        cmd.runColour({ colour, image: image.ref, release: target.id }),
+      ),
+    );
+  } else {
+    throw new StateError(
+      `the image of ${target.id} (${target.image}) is no longer on the VM; deploy it again with --image`,
+    );
+  }
+  const record: ReleaseRecord = {
+    ...target,
+    time: actor.now,
+    who: actor.who,
+    outcome: 'rolled-back',
+    colour,
+    failedStep: undefined,
+    error: undefined,
+  };
+  const act = activate(view, {
+    colour,
+    release: target.id,
+    image: image?.ref ?? target.image,
+    domain,
+    record,
+    actor,
+    event: 'rollback',
+  });
+  // A failed rollback must not delete the parked container: it is the rollback target.
+  const p = { colour, record, actor, event: 'rollback' };
+  const keepParked = (steps: Step[]) =>
+    steps.map((s) =>
+      s.id === 'stop-new'
+        ? run('stop-new', `stop ${containerName(colour)}`, 'vm', [
+            'docker',
+            'stop',
+            '--time',
+            '5',
+            containerName(colour),
+          ])
+        : s,
+    );
+  return {
+    action: 'rollback',
+    summary: `roll back to ${target.id} on ${colour}${view.active ? ` (serving now: ${view.active.release} on ${view.active.colour})` : ''}`,
+    steps: [...steps, ...act.steps],
+    rescueBeforeSwitch: keepParked(failure(p)),
+    rescueAfterSwitch: keepParked([...act.back, ...failure(p)]),
+    record,
+  };
+}
+
+export function cleanupPlan(
+  view: VmView,
+  keep: number,
+  actor: Actor,
+): Plan & { retention: ReturnType<typeof retention> } {
+  const r = retention(view, keep);
+  const steps: Step[] = [
+    lock(actor, `cleanup --keep ${keep}`),
+    ...r.remove.map((img) => run('rmi', `remove ${img.ref}`, 'vm', cmd.removeImage(img.ref))),
+    audit(actor, { event: 'cleanup', removed: r.remove.map((i) => i.ref), freedBytes: r.freedBytes }),
+    unlock(),
+  ];
+  const rescue = [unlock()];
+  return {
+    action: 'cleanup',
+    summary: `keep ${r.keep.length} image(s), remove ${r.remove.length}`,
+    steps,
+    rescueBeforeSwitch: rescue,
+    rescueAfterSwitch: rescue,
+    retention: r,
+  };
+}
+
+export function lockPlan(actor: Actor): Plan {
+  const steps = [lock(actor, 'manual lock'), audit(actor, { event: 'lock' })];
+  return {
+    action: 'lock',
+    summary: 'hold the deploy lock',
+    steps,
+    rescueBeforeSwitch: [],
+    rescueAfterSwitch: [],
+  };
+}
+
+export function unlockPlan(view: VmView, actor: Actor, force: boolean): Plan {
+  if (!view.lock) throw new StateError('not locked');
+  const mine = view.lock.who === actor.who && view.lock.host === actor.host;
+  if (!mine && !force) {
+    throw new StateError(
+      `the lock is held by ${view.lock.who}@${view.lock.host} for "${view.lock.command}" since ${view.lock.time}; use --force to break it`,
+    );
+  }
+  const steps = [unlock(), audit(actor, { event: 'unlock', forced: !mine, holder: view.lock })];
+  return {
+    action: 'unlock',
+    summary: `release the lock held by ${view.lock.who}@${view.lock.host}`,
+    steps,
+    rescueBeforeSwitch: [],
+    rescueAfterSwitch: [],
+  };
+}
