@@ -24,6 +24,7 @@ describe('parseTarget: the twin inventory written by `twin up`', () => {
       host: '127.0.0.1',
       port: 2222,
       user: 'ops',
+      deployUser: 'deploy',
       keyFile: '/repo/.twin/id_ed25519',
       knownHostsFile: '/repo/.twin/known_hosts',
       env: 'twin',

@@ -20,6 +20,8 @@ export interface Target {
   host: string;
   port: number;
   user: string;
+  /** The unprivileged user the deploy connects as (setup creates it; same key as the admin). */
+  deployUser: string;
   /** Absolute path of the SSH private key. */
   keyFile: string;
   /** Absolute path of a known_hosts file listing the VM's host key, when the inventory names one. */
@@ -130,6 +132,7 @@ export function parseTarget(name: string, text: string, file: string, root: stri
     host: str('ansible_host') as string,
     port,
     user: str('ansible_user') as string,
+    deployUser: str('e2m_deploy_user', true) ?? 'deploy',
     keyFile: abs(str('ansible_ssh_private_key_file') as string),
     ...(knownHosts ? { knownHostsFile: abs(knownHosts) } : {}),
     env: name as TargetName,
