@@ -35,6 +35,7 @@ describe('parseTarget: the twin inventory written by `twin up`', () => {
       gcsEndpoint: 'http://127.0.0.1:4443',
       vmGcsEndpoint: 'http://e2m-twin-gcs:4443',
       httpUrl: 'http://127.0.0.1:8080',
+      httpsUrl: 'https://127.0.0.1:8443',
     });
   });
 

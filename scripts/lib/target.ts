@@ -38,6 +38,8 @@ export interface Target {
   vmGcsEndpoint?: string;
   /** Base URL of the app as seen from this machine. */
   httpUrl: string;
+  /** The HTTPS site as seen from this machine (the twin publishes 443 on a loopback port). */
+  httpsUrl: string;
 }
 
 export class TargetError extends Error {
@@ -143,6 +145,7 @@ export function parseTarget(name: string, text: string, file: string, root: stri
     gcsEndpoint: url('e2m_gcs_host_endpoint', true) ?? vmGcsEndpoint,
     vmGcsEndpoint,
     httpUrl: url('e2m_http_url') as string,
+    httpsUrl: url('e2m_https_url', true) ?? `https://${str('e2m_domain')}`,
   };
 }
 
