@@ -1,0 +1,86 @@
+// `npm run bench -- deploy`: against the converged twin, through Caddy, a steady bounded load
+// (4 keep-alive workers on /healthz) while 5 deploys and 1 rollback run. Prints failed requests
+// (goal 0), each deploy's time with the image prebuilt (goal <= 30 s), the rollback's time
+// (goal <= 5 s) and the twin's peak memory (cgroup high-water mark, 1 GB limit).
+// Needs: `npm run twin -- up` and `cd ansible && ansible-playbook setup.yml` first.
+// Options: --deploys N (default 5).
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { $, argv, echo } from 'zx';
+import { loadTarget } from '../scripts/lib/target.ts';
+import { loadUntil, proxyClient } from '../test/e2e/support/proxy.ts';
+
+const root = join(import.meta.dirname, '..');
+const deploys = Number(argv.deploys ?? 5);
+const target = loadTarget('twin', root);
+const client = proxyClient(target.httpsUrl, target.domain);
+const t0 = Date.now();
+const step = (msg) => echo(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+
+// The twin's memory cgroup on this host (cgroup v1: memory/docker/<id>; v2: system.slice/docker-<id>.scope).
+const id = (await $`docker inspect --format {{.Id}} e2m-twin`).stdout.trim();
+const candidates = [`/sys/fs/cgroup/memory/docker/${id}`, `/sys/fs/cgroup/system.slice/docker-${id}.scope`];
+let cgroup;
+for (const c of candidates) if ((await $`test -d ${c}`.nothrow()).exitCode === 0) cgroup = c;
+const v1 = cgroup?.includes('/memory/');
+const resetPeak = async () => v1 && writeFile(join(cgroup, 'memory.max_usage_in_bytes'), '0').catch(() => {});
+const peakMb = async () => {
+  if (!cgroup) return NaN;
+  const file = v1 ? 'memory.max_usage_in_bytes' : 'memory.peak';
+  return Number((await readFile(join(cgroup, file), 'utf8').catch(() => 'NaN')).trim()) / 2 ** 20;
+};
+
+const deployCli = async (...args) => {
+  const r = await $({ cwd: root, nothrow: true })`zx scripts/deploy.mjs ${args} --json`;
+  const last = JSON.parse(r.stdout.trim().split('\n').pop() || '{}');
+  if (r.exitCode !== 0) throw new Error(`deploy ${args.join(' ')} failed: ${last.error ?? r.stdout}`);
+  return last;
+};
+
+step(`building ${deploys} releases (cached layers: only the release differs)`);
+const stamp = Date.now().toString(36);
+const releases = [];
+for (let i = 1; i <= deploys; i++) {
+  const release = `bench-${stamp}-${i}`;
+  await $({ cwd: root })`zx scripts/image.mjs build --tag e2m/backend:${release} --release ${release} --json`;
+  releases.push(release);
+}
+
+await resetPeak();
+let done;
+const finished = new Promise((r) => {
+  done = r;
+});
+const load = loadUntil(client, '/healthz', finished, {
+  workers: 4,
+  maxRequests: 100_000,
+  maxMs: 600_000,
+  pauseMs: 5,
+});
+const times = [];
+try {
+  for (const release of releases) {
+    step(`deploy ${release}`);
+    const r = await deployCli('deploy', '--image', `e2m/backend:${release}`);
+    times.push({ what: `deploy ${release}`, ms: r.ms, shipped: 'upload' in (r.stepTimes ?? {}) });
+  }
+  step(`rollback to ${releases.at(-2)}`);
+  const rb = await deployCli('rollback', releases.at(-2));
+  times.push({ what: `rollback ${releases.at(-2)}`, ms: rb.ms });
+} finally {
+  done();
+}
+const result = await load;
+client.close();
+
+echo(`\ndeploy benchmark on the twin (${deploys} deploys, 1 rollback, 4 workers on /healthz through Caddy)`);
+for (const t of times)
+  echo(
+    `  ${t.what.padEnd(40)} ${(t.ms / 1000).toFixed(1).padStart(6)} s${t.shipped ? ' (image shipped)' : ''}`,
+  );
+echo(
+  `  requests: ${result.total}, failed or non-2xx: ${result.failures.length}${result.failures.length ? ` (${result.failures.slice(0, 3).join('; ')})` : ''}`,
+);
+echo(`  releases seen in order: ${result.releases.join(' -> ')}`);
+echo(`  peak memory of the twin (cgroup high-water mark): ${(await peakMb()).toFixed(0)} MB of 1024`);
+echo('\nclean up with: npm run deploy -- cleanup --keep 2');
