@@ -1,26 +1,7 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDatabase, json, type RunningApp, startApp } from '../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { appFixture, json } from '../support/harness.ts';
 
-let db: Awaited<ReturnType<typeof createDatabase>>;
-let redis: Redis;
-const apps: RunningApp[] = [];
-
-beforeAll(async () => {
-  db = await createDatabase();
-  redis = new Redis(inject('redisUrl'));
-});
-afterAll(async () => {
-  await Promise.all(apps.map((a) => a.close()));
-  redis?.disconnect();
-  await db?.drop();
-});
-
-async function app(env: Record<string, string> = {}) {
-  const a = await startApp({ DATABASE_URL: db.url, RATE_LIMIT_MAX: '10000', ...env });
-  apps.push(a);
-  return a;
-}
+const { ctx, app } = appFixture();
 
 describe('read-through cache in Redis', () => {
   it('serves the second read from Redis and drops the entry on update and delete', async () => {
@@ -28,20 +9,20 @@ describe('read-through cache in Redis', () => {
     const note = await (await fetch(`${a.url}/notes`, json({ title: 'cached' }))).json();
     const first = await fetch(`${a.url}/notes/${note.id}`);
     expect(first.headers.get('x-cache')).toBe('miss');
-    const ttl = await redis.ttl(`app:note:${note.id}`);
+    const ttl = await ctx.redis.ttl(`app:note:${note.id}`);
     expect(ttl).toBeGreaterThan(0);
     const second = await fetch(`${a.url}/notes/${note.id}`);
     expect(second.headers.get('x-cache')).toBe('hit');
     expect(await second.json()).toEqual(await first.json());
 
     await fetch(`${a.url}/notes/${note.id}`, { ...json({ title: 'changed' }), method: 'PATCH' });
-    expect(await redis.exists(`app:note:${note.id}`)).toBe(0);
+    expect(await ctx.redis.exists(`app:note:${note.id}`)).toBe(0);
     const third = await fetch(`${a.url}/notes/${note.id}`);
     expect(third.headers.get('x-cache')).toBe('miss');
     expect((await third.json()).title).toBe('changed');
 
     await fetch(`${a.url}/notes/${note.id}`, { method: 'DELETE' });
-    expect(await redis.exists(`app:note:${note.id}`)).toBe(0);
+    expect(await ctx.redis.exists(`app:note:${note.id}`)).toBe(0);
     expect((await fetch(`${a.url}/notes/${note.id}`)).status).toBe(404);
   });
 
@@ -57,7 +38,7 @@ describe('read-through cache in Redis', () => {
 
 describe('per-client rate limit', () => {
   it('answers 429 with Retry-After past the limit, and never limits health checks', async () => {
-    await redis.del('app:rl:127.0.0.1');
+    await ctx.redis.del('app:rl:127.0.0.1');
     const a = await app({ RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_SECONDS: '30' });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await fetch(`${a.url}/notes`)).status);
@@ -69,6 +50,6 @@ describe('per-client rate limit', () => {
     expect(retryAfter).toBeLessThanOrEqual(30);
     expect((await limited.json()).error).toBe('rate_limited');
     for (let i = 0; i < 5; i++) expect((await fetch(`${a.url}/healthz`)).status).toBe(200);
-    await redis.del('app:rl:127.0.0.1');
+    await ctx.redis.del('app:rl:127.0.0.1');
   });
 });

@@ -1,30 +1,11 @@
 import { writeFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { KILL_SWITCH_KEY, setKillSwitch } from '../../src/kill-switch.ts';
-import { createDatabase, type RunningApp, startApp, waitUntil } from '../support/harness.ts';
+import { appFixture, waitUntil } from '../support/harness.ts';
 import { freePort } from '../support/services.ts';
 
-let db: Awaited<ReturnType<typeof createDatabase>>;
-let redis: Redis;
-const apps: RunningApp[] = [];
-
-beforeAll(async () => {
-  db = await createDatabase();
-  redis = new Redis(inject('redisUrl'));
-});
-afterAll(async () => {
-  await Promise.all(apps.map((a) => a.close()));
-  await redis?.del(KILL_SWITCH_KEY);
-  redis?.disconnect();
-  await db?.drop();
-});
-
-async function app(env: Record<string, string> = {}, waitForRedis = true) {
-  const a = await startApp({ DATABASE_URL: db.url, RATE_LIMIT_MAX: '10000', ...env }, { waitForRedis });
-  apps.push(a);
-  return a;
-}
+const { ctx, app } = appFixture();
+afterAll(() => ctx.redis.del(KILL_SWITCH_KEY));
 
 describe('health endpoints', () => {
   it('/readyz checks the database and Redis; /healthz depends on nothing', async () => {
@@ -71,7 +52,7 @@ describe('global kill switch', () => {
   it('turns every route but health to 503 with Retry-After within 1 s, and back', async () => {
     const a = await app();
     expect((await fetch(`${a.url}/notes`)).status).toBe(200);
-    await setKillSwitch(redis, a.services.config.KILL_SWITCH_FILE, true, 'drill');
+    await setKillSwitch(ctx.redis, a.services.config.KILL_SWITCH_FILE, true, 'drill');
     const tookOn = await waitUntil(async () => (await fetch(`${a.url}/notes`)).status === 503, 1_000);
     expect(tookOn).toBeLessThan(1_000);
     const blocked = await fetch(`${a.url}/notes`);
@@ -81,7 +62,7 @@ describe('global kill switch', () => {
     expect((await fetch(`${a.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${a.url}/readyz`)).status).toBe(200);
 
-    await setKillSwitch(redis, a.services.config.KILL_SWITCH_FILE, false);
+    await setKillSwitch(ctx.redis, a.services.config.KILL_SWITCH_FILE, false);
     const tookOff = await waitUntil(async () => (await fetch(`${a.url}/notes`)).status === 200, 1_000);
     expect(tookOff).toBeLessThan(1_000);
   });

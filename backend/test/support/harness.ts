@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp, type Services } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { initOrm } from '../../src/db.ts';
@@ -96,3 +97,27 @@ export const json = (body: unknown): RequestInit => ({
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(body),
 });
+
+/**
+ * For a test file: one migrated database, a Redis client, and `app(env)` starting as many app
+ * instances on it as the tests need (two colours, a broken Redis...), all closed afterwards.
+ */
+export function appFixture() {
+  const ctx = {} as { db: Awaited<ReturnType<typeof createDatabase>>; redis: Redis };
+  const apps: RunningApp[] = [];
+  beforeAll(async () => {
+    ctx.db = await createDatabase();
+    ctx.redis = new Redis(inject('redisUrl'));
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+    ctx.redis?.disconnect();
+    await ctx.db?.drop();
+  });
+  const app = async (env: Record<string, string> = {}, waitForRedis = true) => {
+    const a = await startApp({ DATABASE_URL: ctx.db.url, RATE_LIMIT_MAX: '10000', ...env }, { waitForRedis });
+    apps.push(a);
+    return a;
+  };
+  return { ctx, app };
+}

@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { RecordingRunner } from '../runner.ts';
 import { execute, renderPlan } from './execute.ts';
-import { actor, empty, twoReleases } from './fixtures.ts';
+import { actor, deployArgs, empty, twoReleases } from './fixtures.ts';
 import { deployPlan, type Plan } from './plan.ts';
 
 // Orchestration through recording runners: each failure path ends with the old colour serving.
-const args = {
-  image: 'e2m/backend:v3',
-  imageId: 'sha256:v3',
-  release: 'v3',
-  gitSha: 'abc1234',
-  domain: 'localhost',
-  localArchive: '/tmp/v3.tar.zst',
-  actor,
-};
+const args = deployArgs;
 
 type Fault = {
   when: (line: string) => boolean;

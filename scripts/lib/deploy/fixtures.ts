@@ -41,3 +41,14 @@ export function twoReleases(): VmView {
 }
 
 export const empty = (): VmView => ({ releases: [], containers: [], images: [] });
+
+/** Arguments of a deploy of v3 (image built, not yet on the VM). */
+export const deployArgs = {
+  image: 'e2m/backend:v3',
+  imageId: 'sha256:v3',
+  release: 'v3',
+  gitSha: 'abc1234',
+  domain: 'localhost',
+  localArchive: '/tmp/v3.tar.zst',
+  actor,
+};

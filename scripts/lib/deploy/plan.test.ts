@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { actor, empty, twoReleases } from './fixtures.ts';
+import { actor, deployArgs, empty, twoReleases } from './fixtures.ts';
 import { cleanupPlan, deployPlan, rollbackPlan, unlockPlan } from './plan.ts';
 import { rollbackTarget } from './state.ts';
 
-const args = {
-  image: 'e2m/backend:v3',
-  imageId: 'sha256:v3',
-  release: 'v3',
-  gitSha: 'abc1234',
-  domain: 'localhost',
-  localArchive: '/tmp/v3.tar.zst',
-  actor,
-};
+const args = deployArgs;
 const ids = (steps: { id: string }[]) => steps.map((s) => s.id);
+// Every deploy and rollback ends the same way once its colour is started.
+const ACTIVATE = ['ready', 'switch', 'reload', 'verify', 'drain', 'state', 'record', 'audit', 'unlock'];
+const SHIP = ['save', 'mkdir', 'upload', 'load'];
 
 describe('deploy plan', () => {
   it('first deploy: ships the image, starts blue, switches, records; no old colour to drain', () => {
@@ -52,25 +47,7 @@ describe('deploy plan', () => {
 
   it('next deploy: goes to the idle colour, removes its parked container, drains the serving one', () => {
     const plan = deployPlan(twoReleases(), args);
-    expect(ids(plan.steps)).toEqual([
-      'lock',
-      'save',
-      'mkdir',
-      'upload',
-      'load',
-      'migrate',
-      'clear',
-      'start',
-      'ready',
-      'switch',
-      'reload',
-      'verify',
-      'drain',
-      'state',
-      'record',
-      'audit',
-      'unlock',
-    ]);
+    expect(ids(plan.steps)).toEqual(['lock', ...SHIP, 'migrate', 'clear', 'start', ...ACTIVATE]);
     expect(plan.steps.find((s) => s.id === 'drain')).toMatchObject({
       argv: ['docker', 'stop', '--time', '30', 'e2m-app-green'],
     });
@@ -108,19 +85,7 @@ describe('rollback plan', () => {
   it('starts the parked container when it holds the target release: no image work, no migration', () => {
     const view = twoReleases();
     const plan = rollbackPlan(view, rollbackTarget(view), 'localhost', actor);
-    expect(ids(plan.steps)).toEqual([
-      'lock',
-      'start',
-      'ready',
-      'switch',
-      'reload',
-      'verify',
-      'drain',
-      'state',
-      'record',
-      'audit',
-      'unlock',
-    ]);
+    expect(ids(plan.steps)).toEqual(['lock', 'start', ...ACTIVATE]);
     expect(plan.steps[1]).toMatchObject({ argv: ['docker', 'start', 'e2m-app-blue'] });
     expect(plan.record).toMatchObject({ id: 'v1', outcome: 'rolled-back', colour: 'blue' });
     // a failed rollback stops the parked container but never deletes it
