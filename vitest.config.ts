@@ -9,7 +9,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['backend/test/unit/**/*.test.ts', 'scripts/**/*.test.{ts,mjs}', 'terraform/test/**/*.test.{ts,mjs}', 'bench/**/*.test.mjs'],
+          include: [
+            'backend/test/unit/**/*.test.ts',
+            'scripts/**/*.test.{ts,mjs}',
+            'terraform/test/**/*.test.{ts,mjs}',
+            'bench/**/*.test.mjs',
+          ],
         },
       },
       {
@@ -29,6 +34,15 @@ export default defineConfig({
           globalSetup: ['backend/test/support/services.ts'],
           testTimeout: 120_000,
           hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'dev',
+          include: ['test/dev/**/*.test.{ts,mjs}'],
+          testTimeout: 300_000,
+          hookTimeout: 60_000,
           fileParallelism: false,
         },
       },
