@@ -1,7 +1,21 @@
 # Free-tier guardrails: each paid choice is refused unless allow_paid_resources = true.
 # The messages themselves are checked by terraform/test/guardrail-messages.test.mjs.
 
-mock_provider "google" {}
+# The provider validates some computed values even against a mock (OpenTofu mocks them at
+# plan time too), so give them realistic shapes.
+mock_provider "google" {
+  mock_resource "google_service_account" {
+    defaults = {
+      email  = "e2m-vm@e2m-test-000000.iam.gserviceaccount.com"
+      member = "serviceAccount:e2m-vm@e2m-test-000000.iam.gserviceaccount.com"
+    }
+  }
+  mock_resource "google_compute_address" {
+    defaults = {
+      address = "203.0.113.10"
+    }
+  }
+}
 
 variables {
   project_id           = "e2m-test-000000"

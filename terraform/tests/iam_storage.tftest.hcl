@@ -1,12 +1,12 @@
 # Least privilege: the VM writes logs, metrics and new backups; it can never delete a backup.
 
-# apply runs against the mock; the provider validates some computed values, so give them
-# realistic shapes.
+# The provider validates some computed values even against a mock (OpenTofu mocks them at
+# plan time too), so give them realistic shapes.
 mock_provider "google" {
   mock_resource "google_service_account" {
     defaults = {
-      email  = "e2m-prod-vm@e2m-test-000000.iam.gserviceaccount.com"
-      member = "serviceAccount:e2m-prod-vm@e2m-test-000000.iam.gserviceaccount.com"
+      email  = "e2m-vm@e2m-test-000000.iam.gserviceaccount.com"
+      member = "serviceAccount:e2m-vm@e2m-test-000000.iam.gserviceaccount.com"
     }
   }
   mock_resource "google_compute_address" {
