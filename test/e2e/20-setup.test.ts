@@ -1,0 +1,397 @@
+// `ansible-playbook setup.yml` on the fresh twin: converge, a second run that changes nothing,
+// a --check --diff run that reports nothing, then verification of what setup promises: sshd to
+// the dev-sec ssh-baseline, a firewall that drops unlisted ports, the services up, the maintenance
+// page, the idle stack within the memory budget, and a Lynis hardening index of at least 85.
+import { spawn, spawnSync } from 'node:child_process';
+import { request } from 'node:https';
+import { connect as tcpConnect } from 'node:net';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SshRunner } from '../../scripts/lib/runner.ts';
+import { connect, root, sudo } from './support/twin.ts';
+
+const ansibleDir = resolve(root, 'ansible');
+const MiB = 1024;
+
+interface PlaybookRun {
+  code: number;
+  out: string;
+  seconds: number;
+  recap: { ok: number; changed: number; failed: number; unreachable: number };
+}
+
+function playbook(...args: string[]): Promise<PlaybookRun> {
+  const t0 = Date.now();
+  return new Promise((done) => {
+    const child = spawn('ansible-playbook', ['setup.yml', ...args], {
+      cwd: ansibleDir,
+      env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    child.on('close', (code) => {
+      const m = /ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/.exec(out);
+      done({
+        code: code ?? 1,
+        out,
+        seconds: (Date.now() - t0) / 1000,
+        recap: {
+          ok: Number(m?.[1] ?? -1),
+          changed: Number(m?.[2] ?? -1),
+          unreachable: Number(m?.[3] ?? -1),
+          failed: Number(m?.[4] ?? -1),
+        },
+      });
+    });
+  });
+}
+
+/** The tasks that reported a change, for a readable failure message. */
+const changedTasks = (out: string) =>
+  out
+    .split(/\n(?=TASK |RUNNING HANDLER )/)
+    .filter((block) => /\nchanged: /.test(block))
+    .map((block) => block.split('\n')[0]);
+
+function tcpProbe(host: string, port: number, timeoutMs = 3000): Promise<'open' | 'refused' | 'timeout'> {
+  return new Promise((done) => {
+    const socket = tcpConnect({ host, port });
+    const finish = (r: 'open' | 'refused' | 'timeout') => {
+      socket.destroy();
+      done(r);
+    };
+    socket.setTimeout(timeoutMs, () => finish('timeout'));
+    socket.on('connect', () => finish('open'));
+    socket.on('error', () => finish('refused'));
+  });
+}
+
+let ssh: SshRunner;
+const figures: Record<string, unknown> = {};
+
+beforeAll(async () => {
+  ssh = await connect();
+});
+afterAll(async () => {
+  console.log(`setup figures: ${JSON.stringify(figures)}`);
+  await ssh?.close();
+});
+
+describe('setup: converge', () => {
+  it('converges the fresh twin', async () => {
+    const run = await playbook();
+    figures.convergeFreshSeconds = run.seconds;
+    expect(run.code, run.out.slice(-4000)).toBe(0);
+    expect(run.recap.failed).toBe(0);
+    expect(run.recap.unreachable).toBe(0);
+    expect(run.recap.changed).toBeGreaterThan(0);
+  }, 1_200_000);
+
+  it('changes nothing on a second run', async () => {
+    const run = await playbook();
+    figures.convergeConvergedSeconds = run.seconds;
+    expect(run.code, run.out.slice(-4000)).toBe(0);
+    expect(run.recap.changed, changedTasks(run.out).join('\n')).toBe(0);
+  }, 600_000);
+
+  it('reports nothing with --check --diff', async () => {
+    const run = await playbook('--check', '--diff');
+    expect(run.code, run.out.slice(-4000)).toBe(0);
+    expect(run.recap.changed, changedTasks(run.out).join('\n')).toBe(0);
+    expect(run.out).not.toMatch(/^[-+]{3} (before|after)/m);
+  }, 600_000);
+});
+
+describe('setup: sshd meets the dev-sec ssh-baseline', () => {
+  let config: Map<string, string>;
+  beforeAll(async () => {
+    const text = (await sudo(ssh, ['/usr/sbin/sshd', '-T'])).stdout;
+    config = new Map(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const i = l.indexOf(' ');
+          return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()] as [string, string];
+        }),
+    );
+  });
+
+  it.each([
+    ['permitrootlogin', 'no'],
+    ['passwordauthentication', 'no'],
+    ['permitemptypasswords', 'no'],
+    ['kbdinteractiveauthentication', 'no'],
+    ['hostbasedauthentication', 'no'],
+    ['ignorerhosts', 'yes'],
+    ['pubkeyauthentication', 'yes'],
+    ['authenticationmethods', 'publickey'],
+    ['strictmodes', 'yes'],
+    ['maxauthtries', '2'],
+    ['logingracetime', '30'],
+    ['x11forwarding', 'no'],
+    ['allowtcpforwarding', 'no'],
+    ['allowagentforwarding', 'no'],
+    ['allowstreamlocalforwarding', 'no'],
+    ['permittunnel', 'no'],
+    ['gatewayports', 'no'],
+    ['disableforwarding', 'yes'],
+    ['permituserenvironment', 'no'],
+    ['compression', 'no'],
+    ['usedns', 'no'],
+    ['loglevel', 'VERBOSE'],
+    ['allowgroups', 'sshusers'],
+    ['clientaliveinterval', '300'],
+    ['clientalivecountmax', '2'],
+  ])('%s is %s', (key, value) => {
+    expect(config.get(key)).toBe(value);
+  });
+
+  it('offers only modern ciphers, MACs and key exchanges', () => {
+    const ciphers = config.get('ciphers')?.split(',') ?? [];
+    const macs = config.get('macs')?.split(',') ?? [];
+    const kex = config.get('kexalgorithms')?.split(',') ?? [];
+    expect(ciphers.length).toBeGreaterThan(0);
+    for (const c of ciphers)
+      expect(c).toMatch(
+        /^(chacha20-poly1305@openssh\.com|aes(128|256)-gcm@openssh\.com|aes(128|192|256)-ctr)$/,
+      );
+    for (const m of macs) expect(m).toMatch(/-etm@openssh\.com$/);
+    for (const k of kex) expect(k).not.toMatch(/sha1|group1-|group14-sha1|nistp/);
+  });
+
+  it('keeps no DH moduli shorter than 3072 bits', async () => {
+    const short = await ssh.capture(['sh', '-c', "awk '$1 !~ /^#/ && $5 < 3071' /etc/ssh/moduli | wc -l"]);
+    expect(short).toBe('0');
+  });
+
+  it('still lets the admin and the deploy user in with their key', async () => {
+    expect(await ssh.capture(['whoami'])).toBe('ops');
+    const deploy = await sudo(ssh, ['-u', 'deploy', 'id', '-nG']);
+    expect(deploy.stdout).toMatch(/\bdocker\b/);
+    expect(deploy.stdout).toMatch(/\bsshusers\b/);
+  });
+});
+
+describe('setup: firewall', () => {
+  it('drops a port that is not listed, from outside; inside it answers', async () => {
+    await sudo(ssh, [
+      'systemd-run',
+      '--unit',
+      'e2m-probe-9999',
+      '--collect',
+      'timeout',
+      '120',
+      'python3',
+      '-m',
+      'http.server',
+      '9999',
+      '--bind',
+      '0.0.0.0',
+    ]);
+    try {
+      await expect
+        .poll(
+          async () =>
+            (
+              await ssh.run(
+                ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:9999/'],
+                { check: false },
+              )
+            ).stdout,
+          { timeout: 15_000 },
+        )
+        .toBe('200');
+      const ip = spawnSync(
+        'docker',
+        ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', 'e2m-twin'],
+        { encoding: 'utf8' },
+      )
+        .stdout.trim()
+        .split(' ')[0];
+      expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      expect(await tcpProbe(ip, 22)).toBe('open');
+      expect(await tcpProbe(ip, 9999)).toBe('timeout');
+    } finally {
+      await sudo(ssh, ['systemctl', 'stop', 'e2m-probe-9999'], { check: false });
+    }
+  });
+
+  it("keeps Docker's own tables when the firewall reloads", async () => {
+    await sudo(ssh, ['systemctl', 'reload', 'nftables']);
+    const tables = (await sudo(ssh, ['nft', 'list', 'tables'])).stdout;
+    expect(tables).toMatch(/table inet e2m_filter/);
+    expect(tables).toMatch(/table ip nat/);
+  });
+});
+
+describe('setup: services', () => {
+  it.each([
+    'ssh',
+    'docker',
+    'containerd',
+    'mariadb',
+    'redis-server',
+    'caddy',
+    'nftables',
+    'fail2ban',
+    'e2m-backup.timer',
+    'e2m-image-cleanup.timer',
+  ])('%s is active', async (unit) => {
+    expect(await ssh.capture(['systemctl', 'is-active', unit])).toBe('active');
+  });
+
+  it('leaves auditd installed with its rules but stopped in the container (no kernel audit there)', async () => {
+    expect((await sudo(ssh, ['test', '-f', '/etc/audit/rules.d/50-e2m.rules'])).code).toBe(0);
+    expect((await ssh.run(['systemctl', 'is-active', 'auditd'], { check: false })).stdout.trim()).not.toBe(
+      'failed',
+    );
+  });
+
+  it('reaches MariaDB and Redis with the app credentials on the Docker bridge address', async () => {
+    const env = (await sudo(ssh, ['cat', '/etc/e2-micro/app.env'])).stdout;
+    const db = new URL(/^DATABASE_URL=(.*)$/m.exec(env)?.[1] ?? '');
+    const redis = /^REDIS_URL=(.*)$/m.exec(env)?.[1] ?? '';
+    expect(db.hostname).toBe('10.213.0.1');
+    const q = await ssh.run(
+      [
+        'env',
+        `MYSQL_PWD=${decodeURIComponent(db.password)}`,
+        'mariadb',
+        '-h',
+        db.hostname,
+        '-u',
+        db.username,
+        '-N',
+        '-e',
+        'SELECT 1',
+        db.pathname.slice(1),
+      ],
+      { check: false },
+    );
+    expect(q.stdout.trim(), q.stderr).toBe('1');
+    const ping = await ssh.run(
+      [
+        'sh',
+        '-c',
+        'REDISCLI_AUTH="$(printf %s "$1" | sed -E "s|redis://:([^@]*)@.*|\\1|")" redis-cli -h 10.213.0.1 ping',
+        'sh',
+        redis,
+      ],
+      { check: false },
+    );
+    expect(ping.stdout.trim(), ping.stderr).toBe('PONG');
+    const anon = await ssh.run(['redis-cli', '-h', '127.0.0.1', 'get', 'x'], { check: false });
+    expect(`${anon.stdout}${anon.stderr}`).toMatch(/NOAUTH/);
+  });
+
+  it('keeps MariaDB and Redis off the public interface', async () => {
+    const listening = await ssh.capture(['ss', '-Hltn']);
+    for (const port of [3306, 6379]) {
+      const addrs = listening
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[3] ?? '')
+        .filter((a) => a.endsWith(`:${port}`));
+      expect(addrs.length).toBeGreaterThan(0);
+      for (const a of addrs) expect(a).toMatch(/^(127\.0\.0\.1|10\.213\.0\.1|\[::1\]):/);
+    }
+  });
+
+  it('answers HTTPS with the 503 maintenance page until the first deploy', async () => {
+    const port = Number(
+      new URL(
+        spawnSync('sh', ['-c', "grep -o 'e2m_https_url: [^ ]*' inventory/twin.yml"], {
+          cwd: root,
+          encoding: 'utf8',
+        }).stdout.split(' ')[1] ?? 'https://127.0.0.1:8443',
+      ).port || 8443,
+    );
+    const res = await new Promise<{ status: number; body: string; retryAfter?: string }>((done, fail) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/',
+          servername: 'localhost',
+          headers: { host: 'localhost' },
+          rejectUnauthorized: false,
+        },
+        (r) => {
+          let body = '';
+          r.on('data', (d) => {
+            body += d;
+          });
+          r.on('end', () =>
+            done({
+              status: r.statusCode ?? 0,
+              body,
+              retryAfter: r.headers['retry-after'] as string | undefined,
+            }),
+          );
+        },
+      );
+      req.on('error', fail);
+      req.end();
+    });
+    expect(res.status).toBe(503);
+    expect(res.body).toMatch(/maintenance/i);
+    expect(res.retryAfter).toBeDefined();
+  });
+});
+
+describe('setup: memory of the idle stack', () => {
+  it('stays within the budget (at most 520 MB, leaving 80 MB of the 600 MB goal to one app colour)', async () => {
+    const ps = await ssh.capture(['ps', '-eo', 'rss=,comm=']);
+    const byComponent: Record<string, number> = {};
+    const group = (comm: string) => {
+      if (/^containerd-shim/.test(comm)) return 'containerd-shim';
+      if (
+        /^(mariadbd|redis-server|caddy|dockerd|containerd|systemd-journal|systemd|sshd|fail2ban-server|python3|cron|dbus-daemon)$/.test(
+          comm,
+        )
+      )
+        return comm;
+      return 'other';
+    };
+    for (const line of ps.split('\n')) {
+      const [rss, comm] = line.trim().split(/\s+/, 2);
+      const key = group(comm ?? '');
+      byComponent[key] = (byComponent[key] ?? 0) + Number(rss);
+    }
+    const totalMiB = Object.values(byComponent).reduce((a, b) => a + b, 0) / MiB;
+    figures.rssMiB = Object.fromEntries(
+      Object.entries(byComponent).map(([k, v]) => [k, Math.round((v / MiB) * 10) / 10]),
+    );
+    figures.rssTotalMiB = Math.round(totalMiB);
+    expect(byComponent.mariadbd ?? 0, 'mariadbd running').toBeGreaterThan(0);
+    expect(byComponent['redis-server'] ?? 0, 'redis-server running').toBeGreaterThan(0);
+    expect(byComponent.caddy ?? 0, 'caddy running').toBeGreaterThan(0);
+    expect(totalMiB).toBeLessThanOrEqual(520);
+  });
+});
+
+describe('setup: Lynis', () => {
+  it('scores a hardening index of at least 85', async () => {
+    await sudo(ssh, [
+      'env',
+      'DEBIAN_FRONTEND=noninteractive',
+      'apt-get',
+      '-o',
+      'DPkg::Lock::Timeout=120',
+      'install',
+      '-y',
+      '-qq',
+      'lynis',
+    ]);
+    const out = (await sudo(ssh, ['lynis', 'audit', 'system', '--quick', '--no-colors'], { check: false }))
+      .stdout;
+    const index = Number(/Hardening index : (\d+)/.exec(out)?.[1] ?? 0);
+    figures.lynisIndex = index;
+    expect(index, out.split('Suggestions')[1]?.slice(0, 6000)).toBeGreaterThanOrEqual(85);
+  }, 600_000);
+});
