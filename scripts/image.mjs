@@ -14,6 +14,9 @@ Commands:
 Options:
   --tag TAG       image tag for build (default ${APP_REPO}:<release>)
   --release ID    release id baked into the image (default: from the git commit)
+  --context DIR   backend source to build (default backend/; the reproducibility check passes
+                  an export of the commit)
+  --no-cache      rebuild every step
   --dry-run       print the plan, change nothing
   --json          machine-readable result
   -h, --help      this help`;
@@ -92,7 +95,8 @@ async function build(dryRun) {
   const release = argv.release ?? releaseId(new Date(git.epoch * 1000), git.sha, git.dirty);
   const tag = argv.tag ?? `${APP_REPO}:${release}`;
   const cmd = buildArgv({
-    context: backend,
+    context: argv.context ? path.resolve(argv.context) : backend,
+    noCache: Boolean(argv['no-cache']),
     tag,
     release,
     gitSha: git.sha,

@@ -40,6 +40,8 @@ export type BuildInputs = {
   sourceDateEpoch: number;
   builderImage: string;
   runtimeImage: string;
+  /** Build every step again (the reproducibility check's second build must not reuse the first). */
+  noCache?: boolean;
 };
 
 /** The app image build: the classic builder (BuildKit is not in Debian here), bases as build args. */
@@ -48,6 +50,7 @@ export function buildArgv(b: BuildInputs): string[] {
     'docker',
     'build',
     '--pull=false',
+    ...(b.noCache ? ['--no-cache'] : []),
     '--build-arg',
     `BUILDER_IMAGE=${b.builderImage}`,
     '--build-arg',
