@@ -11,7 +11,7 @@ dirs=("$@")
 [ ${#dirs[@]} -gt 0 ] || dirs=(terraform terraform/bootstrap)
 rc=0
 for d in "${dirs[@]}"; do
-  step "fmt -check $d" "$tf" fmt -check -diff "$d" || rc=1
+  step "fmt -check $d" "$tf" fmt -check -recursive -diff "$d" || rc=1
   step "tflint $d" tflint --chdir="$d" --config="$PWD/.tflint.hcl" || rc=1
 done
 exit $rc
