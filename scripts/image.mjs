@@ -96,7 +96,7 @@ async function build(dryRun) {
   const tag = argv.tag ?? `${APP_REPO}:${release}`;
   const cmd = buildArgv({
     context: argv.context ? path.resolve(argv.context) : backend,
-    noCache: Boolean(argv['no-cache']),
+    noCache: argv.cache === false, // minimist reads --no-cache as cache: false
     tag,
     release,
     gitSha: git.sha,
