@@ -12,6 +12,7 @@ const twinCfg = resolveConfig({
   provisionScript: 'x',
   gcsBinary: '/bin/fake',
   gcsTag: 't',
+  debCacheDir: '/cache/debs',
 });
 const twinYaml = inventoryYaml(twinCfg);
 

@@ -18,6 +18,7 @@ const base = resolveConfig({
   provisionScript: 'x',
   gcsBinary: '/nonexistent/fake-gcs-server',
   gcsTag: 't',
+  debCacheDir: '/cache/debs',
 });
 const messages: string[] = [];
 const progress: Progress = {

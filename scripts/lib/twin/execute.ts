@@ -104,22 +104,20 @@ export function loadConfig(
   env: Record<string, string | undefined>,
   flags: ConfigFlags,
 ): TwinConfig {
-  const gcsBinary =
-    env.E2M_FAKE_GCS_BIN ||
-    join(
-      env.GOBIN || join(env.E2M_CACHE || join(env.HOME ?? '/root', '.cache', 'e2-micro'), 'go', 'bin'),
-      'fake-gcs-server',
-    );
+  const cache = env.E2M_CACHE || join(env.HOME ?? '/root', '.cache', 'e2-micro');
+  const gcsBinary = env.E2M_FAKE_GCS_BIN || join(env.GOBIN || join(cache, 'go', 'bin'), 'fake-gcs-server');
   const gcsTag = existsSync(gcsBinary)
     ? createHash('sha256').update(readFileSync(gcsBinary)).digest('hex').slice(0, 12)
     : 'missing';
+  const provisionScript = readFileSync(PROVISION_SCRIPT, 'utf8');
   return resolveConfig({
     root,
     env,
     flags,
-    provisionScript: readFileSync(PROVISION_SCRIPT, 'utf8'),
+    provisionScript,
     gcsBinary,
     gcsTag,
+    debCacheDir: join(cache, 'twin', 'debs'),
   });
 }
 export type ConfigFlags = Partial<Record<`${keyof Ports}-port`, string | number>>;

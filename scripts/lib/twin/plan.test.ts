@@ -30,6 +30,7 @@ const input = {
   provisionScript: 'echo provision',
   gcsBinary: '/cache/go/bin/fake-gcs-server',
   gcsTag: 'abc123',
+  debCacheDir: '/cache/debs',
 };
 const cfg = resolveConfig(input);
 const shell = (steps: Step[]) => steps.flatMap((s) => ('argv' in s ? [toShell(s.argv)] : []));
@@ -97,13 +98,14 @@ describe('the base recipe', () => {
   it('debootstraps, provisions in a chroot, and imports with systemd as the command', () => {
     const steps = buildBaseSteps(cfg, '/tmp/b', 'SCRIPT');
     expect(shell(steps)).toEqual([
-      `debootstrap --variant=minbase --include=${BASE_RECIPE.packages.join(',')} bookworm /tmp/b/rootfs http://deb.debian.org/debian`,
+      'mkdir -p /cache/debs',
+      `debootstrap --variant=minbase --cache-dir=/cache/debs --include=${BASE_RECIPE.packages.join(',')} bookworm /tmp/b/rootfs http://deb.debian.org/debian`,
       'chroot /tmp/b/rootfs sh -s -- ops',
       'tar --numeric-owner -C /tmp/b/rootfs -cf /tmp/b/rootfs.tar .',
       `docker import --change 'CMD ["/lib/systemd/systemd"]' --change 'ENV container=docker' --change 'LABEL e2m.twin.recipe=${cfg.recipeHash}' /tmp/b/rootfs.tar ${cfg.baseImage}`,
       'rm -rf /tmp/b',
     ]);
-    expect(steps[1]).toMatchObject({ input: 'SCRIPT' });
+    expect(steps[2]).toMatchObject({ input: 'SCRIPT' });
   });
 });
 

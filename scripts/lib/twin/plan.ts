@@ -72,6 +72,8 @@ export interface TwinConfig {
   recipeHash: string;
   gcsImage: string;
   gcsBinary: string;
+  /** Where debootstrap keeps downloaded .debs between base builds (outside the work tree). */
+  debCacheDir: string;
   /** Image tag of the emulator: derived from the binary's hash, so a new binary makes a new image. */
   gcsTag: string;
 }
@@ -107,6 +109,7 @@ export interface ConfigInput {
   provisionScript: string;
   gcsBinary: string;
   gcsTag: string;
+  debCacheDir: string;
 }
 
 /** Flags win over environment variables, which win over defaults. */
@@ -147,6 +150,7 @@ export function resolveConfig(input: ConfigInput): TwinConfig {
     gcsImage: `e2m-fake-gcs:${input.gcsTag}`,
     gcsBinary: input.gcsBinary,
     gcsTag: input.gcsTag,
+    debCacheDir: input.debCacheDir,
   };
 }
 
@@ -186,12 +190,14 @@ export function buildBaseSteps(cfg: TwinConfig, buildDir: string, provisionScrip
   const rootfs = join(buildDir, 'rootfs');
   const tarball = join(buildDir, 'rootfs.tar');
   return [
+    { kind: 'run', title: 'create the package cache', argv: ['mkdir', '-p', cfg.debCacheDir] },
     {
       kind: 'run',
       title: `debootstrap ${BASE_RECIPE.suite} (${BASE_RECIPE.variant} + ${BASE_RECIPE.packages.length} packages)`,
       argv: [
         'debootstrap',
         `--variant=${BASE_RECIPE.variant}`,
+        `--cache-dir=${cfg.debCacheDir}`,
         `--include=${BASE_RECIPE.packages.join(',')}`,
         BASE_RECIPE.suite,
         rootfs,
