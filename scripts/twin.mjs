@@ -45,6 +45,9 @@ Options:
   --dry-run       print what up/down/reset would do, change nothing
   -h, --help      this text
 
+Environment: E2M_TWIN_INSTANCE=NAME runs a second, separate twin (containers e2m-twin-NAME*) on
+the same Docker engine, e.g. for another checkout; give it other ports too.
+
 Exit codes: 0 success, 1 failure, 2 bad usage, 3 (status) twin is down.`;
 
 function scriptArgs() {

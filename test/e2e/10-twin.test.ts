@@ -7,12 +7,13 @@ import { createStorage } from '../../scripts/lib/gcs.ts';
 import type { SshRunner } from '../../scripts/lib/runner.ts';
 import type { Target } from '../../scripts/lib/target.ts';
 import { twinCgroup } from '../../scripts/lib/twin/plan.ts';
-import { connect, root, sudo, twinCli, twinTarget } from './support/twin.ts';
+import { connect, root, sudo, twinCli, twinConfig, twinTarget } from './support/twin.ts';
 
 // The emulator needs no credentials; never probe the metadata server (not ours to contact).
 process.env.METADATA_SERVER_DETECTION = 'none';
 
 let target: Target;
+const names = twinConfig();
 let ssh: SshRunner;
 
 beforeAll(async () => {
@@ -32,13 +33,13 @@ describe('twin: the CLI', () => {
   });
 
   it('up on a running twin says so, changes nothing and exits 0', () => {
-    const before = spawnSync('docker', ['inspect', '-f', '{{.Id}} {{.State.StartedAt}}', 'e2m-twin'], {
+    const before = spawnSync('docker', ['inspect', '-f', '{{.Id}} {{.State.StartedAt}}', names.container], {
       encoding: 'utf8',
     }).stdout;
     const r = twinCli('up');
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/already up; nothing changed|already up .*nothing changed/);
-    const after = spawnSync('docker', ['inspect', '-f', '{{.Id}} {{.State.StartedAt}}', 'e2m-twin'], {
+    const after = spawnSync('docker', ['inspect', '-f', '{{.Id}} {{.State.StartedAt}}', names.container], {
       encoding: 'utf8',
     }).stdout;
     expect(after).toBe(before);
@@ -109,7 +110,9 @@ describe('twin: the e2-micro box', () => {
   });
 
   it('publishes SSH, HTTP and HTTPS on 127.0.0.1 only', () => {
-    const ports = spawnSync('docker', ['port', 'e2m-twin'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const ports = spawnSync('docker', ['port', names.container], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n');
     expect(ports.length).toBe(3);
     for (const line of ports) expect(line).toMatch(/ -> 127\.0\.0\.1:\d+$/);
     expect(ports.join('\n')).toContain(`22/tcp -> 127.0.0.1:${target.port}`);
@@ -161,7 +164,7 @@ describe('twin: GCS emulator', () => {
 
   it('round-trips an object from inside the twin, by the emulator name in the inventory', async () => {
     const base = target.vmGcsEndpoint;
-    expect(base).toMatch(/^http:\/\/e2m-twin-gcs:4443$/);
+    expect(base).toBe(`http://${names.gcsContainer}:4443`);
     const bucket = target.bucket;
     const name = 'e2e/from-twin.txt';
     const body = `from inside the twin ${Date.now()}`;

@@ -6,13 +6,14 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshRunner } from '../../scripts/lib/runner.ts';
 import { twinCgroup } from '../../scripts/lib/twin/plan.ts';
-import { connect, sudo } from './support/twin.ts';
+import { connect, sudo, twinConfig } from './support/twin.ts';
 
 const PROBE_IMAGE = 'e2m-oom-probe';
 const PROBE = 'e2m-oom-probe';
 const GiB = 2 ** 30;
 
 let ssh: SshRunner;
+const names = twinConfig();
 const memAvailable = () =>
   Number(/^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) * 1024;
 
@@ -101,7 +102,7 @@ describe('memory: the 1 GB holds for containers of a Docker engine inside the tw
     // This machine: its Docker engine answers, the emulator still runs, memory is still there.
     const hostDocker = spawnSync(
       'docker',
-      ['inspect', '--format', '{{.State.Running}}', 'e2m-twin', 'e2m-twin-gcs'],
+      ['inspect', '--format', '{{.State.Running}}', names.container, names.gcsContainer],
       { encoding: 'utf8' },
     );
     expect(hostDocker.stdout.trim()).toBe('true\ntrue');

@@ -61,6 +61,20 @@ describe('resolveConfig', () => {
     expect(cfg.baseImage).toBe(`e2m-twin-base:${recipeHash('echo provision')}`);
   });
 
+  it('names a second instance apart (E2M_TWIN_INSTANCE) and validates the name', () => {
+    const c = resolveConfig({ ...input, env: { E2M_TWIN_INSTANCE: 'ci2' } });
+    expect([c.container, c.gcsContainer, c.network, c.dockerVolume, c.hostname]).toEqual([
+      'e2m-twin-ci2',
+      'e2m-twin-ci2-gcs',
+      'e2m-twin-ci2-net',
+      'e2m-twin-ci2-docker',
+      'e2m-twin',
+    ]);
+    expect(() => resolveConfig({ ...input, env: { E2M_TWIN_INSTANCE: 'Bad_Name' } })).toThrow(
+      /E2M_TWIN_INSTANCE must be/,
+    );
+  });
+
   it('flags win over env, env over defaults', () => {
     const c = resolveConfig({
       ...input,

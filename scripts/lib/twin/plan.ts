@@ -124,6 +124,12 @@ export function resolveConfig(input: ConfigInput): TwinConfig {
   const values = Object.values(ports);
   if (new Set(values).size !== values.length)
     throw new ConfigError(`ports must differ: ${JSON.stringify(ports)}`);
+  const instance = input.env.E2M_TWIN_INSTANCE ?? '';
+  if (instance !== '' && !/^[a-z0-9][a-z0-9-]{0,19}$/.test(instance)) {
+    throw new ConfigError(`E2M_TWIN_INSTANCE must be 1-20 of a-z, 0-9 and - (got "${instance}")`);
+  }
+  // A second twin on the same Docker engine (another checkout, a CI run) needs its own names.
+  const name = instance ? `e2m-twin-${instance}` : 'e2m-twin';
   const hash = recipeHash(input.provisionScript);
   const stateDir = join(input.root, '.twin');
   const env = 'twin' as const;
@@ -133,11 +139,11 @@ export function resolveConfig(input: ConfigInput): TwinConfig {
     keyFile: join(stateDir, 'id_ed25519'),
     knownHostsFile: join(stateDir, 'known_hosts'),
     inventoryFile: join(input.root, 'inventory', 'twin.yml'),
-    container: 'e2m-twin',
+    container: name,
     hostname: 'e2m-twin',
-    gcsContainer: 'e2m-twin-gcs',
-    network: 'e2m-twin-net',
-    dockerVolume: 'e2m-twin-docker',
+    gcsContainer: `${name}-gcs`,
+    network: `${name}-net`,
+    dockerVolume: `${name}-docker`,
     user: BASE_RECIPE.adminUser,
     env,
     projectId: 'e2m-twin-local',

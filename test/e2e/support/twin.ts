@@ -3,8 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { type Runner, SshRunner } from '../../../scripts/lib/runner.ts';
 import { loadTarget, type Target } from '../../../scripts/lib/target.ts';
+import { loadConfig } from '../../../scripts/lib/twin/execute.ts';
+import type { TwinConfig } from '../../../scripts/lib/twin/plan.ts';
 
 export const root = resolve(import.meta.dirname, '..', '..', '..');
+
+/** The twin's names and ports as `npm run twin` resolves them here (E2M_TWIN_* included). */
+export function twinConfig(): TwinConfig {
+  return loadConfig(root, process.env, {});
+}
 
 export function twinTarget(): Target {
   return loadTarget('twin', root);
