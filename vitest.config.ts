@@ -48,6 +48,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'supply-chain',
+          include: ['test/supply-chain/**/*.test.{ts,mjs}'],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           // One entry that imports test/e2e/NN-*.test.{ts,mjs} in name order (see the file).
           include: ['test/e2e/ordered.e2e.ts'],
