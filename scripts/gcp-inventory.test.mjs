@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { YAML } from 'zx';
-import { InventoryError, inventoryFromOutputs } from './lib/gcp-inventory.mjs';
+import {
+  InventoryError,
+  inventoryFromOutputs,
+  OPTIONAL_OUTPUTS,
+  REQUIRED_OUTPUTS,
+} from './lib/gcp-inventory.mjs';
 
 // What `terraform output -json` prints for terraform/outputs.tf.
 const wrap = (values) =>
@@ -76,6 +81,21 @@ describe('inventoryFromOutputs', () => {
       inventoryFromOutputs({ ...outputs, ssh_port: { value: 'ssh' } }, { privateKeyFile: 'k' }),
     ).toThrow(/ssh_port/);
     expect(() => inventoryFromOutputs([], { privateKeyFile: 'k' })).toThrow(/JSON object/);
+  });
+});
+
+describe('terraform/outputs.tf', () => {
+  it('declares every output the inventory reads', () => {
+    const tf = readFileSync(new URL('../terraform/outputs.tf', import.meta.url), 'utf8');
+    const declared = [...tf.matchAll(/^output "([a-z_]+)"/gm)].map((m) => m[1]);
+    for (const key of [...REQUIRED_OUTPUTS, ...OPTIONAL_OUTPUTS]) expect(declared).toContain(key);
+  });
+
+  it('makes each required output necessary', () => {
+    for (const key of REQUIRED_OUTPUTS) {
+      const { [key]: _dropped, ...rest } = outputs;
+      expect(() => inventoryFromOutputs(rest, { privateKeyFile: 'k' }), key).toThrow(new RegExp(`"${key}"`));
+    }
   });
 });
 

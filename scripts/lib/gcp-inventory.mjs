@@ -6,6 +6,18 @@
 export const INVENTORY_GROUP = 'e2micro';
 const ENVIRONMENTS = ['dev', 'staging', 'prod'];
 
+/** Outputs of terraform/outputs.tf this reads (the optional ones fall back to the GCP defaults). */
+export const REQUIRED_OUTPUTS = [
+  'environment',
+  'domain',
+  'instance_name',
+  'external_ip',
+  'admin_user',
+  'backup_bucket',
+  'project_id',
+];
+export const OPTIONAL_OUTPUTS = ['ssh_port', 'tls_mode', 'gcs_endpoint'];
+
 export class InventoryError extends Error {
   constructor(message) {
     super(message);
