@@ -8,7 +8,7 @@ import { connect as tcpConnect } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshRunner } from '../../scripts/lib/runner.ts';
-import { connect, root, sudo } from './support/twin.ts';
+import { connect, root, sudo, twinConfig, twinTarget } from './support/twin.ts';
 
 const ansibleDir = resolve(root, 'ansible');
 const MiB = 1024;
@@ -209,7 +209,12 @@ describe('setup: firewall', () => {
         .toBe('200');
       const ip = spawnSync(
         'docker',
-        ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', 'e2m-twin'],
+        [
+          'inspect',
+          '-f',
+          '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}',
+          twinConfig().container,
+        ],
         { encoding: 'utf8' },
       )
         .stdout.trim()
@@ -303,14 +308,7 @@ describe('setup: services', () => {
   });
 
   it('answers HTTPS with the 503 maintenance page until the first deploy', async () => {
-    const port = Number(
-      new URL(
-        spawnSync('sh', ['-c', "grep -o 'e2m_https_url: [^ ]*' inventory/twin.yml"], {
-          cwd: root,
-          encoding: 'utf8',
-        }).stdout.split(' ')[1] ?? 'https://127.0.0.1:8443',
-      ).port || 8443,
-    );
+    const port = Number(new URL(twinTarget().httpsUrl).port || 443);
     const res = await new Promise<{ status: number; body: string; retryAfter?: string }>((done, fail) => {
       const req = request(
         {
