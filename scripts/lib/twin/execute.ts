@@ -142,6 +142,17 @@ export async function readState(runner: Runner, cfg: TwinConfig): Promise<Docker
   };
 }
 
+/** The image the twin container runs, or undefined when there is no container. */
+async function twinImage(runner: Runner, cfg: TwinConfig): Promise<string | undefined> {
+  const r = await runner.run(
+    ['docker', 'container', 'inspect', '--format', '{{.Config.Image}}', cfg.container],
+    { check: false },
+  );
+  return r.code === 0 ? r.stdout.trim() : undefined;
+}
+
+const STALE = 'its base image is older than the current recipe: `npm run twin -- reset` for a fresh one';
+
 /** Ports a running twin was started with (its label), so status/ssh follow it, not the flags. */
 export async function runningPorts(runner: Runner, cfg: TwinConfig): Promise<Ports> {
   const r = await runner.run(
@@ -245,6 +256,8 @@ export async function up(
     progress.info(
       `twin is already up (ssh 127.0.0.1:${ports.ssh}, gcs 127.0.0.1:${ports.gcs}); nothing changed`,
     );
+    const image = await twinImage(runner, cfg);
+    if (image && image !== cfg.baseImage) progress.info(`note: ${STALE}`);
     return 0;
   }
   const toBind: Partial<Ports> = {};
@@ -341,6 +354,8 @@ export interface TwinStatus {
   ports: Ports;
   memory?: { usedBytes: number; limitBytes: number; cgroupVersion: 1 | 2 };
   systemd?: string;
+  /** The twin runs a base image other than the current recipe's. */
+  stale?: boolean;
 }
 
 export async function status(runner: Runner, cfg: TwinConfig): Promise<TwinStatus> {
@@ -349,6 +364,8 @@ export async function status(runner: Runner, cfg: TwinConfig): Promise<TwinStatu
   const state = isUp(docker) ? 'up' : isDown(docker) ? 'down' : 'partial';
   const ports = await runningPorts(runner, cfg);
   const result: TwinStatus = { state, docker, ports };
+  const image = await twinImage(runner, cfg);
+  if (image && image !== cfg.baseImage) result.stale = true;
   if (docker.twin === 'running') {
     result.systemd = (
       await runner.run(execIn(cfg, ['systemctl', 'is-system-running']), { check: false })
@@ -381,6 +398,7 @@ export function formatStatus(cfg: TwinConfig, s: TwinStatus): string {
     `  ${cfg.gcsContainer}: ${s.docker.gcs}`,
     `  network ${cfg.network}: ${s.docker.network ? 'present' : 'absent'}`,
     `  base image ${cfg.baseImage}: ${s.docker.baseImage ? 'cached' : 'not built'}`,
+    ...(s.stale ? [`  note: ${STALE}`] : []),
     `  ports (127.0.0.1): ssh ${s.ports.ssh}, http ${s.ports.http}, https ${s.ports.https}, gcs ${s.ports.gcs}`,
     ...(s.memory
       ? [
