@@ -29,13 +29,14 @@ fi
 # The real scan: exit 1 (a finding at or above fail_at, not allow-listed) fails the suite. Exit 3
 # means no vulnerability data could be fetched (the case on machines that reach only the package
 # registries): the Debian check still ran, and the scheduled workflow scans with the data.
-step "scan (lockfiles + image)" zx scripts/supply-chain.mjs scan --image e2m/backend:repro-a \
-  --releases-dir "$out/releases" --out "$out" --json
+echo "==> scan (lockfiles + image)"
+t=$SECONDS
+zx scripts/supply-chain.mjs scan --image e2m/backend:repro-a --releases-dir "$out/releases" --out "$out" --json
 rc=$?
 case $rc in
-  0) passed=$((passed + 1)) ;;
-  3) passed=$((passed + 1)); echo "scan: no vulnerability database reachable from here (see above); Debian check passed" ;;
-  *) failed=$((failed + 1)); echo "scan failed (exit $rc)" ;;
+  0) passed=$((passed + 1)); echo "<== scan: ok in $((SECONDS - t))s" ;;
+  3) passed=$((passed + 1)); echo "<== scan: ok, Debian check only (no vulnerability database reachable from here) in $((SECONDS - t))s" ;;
+  *) failed=$((failed + 1)); echo "<== scan: FAILED ($rc) in $((SECONDS - t))s" ;;
 esac
 
 docker rmi e2m/backend:repro-a e2m/backend:repro-b >/dev/null 2>&1 || true
