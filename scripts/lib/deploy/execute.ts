@@ -7,20 +7,14 @@ import { parseActive, parseContainers, parseImages, parseLock, parseReleases, ty
 
 export type Runners = Record<Host, Runner>;
 
+/** One command at a time: the hardened sshd allows few sessions per connection (MaxSessions). */
 export async function readView(vm: Runner): Promise<VmView> {
-  const [state, releases, containers, images, lock] = await Promise.all([
-    vm.capture(cmd.readState()),
-    vm.capture(cmd.readReleases()),
-    vm.capture(cmd.listContainers()),
-    vm.capture(cmd.listImages()),
-    vm.capture(cmd.readLock()),
-  ]);
   return {
-    active: parseActive(state),
-    releases: parseReleases(releases),
-    containers: parseContainers(containers),
-    images: parseImages(images),
-    lock: parseLock(lock),
+    active: parseActive(await vm.capture(cmd.readState())),
+    releases: parseReleases(await vm.capture(cmd.readReleases())),
+    containers: parseContainers(await vm.capture(cmd.listContainers())),
+    images: parseImages(await vm.capture(cmd.listImages())),
+    lock: parseLock(await vm.capture(cmd.readLock())),
   };
 }
 
