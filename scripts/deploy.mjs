@@ -149,7 +149,8 @@ async function buildImage() {
     if (!id) fail(`image ${argv.image} is not on this machine (docker image ls)`, 2);
     const labels =
       JSON.parse(
-        (await $`docker image inspect --format ${'{{json .Config.Labels}}'} ${argv.image}`.quiet()).stdout || '{}',
+        (await $`docker image inspect --format ${'{{json .Config.Labels}}'} ${argv.image}`.quiet()).stdout ||
+          '{}',
       ) ?? {};
     const release = labels['org.opencontainers.image.version'] ?? argv.image.split(':').pop();
     return {
