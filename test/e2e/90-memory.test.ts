@@ -73,6 +73,10 @@ describe('memory: the 1 GB holds for containers of a Docker engine inside the tw
         'run',
         '--name',
         PROBE,
+        // Below the twin's hard limit whatever daemon.json's default-ulimits say: raising a hard
+        // limit needs CAP_SYS_RESOURCE, which no container on these machines has (docs/twin.md).
+        '--ulimit',
+        'nofile=1024:1024',
         PROBE_IMAGE,
         '/usr/bin/dd',
         'if=/dev/zero',
