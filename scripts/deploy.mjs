@@ -5,6 +5,7 @@
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { $, chalk, echo, fs, minimist } from 'zx';
+import { diskFree } from './lib/deploy/commands.ts';
 import { execute, readView, renderPlan } from './lib/deploy/execute.ts';
 import { cleanupPlan, deployPlan, lockPlan, rollbackPlan, unlockPlan } from './lib/deploy/plan.ts';
 import { deployedReleases, isStale, lockAgeMs, StateError } from './lib/deploy/state.ts';
@@ -117,7 +118,8 @@ const progress = (e) => {
     echo(chalk.red(`      FAILED at ${e.step.id} after ${(e.ms / 1000).toFixed(1)}s: ${e.error}`));
 };
 
-async function runPlan(plan, extra = {}) {
+/** `after` runs once the plan did; what it returns joins the --json output. */
+async function runPlan(plan, extra = {}, after = async () => ({})) {
   if (argv['dry-run']) {
     if (json) echo(JSON.stringify({ ok: true, dryRun: true, plan, ...extra }));
     else echo(renderPlan(plan, where));
@@ -125,6 +127,7 @@ async function runPlan(plan, extra = {}) {
   }
   say(chalk.bold(`${plan.action}: ${plan.summary}`));
   const outcome = await execute(plan, runners, { onEvent: progress });
+  Object.assign(extra, await after());
   if (json)
     echo(
       JSON.stringify({ ok: outcome.ok, action: plan.action, release: plan.record?.id, ...outcome, ...extra }),
@@ -200,17 +203,26 @@ try {
     case 'cleanup': {
       const keep = argv.keep === undefined ? 5 : Number(argv.keep);
       const plan = cleanupPlan(view, keep, actor);
-      const freedMb = (plan.retention.freedBytes / 1e6).toFixed(1);
-      ok = await runPlan(plan, {
+      // Release images share layers, so the sum of their sizes overstates what goes: the dry run
+      // shows that upper bound; a real run measures the disk before and after.
+      const avail = async () => Number((await vm.capture(diskFree())).split('\n').pop());
+      const before = argv['dry-run'] ? 0 : await avail();
+      const result = {
         removed: plan.retention.remove.map((i) => i.ref),
         kept: plan.retention.keep,
         freedBytes: plan.retention.freedBytes,
-      });
+      };
+      ok = await runPlan(plan, result, async () => ({ freedBytes: (await avail()) - before }));
       if (!json) {
         for (const k of plan.retention.keep) echo(`  kept    ${k.ref} (${k.why})`);
         for (const r of plan.retention.remove)
           echo(`  ${argv['dry-run'] ? 'would remove' : 'removed'} ${r.ref}`);
-        echo(`${argv['dry-run'] ? 'would free' : 'freed'} about ${freedMb} MB`);
+        const mb = (result.freedBytes / 1e6).toFixed(1);
+        echo(
+          argv['dry-run']
+            ? `would free at most ${mb} MB (release images share layers)`
+            : `freed ${mb} MB (df /var/lib/docker)`,
+        );
       }
       break;
     }
