@@ -12,4 +12,5 @@ go_tool() {
   echo "$version" > "$stamp"
 }
 go_tool gitleaks github.com/zricethezav/gitleaks/v8 v8.28.0
-echo "go tools: gitleaks $(cat "$GOBIN/.gitleaks.version")"
+go_tool actionlint github.com/rhysd/actionlint/cmd/actionlint v1.7.12
+echo "go tools: gitleaks $(cat "$GOBIN/.gitleaks.version"), actionlint $(cat "$GOBIN/.actionlint.version")"
