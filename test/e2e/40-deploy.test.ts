@@ -67,9 +67,9 @@ describe('deploy.mjs on the twin', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('deploy e2e-v1 to blue (first deploy)');
     expect(r.out).toMatch(/\[vm +deploy@127\.0\.0\.1:\d+\] docker run --detach --name e2m-app-blue/);
-    expect((await sudo(ops, ['docker', 'ps', '-aq', '--filter', 'label=e2m.app=backend'])).stdout.trim()).toBe(
-      '',
-    );
+    expect(
+      (await sudo(ops, ['docker', 'ps', '-aq', '--filter', 'label=e2m.app=backend'])).stdout.trim(),
+    ).toBe('');
   });
 
   it('deploys v1: the proxy answers from e2e-v1', async () => {
@@ -100,15 +100,17 @@ describe('deploy.mjs on the twin', () => {
     expect(r.out).toContain('deploy failed at step "ready"');
     expect(r.out).toContain('The proxy was never switched');
     expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v2' });
-    const names = (await sudo(ops, [
-      'docker',
-      'ps',
-      '-a',
-      '--format',
-      '{{.Names}} {{.State}}',
-      '--filter',
-      'label=e2m.app=backend',
-    ])).stdout.trim();
+    const names = (
+      await sudo(ops, [
+        'docker',
+        'ps',
+        '-a',
+        '--format',
+        '{{.Names}} {{.State}}',
+        '--filter',
+        'label=e2m.app=backend',
+      ])
+    ).stdout.trim();
     expect(names).toContain('e2m-app-green running');
     expect(names).not.toContain('e2m-app-blue');
   });
@@ -135,8 +137,9 @@ describe('deploy.mjs on the twin', () => {
     expect(r.code, r.out).toBe(0);
     expect(r.json?.removed).toEqual(['e2m/backend:e2e-v3']);
     const left = (
-      (await sudo(ops, ['docker', 'image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', 'e2m/backend'])).stdout.trim()
-    )
+      await sudo(ops, ['docker', 'image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', 'e2m/backend'])
+    ).stdout
+      .trim()
       .split('\n')
       .sort();
     expect(left).toEqual([
@@ -154,7 +157,8 @@ describe('deploy.mjs on the twin', () => {
     expect(refused.out).toMatch(/locked by .* \(manual lock\)/);
     expect((await deployCli('unlock')).code).toBe(0);
     expect((await deployCli('status', '--json')).json?.lock).toBeNull();
-    const audit = ((await sudo(ops, ['cat', '/srv/app/audit.jsonl'])).stdout.trim())
+    const audit = (await sudo(ops, ['cat', '/srv/app/audit.jsonl'])).stdout
+      .trim()
       .split('\n')
       .map((l) => JSON.parse(l).event);
     expect(audit).toEqual(['deploy', 'deploy', 'deploy', 'rollback', 'cleanup', 'lock', 'unlock']);
