@@ -7,7 +7,14 @@ import { join, resolve } from 'node:path';
 import { $, chalk, echo, fs, minimist } from 'zx';
 import { diskFree } from './lib/deploy/commands.ts';
 import { execute, readView, renderPlan } from './lib/deploy/execute.ts';
-import { cleanupPlan, deployPlan, lockPlan, rollbackPlan, unlockPlan } from './lib/deploy/plan.ts';
+import {
+  cleanupPlan,
+  DEFAULT_KEEP,
+  deployPlan,
+  lockPlan,
+  rollbackPlan,
+  unlockPlan,
+} from './lib/deploy/plan.ts';
 import { deployedReleases, isStale, lockAgeMs, StateError } from './lib/deploy/state.ts';
 import { LocalRunner, SshRunner } from './lib/runner.ts';
 import { loadTarget, TargetError } from './lib/target.ts';
@@ -16,7 +23,8 @@ const HELP = {
   main: `Usage: zx scripts/deploy.mjs <command> [options]     (or: npm run deploy -- <command>)
 
 Commands:
-  deploy [--ref GIT_REF | --image IMAGE]   build (or take) an image and deploy it blue-green
+  deploy [--ref GIT_REF | --image IMAGE]   build (or take) an image and deploy it blue-green;
+            [--keep N]                    then apply image retention (default 5)
   rollback [RELEASE]                      back to the previous (or the named) release
   releases                                recent releases; the serving one marked *
   cleanup [--keep N]                      remove old images (keeps N=5 most recent, in-use,
@@ -29,12 +37,13 @@ Options (every command):
   --dry-run                        print the exact plan (every command on every host), change nothing
   --json                           machine-readable output
   -h, --help                       help (also after a command)`,
-  deploy: `Usage: deploy [--ref GIT_REF | --image IMAGE] [--target T] [--dry-run] [--json]
+  deploy: `Usage: deploy [--ref GIT_REF | --image IMAGE] [--keep N] [--target T] [--dry-run] [--json]
 Builds the backend image from the working tree (or GIT_REF), or takes a local IMAGE; ships it to
 the VM unless the VM has that image id (docker save | zstd | ssh | docker load); runs migrations;
 starts the idle colour; waits for /readyz; switches Caddy; verifies; drains and stops the old
-colour (kept for rollback); records the release. Any failure stops the new colour and leaves the
-old one serving.`,
+colour (kept for rollback); records the release; then removes images beyond the N (--keep,
+default 5) most recent releases, never one in use or tagged latest, stable or x.y.z. Any
+failure stops the new colour and leaves the old one serving.`,
   rollback: `Usage: rollback [RELEASE] [--target T] [--dry-run] [--json]
 Starts the previous (or the named) release in the idle colour (the parked container when it is
 that release: a few seconds), switches Caddy and stops the current one.`,
@@ -132,8 +141,10 @@ async function runPlan(plan, extra = {}, after = async () => ({})) {
     echo(
       JSON.stringify({ ok: outcome.ok, action: plan.action, release: plan.record?.id, ...outcome, ...extra }),
     );
-  else if (outcome.ok) echo(chalk.green(`${plan.action} done in ${(outcome.ms / 1000).toFixed(1)}s`));
-  else {
+  else if (outcome.ok) {
+    echo(chalk.green(`${plan.action} done in ${(outcome.ms / 1000).toFixed(1)}s`));
+    for (const w of outcome.warnings) echo(chalk.yellow(`warning (not fatal): ${w}`));
+  } else {
     echo(chalk.red(`${plan.action} failed at step "${outcome.failedStep}": ${outcome.error}`));
     echo(
       outcome.switched
@@ -145,6 +156,8 @@ async function runPlan(plan, extra = {}, after = async () => ({})) {
   }
   return outcome.ok;
 }
+
+const keepArg = () => (argv.keep === undefined ? DEFAULT_KEEP : Number(argv.keep));
 
 async function buildImage() {
   if (argv.image) {
@@ -189,9 +202,12 @@ try {
     case 'deploy': {
       const img = await buildImage();
       const localArchive = join(tmpdir(), `e2m-${img.release}.tar.zst`);
-      ok = await runPlan(deployPlan(view, { ...img, domain: target.domain, localArchive, actor }), {
-        image: img.image,
-      });
+      ok = await runPlan(
+        deployPlan(view, { ...img, domain: target.domain, localArchive, actor, keep: keepArg() }),
+        {
+          image: img.image,
+        },
+      );
       await fs.remove(localArchive);
       break;
     }
@@ -201,7 +217,7 @@ try {
       break;
     }
     case 'cleanup': {
-      const keep = argv.keep === undefined ? 5 : Number(argv.keep);
+      const keep = keepArg();
       const plan = cleanupPlan(view, keep, actor);
       // Release images share layers, so the sum of their sizes overstates what goes: the dry run
       // shows that upper bound; a real run measures the disk before and after.

@@ -159,3 +159,16 @@ describe('dry run', () => {
     expect(text).toContain('if a step fails after the switch:');
   });
 });
+
+describe('optional steps', () => {
+  it('a retention failure is a warning: the deploy still succeeds, nothing is rolled back', async () => {
+    const plan = deployPlan(twoReleases(), { ...args, keep: 1 });
+    const { outcome, vm } = await run(plan, [
+      { when: (l) => l.includes('docker image rm'), result: { code: 1, stderr: 'image is in use' } },
+    ]);
+    expect(outcome).toMatchObject({ ok: true, switched: true, rescueErrors: [] });
+    expect(outcome.warnings).toEqual([expect.stringMatching(/^prune: .*image is in use/s)]);
+    expect(switchedTo(vm)).toEqual(['3001']);
+    expect(vm.at(-1)).toBe('rm -rf /srv/app/lock');
+  });
+});

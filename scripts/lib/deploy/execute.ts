@@ -38,6 +38,8 @@ export interface Outcome {
   error?: string;
   switched: boolean;
   rescueErrors: string[];
+  /** Optional steps that failed: reported, never fatal (an image retention could not remove). */
+  warnings: string[];
   stepTimes: Record<string, number>;
 }
 
@@ -92,7 +94,14 @@ export async function execute(plan: Plan, runners: Runners, options: ExecOptions
   };
   const emit = options.onEvent ?? (() => {});
   const t0 = opts.now();
-  const outcome: Outcome = { ok: true, ms: 0, switched: false, rescueErrors: [], stepTimes: {} };
+  const outcome: Outcome = {
+    ok: true,
+    ms: 0,
+    switched: false,
+    rescueErrors: [],
+    warnings: [],
+    stepTimes: {},
+  };
   for (const [index, step] of plan.steps.entries()) {
     const s0 = opts.now();
     emit({ type: 'start', index, total: plan.steps.length, step, phase: 'plan' });
@@ -103,6 +112,19 @@ export async function execute(plan: Plan, runners: Runners, options: ExecOptions
       outcome.stepTimes[step.id] = (outcome.stepTimes[step.id] ?? 0) + ms;
       emit({ type: 'done', index, total: plan.steps.length, step, ms, phase: 'plan' });
     } catch (e) {
+      if (step.kind === 'run' && step.optional) {
+        outcome.warnings.push(`${step.id}: ${describeError(e)}`);
+        emit({
+          type: 'failed',
+          index,
+          total: plan.steps.length,
+          step,
+          ms: opts.now() - s0,
+          error: describeError(e),
+          phase: 'plan',
+        });
+        continue;
+      }
       // A switch step that failed may have half-happened: rescue as if it had.
       if (step.kind === 'run' && step.switches) outcome.switched = true;
       const error = describeError(e);

@@ -121,3 +121,29 @@ describe('cleanup and lock plans', () => {
     expect(() => unlockPlan(twoReleases(), actor, true)).toThrow(/not locked/);
   });
 });
+
+describe('retention after a deploy', () => {
+  it('removes, once the new colour serves, what falls out of the newest N; never the parked or serving images', () => {
+    const view = twoReleases();
+    const plan = deployPlan(view, { ...args, keep: 1 });
+    // after the deploy: v3 serves on blue (v1's container cleared), v2 is parked on green
+    const prune = plan.steps.filter((s) => s.id === 'prune');
+    expect(prune).toEqual([
+      expect.objectContaining({
+        kind: 'run',
+        argv: ['docker', 'image', 'rm', 'e2m/backend:v1'],
+        optional: true,
+      }),
+    ]);
+    // pruning happens after the release is recorded, inside the lock, and is in the audit line
+    const order = ids(plan.steps);
+    expect(order.indexOf('prune')).toBeGreaterThan(order.indexOf('record'));
+    expect(order.at(-1)).toBe('unlock');
+    const audit = plan.steps.find((s) => s.id === 'audit');
+    expect(audit?.kind === 'run' && audit.argv.join(' ')).toContain('"pruned":["e2m/backend:v1"]');
+  });
+
+  it('keeps everything while there are at most N releases (the default is 5)', () => {
+    expect(ids(deployPlan(twoReleases(), args).steps)).not.toContain('prune');
+  });
+});

@@ -3,12 +3,29 @@
 // and after the proxy switched. The executor runs them; a dry run prints them.
 import * as cmd from './commands.ts';
 import { type Colour, containerName, layout } from './layout.ts';
-import { containerOf, nextColour, type ReleaseRecord, retention, StateError, type VmView } from './state.ts';
+import {
+  containerOf,
+  type ImageInfo,
+  nextColour,
+  type ReleaseRecord,
+  retention,
+  StateError,
+  type VmView,
+} from './state.ts';
 
 export type Host = 'local' | 'vm';
 
 export type Step =
-  | { kind: 'run'; id: string; title: string; host: Host; argv: string[]; switches?: boolean }
+  | {
+      kind: 'run';
+      id: string;
+      title: string;
+      host: Host;
+      argv: string[];
+      switches?: boolean;
+      /** A failure is reported but neither stops the plan nor triggers a rescue. */
+      optional?: boolean;
+    }
   | { kind: 'upload'; id: string; title: string; from: string; to: string }
   | {
       kind: 'wait';
@@ -46,7 +63,7 @@ const run = (
   title: string,
   host: Host,
   argv: string[],
-  extra: { switches?: boolean } = {},
+  extra: { switches?: boolean; optional?: boolean } = {},
 ): Step => ({
   kind: 'run',
   id,
@@ -94,9 +111,12 @@ function activate(
     record: ReleaseRecord;
     actor: Actor;
     event: string;
+    /** Images the retention policy removes once the new colour serves. */
+    prune?: ImageInfo[];
   },
 ) {
   const old = view.active?.colour;
+  const prune = p.prune ?? [];
   const steps: Step[] = [
     {
       kind: 'wait',
@@ -145,7 +165,16 @@ function activate(
       'vm',
       cmd.appendLine(layout.releasesFile, JSON.stringify(p.record)),
     ),
-    audit(p.actor, { event: p.event, release: p.release, colour: p.colour, outcome: 'ok' }),
+    ...prune.map((img) =>
+      run('prune', `retention: remove ${img.ref}`, 'vm', cmd.removeImage(img.ref), { optional: true }),
+    ),
+    audit(p.actor, {
+      event: p.event,
+      release: p.release,
+      colour: p.colour,
+      outcome: 'ok',
+      ...(prune.length ? { pruned: prune.map((i) => i.ref) } : {}),
+    }),
     unlock(),
   );
   // After the switch, the way back: the old colour running and ready again, then the proxy on it
@@ -200,6 +229,26 @@ export interface DeployArgs {
   /** Local path of the compressed image, and where it goes on the VM. */
   localArchive: string;
   actor: Actor;
+  /** Retention after the deploy: how many recent releases' images to keep (default 5). */
+  keep?: number;
+}
+
+/** Images only arrive with deploys, so retention runs at the end of each successful one. */
+export const DEFAULT_KEEP = 5;
+
+/** Pure: the VM as it will be once this deploy succeeded, for the retention decision. */
+function viewAfterDeploy(view: VmView, colour: Colour, a: DeployArgs, record: ReleaseRecord): VmView {
+  const tag = a.image.slice(a.image.lastIndexOf(':') + 1);
+  const hasImage = view.images.some((i) => i.ref === a.image);
+  return {
+    ...view,
+    releases: [...view.releases, record],
+    containers: [
+      ...view.containers.filter((c) => c.colour !== colour),
+      { name: containerName(colour), colour, release: a.release, running: true, image: a.image },
+    ],
+    images: hasImage ? view.images : [...view.images, { ref: a.image, tag, id: a.imageId, sizeBytes: 0 }],
+  };
 }
 
 export function deployPlan(view: VmView, a: DeployArgs): Plan {
@@ -271,6 +320,7 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
     record,
     actor: a.actor,
     event: 'deploy',
+    prune: retention(viewAfterDeploy(view, colour, a, record), a.keep ?? DEFAULT_KEEP).remove,
   });
   const p = { colour, record, actor: a.actor, event: 'deploy' };
   return {
