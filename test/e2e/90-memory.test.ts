@@ -87,18 +87,17 @@ describe('memory: the 1 GB holds for containers of a Docker engine inside the tw
       { check: false },
     );
     expect(run.code, `${run.stdout}${run.stderr}`).toBe(137);
-    const [oomKilled, innerId] = (
-      await sudo(ssh, ['docker', 'inspect', '--format', '{{.State.OOMKilled}} {{.Id}}', PROBE])
-    ).stdout
-      .trim()
-      .split(' ');
-    expect(oomKilled).toBe('true');
+    // Docker's State.OOMKilled only reflects an OOM event in the container's own cgroup; the limit
+    // that fires here is the twin's (an ancestor), so the flag is unreliable (seen both ways in CI).
+    // The kernel's OOM line below is the proof: it names the victim, its cgroup and the limit hit.
+    const innerId = (await sudo(ssh, ['docker', 'inspect', '--format', '{{.Id}}', PROBE])).stdout.trim();
 
     // The kernel names the twin's cgroup as the limit that was hit, and the probe as inside it.
     const kernel = (await sudo(ssh, ['dmesg'])).stdout;
     const oomLine = kernel.split('\n').find((l) => l.includes(`task_memcg=${cg.path}/inner/${innerId}`));
     expect(oomLine, `no OOM line for the probe in dmesg (twin cgroup ${cg.path})`).toBeDefined();
     expect(oomLine).toContain(`oom_memcg=${cg.path},`);
+    expect(oomLine).toMatch(/task=dd,/);
 
     // The twin is still up and answering, and never went past its 1 GiB.
     expect(await ssh.capture(['systemctl', 'is-active', 'ssh', 'docker'])).toBe('active\nactive');
