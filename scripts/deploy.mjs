@@ -15,7 +15,7 @@ import {
   rollbackPlan,
   unlockPlan,
 } from './lib/deploy/plan.ts';
-import { deployedReleases, isStale, lockAgeMs, StateError } from './lib/deploy/state.ts';
+import { isStale, lockAgeMs, rollbackTarget, StateError } from './lib/deploy/state.ts';
 import { LocalRunner, SshRunner } from './lib/runner.ts';
 import { loadTarget, TargetError } from './lib/target.ts';
 
@@ -212,7 +212,6 @@ try {
       break;
     }
     case 'rollback': {
-      const { rollbackTarget } = await import('./lib/deploy/state.ts');
       ok = await runPlan(rollbackPlan(view, rollbackTarget(view, rest[0]), target.domain, actor));
       break;
     }
@@ -244,16 +243,16 @@ try {
       break;
     }
     case 'releases': {
-      const rows = deployedReleases(view);
       const attempts = [...view.releases].reverse();
+      // The serving release's newest successful attempt (a failed one never served).
+      const serving = attempts.find((r) => r.id === view.active?.release && r.outcome !== 'failed');
       if (json) echo(JSON.stringify({ current: view.active?.release ?? null, releases: attempts }));
       else {
         echo(
           '  id                                 image                                          sha      time                      who                  outcome',
         );
         for (const r of attempts.slice(0, 20)) {
-          const mark =
-            r.id === view.active?.release && r.outcome !== 'failed' && rows[0]?.id === r.id ? '*' : ' ';
+          const mark = r === serving ? '*' : ' ';
           echo(
             `${mark} ${r.id.padEnd(34)} ${r.image.padEnd(46)} ${r.gitSha.slice(0, 7).padEnd(8)} ${r.time.padEnd(25)} ${r.who.padEnd(20)} ${r.outcome}${r.failedStep ? ` at ${r.failedStep}` : ''}`,
           );

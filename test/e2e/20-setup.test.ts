@@ -8,7 +8,7 @@ import { connect as tcpConnect } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshRunner } from '../../scripts/lib/runner.ts';
-import { connect, root, sudo, twinConfig, twinTarget } from './support/twin.ts';
+import { aptInstall, connect, root, sudo, twinConfig, twinTarget } from './support/twin.ts';
 
 const ansibleDir = resolve(root, 'ansible');
 const MiB = 1024;
@@ -393,17 +393,7 @@ const LYNIS_FLOOR = 80;
 
 describe('setup: Lynis', () => {
   it(`scores a hardening index of at least ${LYNIS_FLOOR} (kernel tests skipped in the container)`, async () => {
-    await sudo(ssh, [
-      'env',
-      'DEBIAN_FRONTEND=noninteractive',
-      'apt-get',
-      '-o',
-      'DPkg::Lock::Timeout=120',
-      'install',
-      '-y',
-      '-qq',
-      'lynis',
-    ]);
+    await aptInstall(ssh, ['lynis']);
     const raw = (await sudo(ssh, ['lynis', 'audit', 'system', '--quick', '--no-colors'], { check: false }))
       .stdout;
     figures.lynisIndexRaw = Number(/Hardening index : (\d+)/.exec(raw)?.[1] ?? 0);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshRunner } from '../../scripts/lib/runner.ts';
 import { twinCgroup } from '../../scripts/lib/twin/plan.ts';
-import { connect, sudo, twinConfig } from './support/twin.ts';
+import { aptInstall, connect, sudo, twinConfig } from './support/twin.ts';
 
 const PROBE_IMAGE = 'e2m-oom-probe';
 const PROBE = 'e2m-oom-probe';
@@ -37,17 +37,7 @@ describe('memory: the 1 GB holds for containers of a Docker engine inside the tw
     const has = await ssh.run(['sh', '-c', 'command -v docker'], { check: false });
     if (has.code !== 0) {
       await sudo(ssh, ['apt-get', '-o', 'DPkg::Lock::Timeout=120', 'update', '-qq']);
-      await sudo(ssh, [
-        'env',
-        'DEBIAN_FRONTEND=noninteractive',
-        'apt-get',
-        '-o',
-        'DPkg::Lock::Timeout=120',
-        'install',
-        '-y',
-        '-qq',
-        'docker.io',
-      ]);
+      await aptInstall(ssh, ['docker.io']);
     }
     await sudo(ssh, ['systemctl', 'start', 'docker']);
     expect(await ssh.capture(['systemctl', 'is-active', 'docker'])).toBe('active');

@@ -31,3 +31,18 @@ export function twinCli(...args: string[]): { code: number; out: string } {
 export function sudo(runner: Runner, argv: string[], opts: { input?: string; check?: boolean } = {}) {
   return runner.run(['sudo', '-n', ...argv], opts);
 }
+
+/** apt-get install on the twin, non-interactive, waiting for a background apt's lock. */
+export function aptInstall(runner: Runner, packages: string[]) {
+  return sudo(runner, [
+    'env',
+    'DEBIAN_FRONTEND=noninteractive',
+    'apt-get',
+    '-o',
+    'DPkg::Lock::Timeout=120',
+    'install',
+    '-y',
+    '-qq',
+    ...packages,
+  ]);
+}
