@@ -15,7 +15,9 @@ function twin(command: string): void {
 }
 
 export function setup(): void {
-  twin('reset');
+  // E2M_TWIN_REUSE=1: keep the twin as the last run left it (a developer's loop on one file).
+  if (process.env.E2M_TWIN_REUSE === '1') twin('up');
+  else twin('reset');
 }
 
 export function teardown(): void {
