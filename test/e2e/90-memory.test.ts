@@ -115,6 +115,8 @@ describe('memory: the 1 GB holds for containers of a Docker engine inside the tw
       { encoding: 'utf8' },
     );
     expect(hostDocker.stdout.trim()).toBe('true\ntrue');
-    expect(memAvailable()).toBeGreaterThan(hostAvailableBefore - GiB / 2);
+    // Within 1 GiB of before: the 1.5 GB did not come out of this machine (other work on a shared
+    // machine moves MemAvailable by a few hundred MB on its own).
+    expect(memAvailable()).toBeGreaterThan(hostAvailableBefore - GiB);
   }, 180_000);
 });
