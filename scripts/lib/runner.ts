@@ -1,8 +1,11 @@
 // The one I/O edge for running commands: locally (zx), on a VM (node-ssh), or recorded (tests).
-// Commands are argv arrays everywhere else; they become shell text only here, in `toShell`.
+// Commands are argv arrays everywhere else; they become shell text only at this edge (shell.ts).
 import { readFileSync } from 'node:fs';
 import { NodeSSH } from 'node-ssh';
 import { $ } from 'zx';
+import { shellQuote, toShell } from './shell.ts';
+
+export { shellQuote, toShell };
 
 export interface RunOptions {
   /** Text fed to the command's stdin. */
@@ -39,21 +42,6 @@ export class CommandError extends Error {
     this.argv = argv;
     this.result = result;
   }
-}
-
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** POSIX shell quoting of one word: left bare when safe, else single-quoted. */
-export function shellQuote(word: string): string {
-  if (word === '') return "''";
-  if (SAFE_WORD.test(word)) return word;
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-/** argv -> one shell command line that a POSIX shell splits back into exactly argv. */
-export function toShell(argv: readonly string[]): string {
-  if (argv.length === 0) throw new Error('toShell: empty argv');
-  return argv.map(shellQuote).join(' ');
 }
 
 abstract class BaseRunner implements Runner {
