@@ -29,6 +29,17 @@ export default defineConfig({
       },
       {
         test: {
+          // The compiled backup job against a real MariaDB (same global setup) and fake-gcs-server.
+          name: 'backup',
+          include: ['test/backup/**/*.test.ts'],
+          globalSetup: ['backend/test/support/services.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'image',
           include: ['backend/test/image/**/*.test.ts'],
           globalSetup: ['backend/test/support/services.ts'],

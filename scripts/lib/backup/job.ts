@@ -1,0 +1,398 @@
+// The backup job's I/O, on the VM: dump | zstd streamed into a GCS resumable upload, manifests,
+// listing, restore and the drill. Compiled with the job into one binary (bun build --compile),
+// so it imports only what it uses: zx/core, not all of zx, keeps the job's memory down.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Bucket } from '@google-cloud/storage';
+import { $ } from 'zx/core';
+import { createStorage } from '../gcs.ts';
+import {
+  type BackupConfig,
+  type BackupEntry,
+  compareTables,
+  DEFAULT_RETENTION,
+  dumpScript,
+  figuresSql,
+  type Manifest,
+  manifestName,
+  objectName,
+  pairBackups,
+  parseConfig,
+  parseFigures,
+  pipelineFailure,
+  type RetentionPolicy,
+  releaseOf,
+  restoreScript,
+  restoreTarget,
+  selectExpired,
+  type TableFigures,
+  tablesSql,
+  VERIFY_SCRATCH,
+  vmPaths,
+} from './plan.ts';
+
+export type Log = (event: string, fields?: Record<string, unknown>) => void;
+
+export function loadConfig(file: string = vmPaths.configFile): BackupConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read the backup config ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  return parseConfig(text, file);
+}
+
+export function bucketOf(cfg: BackupConfig): Bucket {
+  return createStorage({ projectId: cfg.projectId, gcsEndpoint: cfg.gcsEndpoint || undefined }).bucket(
+    cfg.bucket,
+  );
+}
+
+/**
+ * A lock file holding the owner's pid, taken with O_EXCL. A lock whose pid is gone (a run that
+ * was killed) is stale and taken over, so a dead run never blocks the next one.
+ */
+export function acquireLock(file: string): () => void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeFileSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => unlinkSync(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && alive(pid))
+        throw new Error(`another backup (pid ${pid}) holds ${file}`);
+      unlinkSync(file);
+    }
+  }
+  throw new Error(`could not take ${file}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** sha256 and size of what flows through; optional progress callback every `every` bytes. */
+function tap(onProgress?: (bytes: number) => void, every = Number.POSITIVE_INFINITY) {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let next = every;
+  let done: (() => Promise<void>) | undefined;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (bytes >= next) {
+        next += every;
+        onProgress?.(bytes);
+      }
+      cb(null, chunk);
+    },
+    // Holds the end of the stream until the producer's exit is known: a failed dump must abort
+    // the upload, never finish it.
+    flush(cb) {
+      (done ? done() : Promise.resolve()).then(() => cb(), cb);
+    },
+  });
+  return {
+    stream,
+    beforeEnd(fn: () => Promise<void>) {
+      done = fn;
+    },
+    result: () => ({ bytes, sha256: hash.digest('hex') }),
+  };
+}
+
+function bash(script: string, stdin: 'ignore' | 'pipe') {
+  const child = spawn('bash', ['-c', script], {
+    stdio: [stdin, stdin === 'pipe' ? 'ignore' : 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 128)));
+  return { child, exit, stderr: () => stderr };
+}
+
+async function dumpToolVersion(): Promise<string> {
+  return (await $({ quiet: true })`mariadb-dump --version`).stdout.trim();
+}
+
+export interface RunResult {
+  object: string;
+  bytes: number;
+  sha256: string;
+  durationMs: number;
+  maxRssKb: number;
+}
+
+/** One backup: dump | zstd -> resumable upload (create-only, crc32c-checked) -> manifest. */
+export async function runBackup(cfg: BackupConfig, now: Date, log: Log): Promise<RunResult> {
+  const t0 = Date.now();
+  let stateJson: string | undefined;
+  try {
+    stateJson = readFileSync(cfg.releaseFile, 'utf8');
+  } catch {
+    stateJson = undefined; // no deploy yet, or not readable: the name says "none"
+  }
+  const release = releaseOf(stateJson);
+  const object = objectName(cfg.env, now, release);
+  const dumpTool = await dumpToolVersion();
+  const bucket = bucketOf(cfg);
+  log('start', { object, database: cfg.database, release });
+
+  const dump = bash(dumpScript(cfg), 'ignore');
+  const counter = tap((bytes) => log('progress', { bytes }), cfg.progressBytes);
+  counter.beforeEnd(async () => {
+    const code = await dump.exit;
+    if (code !== 0) throw new Error(`dump failed (${pipelineFailure(dump.stderr())})`);
+  });
+  const file = bucket.file(object);
+  const upload = file.createWriteStream({
+    resumable: true,
+    validation: 'crc32c',
+    contentType: 'application/zstd',
+    // Create only: a name that exists is never overwritten (the VM may not delete either).
+    preconditionOpts: { ifGenerationMatch: 0 },
+    metadata: {
+      metadata: { env: cfg.env, release, database: cfg.database, dumpTool, startedAt: now.toISOString() },
+    },
+  });
+  try {
+    if (!dump.child.stdout) throw new Error('dump: no stdout');
+    await pipeline(dump.child.stdout, counter.stream, upload);
+  } catch (e) {
+    dump.child.kill('SIGTERM');
+    const message = (e as Error).message;
+    throw new Error(
+      message.startsWith('dump failed')
+        ? message
+        : `upload to gs://${cfg.bucket}/${object} failed: ${message}`,
+    );
+  }
+  const { bytes, sha256 } = counter.result();
+  const manifest: Manifest = {
+    object,
+    env: cfg.env,
+    release,
+    database: cfg.database,
+    startedAt: now.toISOString(),
+    finishedAt: new Date().toISOString(),
+    bytes,
+    sha256,
+    crc32c: String(file.metadata.crc32c ?? ''),
+    compression: `zstd -${cfg.zstdLevel}`,
+    dumpTool,
+    format: 1,
+  };
+  // The manifest is written last: a dump without one is a run that did not finish.
+  await bucket.file(manifestName(object)).save(`${JSON.stringify(manifest, null, 2)}\n`, {
+    resumable: false,
+    contentType: 'application/json',
+    preconditionOpts: { ifGenerationMatch: 0 },
+  });
+  return { object, bytes, sha256, durationMs: Date.now() - t0, maxRssKb: process.resourceUsage().maxRSS };
+}
+
+/** The bucket's backups of this env, newest first, each marked complete or not. */
+export async function listBackups(cfg: BackupConfig, bucket = bucketOf(cfg)): Promise<BackupEntry[]> {
+  const [files] = await bucket.getFiles({ prefix: `${cfg.env}/` });
+  const dumps = files
+    .filter((f) => f.name.endsWith('.sql.zst'))
+    .map((f) => ({ name: f.name, size: Number(f.metadata.size ?? 0) }));
+  const names = new Set(files.map((f) => f.name));
+  const manifests = new Map<string, Manifest>();
+  for (const d of dumps) {
+    if (!names.has(manifestName(d.name))) continue;
+    const [buf] = await bucket.file(manifestName(d.name)).download();
+    try {
+      manifests.set(d.name, JSON.parse(buf.toString('utf8')) as Manifest);
+    } catch {
+      // an unreadable manifest leaves the dump incomplete
+    }
+  }
+  return pairBackups(cfg.env, dumps, manifests);
+}
+
+export async function findBackup(cfg: BackupConfig, object: string | undefined): Promise<BackupEntry> {
+  const entries = await listBackups(cfg);
+  if (object === undefined) {
+    const latest = entries.find((e) => e.complete);
+    if (!latest) throw new Error(`no complete backup under gs://${cfg.bucket}/${cfg.env}/`);
+    return latest;
+  }
+  const entry = entries.find((e) => e.object === object);
+  if (!entry) throw new Error(`no backup named ${object} in gs://${cfg.bucket}`);
+  if (!entry.complete || !entry.manifest)
+    throw new Error(
+      `${object} is incomplete (no manifest, or its size differs): the run that made it failed`,
+    );
+  return entry;
+}
+
+function sha256Mismatch(entry: BackupEntry, sha256: string, bytes: number): string | undefined {
+  const m = entry.manifest;
+  if (!m) return `${entry.object} has no manifest`;
+  if (m.sha256 === sha256 && m.bytes === bytes) return undefined;
+  return `${entry.object} does not match its manifest (sha256 ${sha256.slice(0, 12)}…, ${bytes} B; manifest ${m.sha256.slice(0, 12)}…, ${m.bytes} B): the object was changed or corrupted`;
+}
+
+/** Streams the object once, no disk, no memory: is it byte for byte what the manifest says? */
+export async function checkObject(cfg: BackupConfig, entry: BackupEntry): Promise<void> {
+  const counter = tap();
+  await pipeline(
+    bucketOf(cfg).file(entry.object).createReadStream({ validation: 'crc32c' }),
+    counter.stream,
+    async (src) => {
+      for await (const _ of src);
+    },
+  );
+  const { bytes, sha256 } = counter.result();
+  const bad = sha256Mismatch(entry, sha256, bytes);
+  if (bad) throw new Error(bad);
+}
+
+async function sql(defaultsFile: string | undefined, query: string, database?: string): Promise<string> {
+  const opts = defaultsFile ? [`--defaults-extra-file=${defaultsFile}`] : [];
+  const db = database ? ['--database', database] : [];
+  return (await $({ quiet: true })`mariadb ${opts} ${db} -N -B -e ${query}`).stdout;
+}
+
+export interface RestoreOptions {
+  toDatabase?: string;
+  force?: boolean;
+  /** A client option file for another server (say Cloud SQL), instead of the local one. */
+  toDefaultsFile?: string;
+}
+
+/**
+ * Restores a backup: into a scratch database by default (dropped and created fresh); anywhere
+ * else only with --force, and then only after the whole object is checked against its manifest
+ * first, so a corrupted dump never half-replaces real data.
+ */
+export async function restoreBackup(
+  cfg: BackupConfig,
+  entry: BackupEntry,
+  opts: RestoreOptions,
+  log: Log,
+): Promise<{ database: string; durationMs: number }> {
+  const t0 = Date.now();
+  const { database, scratch } = restoreTarget(cfg, opts);
+  // The backup user may only read production and own e2m_scratch_*: replacing a real database
+  // runs as root (the operator's `restore --force` uses sudo) with MariaDB's root socket login.
+  const asRoot = !scratch && !opts.toDefaultsFile && process.getuid?.() === 0;
+  const defaults = opts.toDefaultsFile ?? (asRoot ? undefined : cfg.defaultsFile);
+  if (!scratch) {
+    log('check', { object: entry.object });
+    await checkObject(cfg, entry);
+  }
+  await sql(
+    defaults,
+    scratch
+      ? `DROP DATABASE IF EXISTS \`${database}\`; CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`
+      : `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+  );
+  log('restore', { object: entry.object, database });
+  const load = bash(restoreScript(defaults, database), 'pipe');
+  const counter = tap();
+  try {
+    if (!load.child.stdin) throw new Error('restore: no stdin');
+    await pipeline(
+      bucketOf(cfg).file(entry.object).createReadStream({ validation: 'crc32c' }),
+      counter.stream,
+      load.child.stdin,
+    );
+  } catch (e) {
+    load.child.kill('SIGTERM');
+    throw new Error(`restore of ${entry.object} into ${database} failed: ${(e as Error).message}`);
+  }
+  const code = await load.exit;
+  if (code !== 0)
+    throw new Error(`restore of ${entry.object} into ${database} failed (${pipelineFailure(load.stderr())})`);
+  const { bytes, sha256 } = counter.result();
+  const bad = sha256Mismatch(entry, sha256, bytes);
+  if (bad) throw new Error(bad);
+  return { database, durationMs: Date.now() - t0 };
+}
+
+async function figures(defaultsFile: string, database: string): Promise<Map<string, TableFigures>> {
+  const tables = (await sql(defaultsFile, tablesSql(database)))
+    .split('\n')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (tables.length === 0) return new Map();
+  return parseFigures(await sql(defaultsFile, figuresSql(database, tables)), database, tables);
+}
+
+export interface VerifyReport {
+  object: string;
+  ok: boolean;
+  restoreMs: number;
+  tables: ReturnType<typeof compareTables>;
+  error?: string;
+}
+
+/** The drill: restore into a scratch database, compare rows and CHECKSUM TABLE with production. */
+export async function verifyBackup(cfg: BackupConfig, entry: BackupEntry, log: Log): Promise<VerifyReport> {
+  try {
+    // Checked first, so a corrupted object is reported as that, not as whatever SQL error its
+    // damaged bytes happen to make.
+    log('check', { object: entry.object });
+    await checkObject(cfg, entry);
+    const { durationMs } = await restoreBackup(cfg, entry, { toDatabase: VERIFY_SCRATCH }, log);
+    const tables = compareTables(
+      await figures(cfg.defaultsFile, cfg.database),
+      await figures(cfg.defaultsFile, VERIFY_SCRATCH),
+    );
+    return {
+      object: entry.object,
+      ok: tables.length > 0 && tables.every((t) => t.ok),
+      restoreMs: durationMs,
+      tables,
+    };
+  } catch (e) {
+    return { object: entry.object, ok: false, restoreMs: 0, tables: [], error: (e as Error).message };
+  } finally {
+    await sql(cfg.defaultsFile, `DROP DATABASE IF EXISTS \`${VERIFY_SCRATCH}\``).catch(() => undefined);
+  }
+}
+
+/** Retention needs delete rights, which the VM's service account lacks: run from the operator's machine. */
+export async function pruneBackups(
+  cfg: BackupConfig,
+  bucket: Bucket,
+  now: Date,
+  policy: RetentionPolicy = DEFAULT_RETENTION,
+  dryRun = false,
+): Promise<{ deleted: string[]; kept: string[] }> {
+  const entries = await listBackups(cfg, bucket);
+  const expired = selectExpired(entries, now, policy);
+  const gone = new Set(expired.map((e) => e.object));
+  if (!dryRun)
+    for (const e of expired) {
+      await bucket.file(e.object).delete({ ignoreNotFound: true });
+      await bucket.file(manifestName(e.object)).delete({ ignoreNotFound: true });
+    }
+  return { deleted: [...gone], kept: entries.filter((e) => !gone.has(e.object)).map((e) => e.object) };
+}
+
+/** Report a failure to Sentry when a DSN is set; loaded only then, so a good night costs nothing. */
+export async function reportFailure(cfg: BackupConfig, error: Error): Promise<void> {
+  if (!cfg.sentryDsn) return;
+  const Sentry = await import('@sentry/bun');
+  Sentry.init({ dsn: cfg.sentryDsn, environment: cfg.env, defaultIntegrations: false });
+  Sentry.captureException(error, { tags: { job: 'e2m-backup' } });
+  await Sentry.flush(5000);
+}

@@ -1,0 +1,179 @@
+// The compiled backup job against a real MariaDB and fake-gcs-server: what it uploads, what it
+// refuses, how it fails. The twin e2e (test/e2e/50-backup.test.ts) adds systemd, the timer's
+// limits, the VM's user and grants, a kill mid-upload and retention through the CLI.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import type { Bucket } from '@google-cloud/storage';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createStorage } from '../../scripts/lib/gcs.ts';
+import { type Gcs, type JobEnv, jobEnv, startGcs } from './support.ts';
+
+let gcs: Gcs;
+let job: JobEnv;
+let bucket: Bucket;
+
+function sql(query: string, database = 'app'): string {
+  const r = spawnSync(
+    'mariadb',
+    [`--defaults-extra-file=${job.defaultsFile}`, '-N', '-B', database, '-e', query],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0) throw new Error(`mariadb: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+beforeAll(async () => {
+  gcs = await startGcs();
+  job = await jobEnv(inject('mysqlAdminUrl'), gcs.endpoint);
+  bucket = createStorage({ projectId: 'e2m-test', gcsEndpoint: gcs.endpoint }).bucket('e2m-test-backups');
+  await bucket.create();
+  spawnSync('mariadb', [
+    `--defaults-extra-file=${job.defaultsFile}`,
+    '-e',
+    'CREATE DATABASE IF NOT EXISTS app',
+  ]);
+  sql(
+    'CREATE TABLE note (id INT AUTO_INCREMENT PRIMARY KEY, body TEXT NOT NULL, created_at DATETIME(3) NOT NULL) ENGINE=InnoDB',
+  );
+  sql(
+    "INSERT INTO note (body, created_at) SELECT CONCAT('note ', seq, ' ', SHA2(seq, 256)), NOW(3) FROM seq_1_to_5000",
+  );
+  writeFileSync(join(job.dir, 'state.json'), JSON.stringify({ colour: 'blue', release: '20261123-abc1234' }));
+}, 120_000);
+
+afterAll(() => gcs?.stop());
+
+async function objects(): Promise<string[]> {
+  const [files] = await bucket.getFiles({ prefix: 'test/' });
+  return files.map((f) => f.name).sort();
+}
+
+describe('backup job (compiled, real MariaDB, fake-gcs-server)', () => {
+  let first: string;
+
+  it('run: uploads the dump and then its manifest, named by env, time and release', async () => {
+    const r = job.run('run');
+    expect(r.code, r.stderr).toBe(0);
+    const done = r.lines.find((l) => l.event === 'done') as { object: string; bytes: number; sha256: string };
+    expect(done.object).toMatch(/^test\/\d{4}-\d{2}-\d{2}\/test-\d{8}T\d{6}Z-20261123-abc1234\.sql\.zst$/);
+    first = done.object;
+    expect(await objects()).toEqual([first, `${first}.json`]);
+    const [meta] = await bucket.file(first).getMetadata();
+    expect(Number(meta.size)).toBe(done.bytes);
+    expect(meta.metadata).toMatchObject({ env: 'test', release: '20261123-abc1234', database: 'app' });
+    expect(String(meta.metadata?.dumpTool)).toMatch(/^mariadb-dump/);
+    const manifest = JSON.parse((await bucket.file(`${first}.json`).download())[0].toString());
+    expect(manifest).toMatchObject({
+      object: first,
+      bytes: done.bytes,
+      sha256: done.sha256,
+      crc32c: meta.crc32c,
+    });
+    const last = JSON.parse(readFileSync(join(job.dir, 'last.json'), 'utf8'));
+    expect(last).toMatchObject({ ok: true, object: first, bytes: done.bytes });
+  });
+
+  it('list: the backup, complete', () => {
+    const r = job.run('list', '--json');
+    expect(r.code).toBe(0);
+    expect(r.lines[0]).toEqual([expect.objectContaining({ object: first, complete: true })]);
+  });
+
+  it('restore: into a scratch database by default, every row back', () => {
+    const r = job.run('restore', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(sql('SELECT COUNT(*), SUM(CRC32(body)) FROM note', 'e2m_scratch_restore')).toBe(
+      sql('SELECT COUNT(*), SUM(CRC32(body)) FROM note'),
+    );
+  });
+
+  it('restore refuses production without --force, and names it', () => {
+    const r = job.run('restore', '--to-database', 'app');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('refusing to restore into app');
+    expect(r.stderr).toContain('this is production');
+  });
+
+  it('verify: the drill matches every table, and fails when production has moved on', () => {
+    const ok = job.run('verify', '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    const report = ok.lines.at(-1) as { ok: boolean; tables: { table: string; ok: boolean }[] };
+    expect(report.ok).toBe(true);
+    expect(report.tables).toEqual([
+      { table: 'note', ok: true, production: expect.anything(), restored: expect.anything() },
+    ]);
+    sql("INSERT INTO note (body, created_at) VALUES ('after the dump', NOW(3))");
+    const moved = job.run('verify', '--json');
+    expect(moved.code).toBe(1);
+    expect((moved.lines.at(-1) as { ok: boolean }).ok).toBe(false);
+    expect(sql("SHOW DATABASES LIKE 'e2m_scratch_verify'")).toBe(''); // the drill cleans up
+  });
+
+  it('a failed dump exits 1, uploads nothing, records why', async () => {
+    const before = await objects();
+    const bad = await jobEnv(inject('mysqlAdminUrl'), gcs.endpoint, { BACKUP_DATABASE: 'no_such_db' });
+    const r = bad.run('run');
+    expect(r.code).toBe(1);
+    const failed = r.lines.find((l) => l.event === 'failed') as { error: string };
+    expect(failed.error).toMatch(/dump failed \(dump=2: .*no_such_db/);
+    expect(await objects()).toEqual(before);
+    expect(JSON.parse(readFileSync(join(bad.dir, 'last.json'), 'utf8'))).toMatchObject({ ok: false });
+  });
+
+  it('a stale lock (its process gone) does not block the next run; a live one does', () => {
+    writeFileSync(join(job.dir, 'lock'), '999999\n');
+    expect(job.run('run').code).toBe(0);
+    writeFileSync(join(job.dir, 'lock'), `${process.pid}\n`);
+    const r = job.run('run');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`another backup (pid ${process.pid}) holds`);
+  });
+
+  it('a corrupted object fails verify and restore --force before any write', async () => {
+    const [buf] = await bucket.file(first).download();
+    buf[Math.floor(buf.length / 2)] ^= 0xff;
+    await bucket.file(first).save(buf, { resumable: false });
+    const r = job.run('verify', first, '--json');
+    expect(r.code).toBe(1);
+    expect((r.lines.at(-1) as { error: string }).error).toContain('does not match its manifest');
+    const rows = sql('SELECT COUNT(*) FROM note');
+    const forced = job.run('restore', first, '--to-database', 'app', '--force');
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toContain('does not match its manifest');
+    expect(sql('SELECT COUNT(*) FROM note')).toBe(rows);
+  });
+
+  it('reports a failure to Sentry when a DSN is set', async () => {
+    const envelopes: string[] = [];
+    const server: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        envelopes.push(body);
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const bad = await jobEnv(inject('mysqlAdminUrl'), gcs.endpoint, {
+        BACKUP_BUCKET: 'no-such-bucket',
+        SENTRY_DSN: `http://publickey@127.0.0.1:${port}/1`,
+      });
+      // Not spawnSync: this process must keep serving the DSN's endpoint while the job runs.
+      const r = await new Promise<number | null>((resolve) => {
+        spawn(bad.binary, ['run', '--config', bad.configFile], { stdio: 'ignore' }).on('exit', resolve);
+      });
+      expect(r).toBe(1);
+      expect(envelopes.join('\n')).toContain('no-such-bucket');
+    } finally {
+      server.close();
+    }
+  });
+});
