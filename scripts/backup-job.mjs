@@ -4,7 +4,7 @@
 // `e2m-backup run` as the unprivileged user e2m-backup. The operator drives it through
 // scripts/backup.mjs over SSH. Journal lines are JSON; exit 0 ok, 1 failed, 2 usage.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   acquireLock,
@@ -60,7 +60,10 @@ const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
 
 let cfg;
 try {
-  cfg = loadConfig(opts.config);
+  cfg = loadConfig(resolve(opts.config));
+  // `sudo -u e2m-backup` keeps the caller's working directory, which this user may not enter;
+  // child processes would then fail to start (EACCES). Nothing here uses relative paths.
+  process.chdir('/');
 } catch (e) {
   console.error(`e2m-backup: ${e.message}`);
   process.exit(2);

@@ -127,7 +127,7 @@ function bash(script: string, stdin: 'ignore' | 'pipe') {
 }
 
 async function dumpToolVersion(): Promise<string> {
-  return (await $({ quiet: true })`mariadb-dump --version`).stdout.trim();
+  return (await $({ quiet: true, cwd: '/' })`mariadb-dump --version`).stdout.trim();
 }
 
 export interface RunResult {
@@ -267,7 +267,7 @@ export async function checkObject(cfg: BackupConfig, entry: BackupEntry): Promis
 async function sql(defaultsFile: string | undefined, query: string, database?: string): Promise<string> {
   const opts = defaultsFile ? [`--defaults-extra-file=${defaultsFile}`] : [];
   const db = database ? ['--database', database] : [];
-  return (await $({ quiet: true })`mariadb ${opts} ${db} -N -B -e ${query}`).stdout;
+  return (await $({ quiet: true, cwd: '/' })`mariadb ${opts} ${db} -N -B -e ${query}`).stdout;
 }
 
 export interface RestoreOptions {

@@ -1,0 +1,278 @@
+// The nightly backup on the converged, deployed twin, driven as a user types it
+// (zx scripts/backup.mjs): notes written through the API, the job run by its real systemd unit
+// (user, limits, grants), restored and verified; killed mid-upload; a corrupted object; retention.
+import { spawn } from 'node:child_process';
+import { request } from 'node:https';
+import type { Bucket } from '@google-cloud/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStorage } from '../../scripts/lib/gcs.ts';
+import type { SshRunner } from '../../scripts/lib/runner.ts';
+import { connect, root, sudo, twinTarget } from './support/twin.ts';
+
+type Cli = { code: number; out: string; json?: Record<string, unknown> };
+
+function backupCli(...args: string[]): Promise<Cli> {
+  return new Promise((resolve) => {
+    const p = spawn('npx', ['zx', 'scripts/backup.mjs', ...args], { cwd: root });
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    p.stderr.on('data', (d) => {
+      out += d;
+    });
+    p.on('exit', (code) => {
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = JSON.parse(out.trim().split('\n').pop() ?? '');
+      } catch {}
+      resolve({ code: code ?? 1, out, json });
+    });
+  });
+}
+
+const target = twinTarget();
+let ssh: SshRunner;
+let bucket: Bucket;
+
+/** POST through Caddy, as a client would (Caddy's internal CA is not trusted here). */
+function post(path: string, body: unknown): Promise<number> {
+  const { hostname, port } = new URL(target.httpsUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: hostname,
+        port: Number(port),
+        path,
+        method: 'POST',
+        rejectUnauthorized: false,
+        servername: target.domain,
+        headers: { host: target.domain, 'content-type': 'application/json' },
+        timeout: 10_000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+const sql = async (query: string, database = 'app') =>
+  (await sudo(ssh, ['mariadb', '-N', '-B', database, '-e', query])).stdout.trim();
+
+async function objects(): Promise<string[]> {
+  const [files] = await bucket.getFiles({ prefix: `${target.env}/` });
+  return files.map((f) => f.name).sort();
+}
+
+beforeAll(async () => {
+  ssh = await connect(target);
+  bucket = createStorage({ projectId: target.projectId, gcsEndpoint: target.gcsEndpoint }).bucket(
+    target.bucket,
+  );
+  for (const f of await objects()) await bucket.file(f).delete();
+  for (let i = 0; i < 40; i++)
+    expect(await post('/notes', { title: `backup ${i}`, body: `body ${i} ✓` })).toBe(201);
+}, 120_000);
+
+afterAll(async () => {
+  await sql('DROP TABLE IF EXISTS filler').catch(() => undefined);
+  await ssh?.close();
+});
+
+describe('backup: the nightly job on the twin', () => {
+  let first = '';
+
+  it('is installed as designed: unprivileged user, limits, persistent nightly timer', async () => {
+    const unit = await ssh.capture([
+      'systemctl',
+      'show',
+      'e2m-backup.service',
+      '-p',
+      'User',
+      '-p',
+      'MemoryMax',
+      '-p',
+      'TimeoutStartUSec',
+      '-p',
+      'ProtectSystem',
+    ]);
+    expect(unit.split('\n').sort()).toEqual([
+      `MemoryMax=${160 * 1024 * 1024}`,
+      'ProtectSystem=strict',
+      'TimeoutStartUSec=1h',
+      'User=e2m-backup',
+    ]);
+    expect(await ssh.capture(['systemctl', 'is-enabled', 'e2m-backup.timer'])).toBe('enabled');
+    const timer = await ssh.capture([
+      'systemctl',
+      'show',
+      'e2m-backup.timer',
+      '-p',
+      'Persistent',
+      '-p',
+      'RandomizedDelayUSec',
+    ]);
+    expect(timer.split('\n').sort()).toEqual(['Persistent=yes', 'RandomizedDelayUSec=15min']);
+    // The job's database user can read production but not change it.
+    const denied = await sudo(
+      ssh,
+      ['mariadb', '--defaults-extra-file=/etc/e2m-backup/my.cnf', 'app', '-e', 'DELETE FROM notes'],
+      { check: false },
+    );
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain('command denied to user');
+  });
+
+  it('run: the unit dumps and uploads; the object names the serving release', async () => {
+    const state = JSON.parse(await sudo(ssh, ['cat', '/srv/app/state.json']).then((r) => r.stdout));
+    const r = await backupCli('run', '--json');
+    expect(r.code, r.out).toBe(0);
+    first = String(r.json?.object);
+    expect(first).toMatch(
+      new RegExp(`^twin/\\d{4}-\\d{2}-\\d{2}/twin-\\d{8}T\\d{6}Z-${state.release}\\.sql\\.zst$`),
+    );
+    expect(await objects()).toEqual([first, `${first}.json`]);
+    const journal = await sudo(ssh, [
+      'journalctl',
+      '-u',
+      'e2m-backup.service',
+      '-o',
+      'cat',
+      '--no-pager',
+      '-n',
+      '30',
+    ]);
+    const done = journal.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .findLast((l) => l.event === 'done');
+    expect(done).toMatchObject({ job: 'e2m-backup', object: first });
+  });
+
+  it('restore: into a scratch database, every note back', async () => {
+    const r = await backupCli('restore', first, '--json');
+    expect(r.code, r.out).toBe(0);
+    const q = 'SELECT COUNT(*), SUM(CRC32(CONCAT(title, body))) FROM notes';
+    expect(await sql(q, 'e2m_scratch_restore')).toBe(await sql(q));
+    expect(Number((await sql('SELECT COUNT(*) FROM notes')).split('\t')[0])).toBeGreaterThanOrEqual(40);
+  });
+
+  it('verify: the drill passes and says so per table', async () => {
+    const r = await backupCli('verify', '--json');
+    expect(r.code, r.out).toBe(0);
+    expect(r.json).toMatchObject({ ok: true, object: first });
+    const tables = (r.json?.tables as { table: string; ok: boolean }[]).map((t) => [t.table, t.ok]);
+    expect(tables).toContainEqual(['notes', true]);
+  });
+
+  it('killed mid-upload: no object that looks complete, and the next run is clean', async () => {
+    // 96 MB of random bytes (hex in the dump) so the upload takes long enough to be caught.
+    await sql('CREATE TABLE filler (id INT PRIMARY KEY, b VARBINARY(1024)) ENGINE=InnoDB');
+    await sql('INSERT INTO filler SELECT seq, RANDOM_BYTES(1024) FROM seq_1_to_96000');
+    const before = await objects();
+    await sudo(ssh, ['systemctl', 'start', '--no-block', 'e2m-backup.service']);
+    let started = '';
+    for (let i = 0; i < 150 && !started; i++) {
+      const j = await sudo(ssh, [
+        'journalctl',
+        '-u',
+        'e2m-backup.service',
+        '-o',
+        'cat',
+        '--no-pager',
+        '-n',
+        '5',
+      ]);
+      const progress = j.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .find((l) => l.event === 'progress' && l.time > new Date(Date.now() - 60_000).toISOString());
+      if (progress) started = progress.time;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(started, 'the job never reported upload progress').not.toBe('');
+    await sudo(ssh, ['systemctl', 'kill', '--signal=SIGKILL', 'e2m-backup.service']);
+    for (let i = 0; i < 50; i++) {
+      const s = await ssh.capture([
+        'systemctl',
+        'show',
+        'e2m-backup.service',
+        '-p',
+        'ActiveState',
+        '--value',
+      ]);
+      if (s !== 'activating' && s !== 'deactivating') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await ssh.capture(['systemctl', 'show', 'e2m-backup.service', '-p', 'Result', '--value'])).toBe(
+      'signal',
+    );
+    expect(await objects()).toEqual(before);
+    // The killed run left its lock behind; the next run takes it over.
+    expect((await sudo(ssh, ['test', '-e', '/var/lib/e2m-backup/lock'], { check: false })).code).toBe(0);
+    await sql('DROP TABLE filler');
+    const r = await backupCli('run', '--json');
+    expect(r.code, r.out).toBe(0);
+    expect(await objects()).toHaveLength(before.length + 2);
+  });
+
+  it('a corrupted object fails verify, naming the cause', async () => {
+    const [buf] = await bucket.file(first).download();
+    buf[Math.floor(buf.length / 2)] ^= 0xff;
+    await bucket.file(first).save(buf, { resumable: false }); // the emulator lets us; the VM may not
+    const r = await backupCli('verify', first, '--json');
+    expect(r.code).toBe(1);
+    expect(String(r.json?.error)).toContain('does not match its manifest');
+    const list = await backupCli('list', '--json');
+    expect(list.code).toBe(0);
+  });
+
+  it('prune: keeps exactly the newest of the last N days and M weeks', async () => {
+    // A month of nightly backups, as the names and manifests the job writes, 2030-01-01..31.
+    const made: string[] = [];
+    for (let day = 1; day <= 31; day++) {
+      const at = new Date(Date.UTC(2030, 0, day, 3, 15));
+      const name = `twin/2030-01-${String(day).padStart(2, '0')}/twin-203001${String(day).padStart(2, '0')}T031500Z-r${day}.sql.zst`;
+      const body = Buffer.from(`dump of ${at.toISOString()}`);
+      await bucket.file(name).save(body, { resumable: false });
+      await bucket
+        .file(`${name}.json`)
+        .save(JSON.stringify({ object: name, bytes: body.length }), { resumable: false });
+      made.push(name);
+    }
+    const dry = await backupCli(
+      'prune',
+      '--daily',
+      '3',
+      '--weekly',
+      '3',
+      '--now',
+      '2030-01-31T12:00:00Z',
+      '--dry-run',
+      '--json',
+    );
+    expect(dry.code, dry.out).toBe(0);
+    expect(await objects()).toHaveLength(made.length * 2 + 4); // nothing deleted by a dry run
+    const r = await backupCli(
+      'prune',
+      '--daily',
+      '3',
+      '--weekly',
+      '3',
+      '--now',
+      '2030-01-31T12:00:00Z',
+      '--json',
+    );
+    expect(r.code, r.out).toBe(0);
+    // 2030-01-31 is a Thursday: days 31, 30, 29; weeks of Jan 28 (-> 31), Jan 21 (-> 27), Jan 14 (-> 20).
+    const kept = [20, 27, 29, 30, 31].map((d) => made[d - 1]);
+    expect(await objects()).toEqual(kept.flatMap((k) => [k, `${k}.json`]).sort());
+    expect((r.json?.deleted as string[]).length).toBe(31 - 5 + 2); // and this run's own two, now old
+  });
+});
