@@ -11,6 +11,7 @@ import {
   findBackup,
   listBackups,
   loadConfig,
+  memory,
   reportFailure,
   restoreBackup,
   runBackup,
@@ -99,7 +100,7 @@ const commands = {
       return 0;
     } catch (e) {
       writeLast({ ok: false, error: e.message });
-      log('failed', { error: e.message, maxRssKb: process.resourceUsage().maxRSS });
+      log('failed', { error: e.message, ...memory() });
       await reportFailure(cfg, e).catch((err) => log('sentry-failed', { error: err.message }));
       return 1;
     } finally {

@@ -71,7 +71,7 @@ describe('backup job (compiled, real MariaDB, fake-gcs-server)', () => {
       object: first,
       bytes: done.bytes,
       sha256: done.sha256,
-      crc32c: meta.crc32c,
+      md5: meta.md5Hash,
     });
     const last = JSON.parse(readFileSync(join(job.dir, 'last.json'), 'utf8'));
     expect(last).toMatchObject({ ok: true, object: first, bytes: done.bytes });

@@ -163,7 +163,8 @@ export interface Manifest {
   /** Compressed bytes, as uploaded. */
   bytes: number;
   sha256: string;
-  crc32c: string;
+  /** GCS's own MD5 of the object (base64), checked by the client at upload. */
+  md5: string;
   compression: string;
   dumpTool: string;
   format: 1;
