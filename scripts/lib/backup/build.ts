@@ -36,7 +36,7 @@ export async function buildJob(
   await $({
     quiet: true,
     cwd: root,
-  })`bun build --compile --compile-exec-argv=--smol --minify --target=bun-linux-x64 scripts/backup-job.mjs --outfile ${tmp}`;
+  })`bun build --compile --minify --target=bun-linux-x64 scripts/backup-job.mjs --outfile ${tmp}`;
   renameSync(tmp, path);
   return { path, hash, built: true };
 }

@@ -96,8 +96,9 @@ function tap(onProgress?: (bytes: number) => void, every = Number.POSITIVE_INFIN
       if (bytes >= next) {
         next += every;
         onProgress?.(bytes);
-        // JSC collects lazily; a nudge per progress step keeps the streaming job's RSS flat.
-        (globalThis as { Bun?: { gc: (sync: boolean) => void } }).Bun?.gc(false);
+        // JSC collects lazily: a full collection per progress step keeps the peak RSS flat as the
+        // dump grows (measured: 74 -> 85 MB from 50 to 200 MB of rows without it, 74 -> 77 with).
+        (globalThis as { Bun?: { gc: (sync: boolean) => void } }).Bun?.gc(true);
       }
       cb(null, chunk);
     },
