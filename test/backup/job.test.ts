@@ -55,6 +55,26 @@ async function objects(): Promise<string[]> {
 describe('backup job (compiled, real MariaDB, fake-gcs-server)', () => {
   let first: string;
 
+  it('usage: --help exits 0; an unknown command or a bad config exits 2 and names the problem', () => {
+    const help = spawnSync(job.binary, ['--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('verify [OBJECT]');
+    expect(job.run('bogus').code).toBe(2);
+    const badConfig = join(job.dir, 'bad.env');
+    writeFileSync(badConfig, `${readFileSync(job.configFile, 'utf8')}BACKUP_ZSTD_LEVEL=99\n`);
+    const bad = spawnSync(job.binary, ['run', '--config', badConfig], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`${badConfig}: BACKUP_ZSTD_LEVEL must be an integer 1..19 (got "99")`);
+  });
+
+  it('run --dry-run names the object and the exact pipeline, and uploads nothing', async () => {
+    const r = job.run('run', '--dry-run', '--json');
+    expect(r.code).toBe(0);
+    expect(r.lines[0]).toMatchObject({ object: expect.stringMatching(/^test\//) });
+    expect(String(r.lines[0].script)).toContain('mariadb-dump');
+    expect(await objects()).toEqual([]);
+  });
+
   it('run: uploads the dump and then its manifest, named by env, time and release', async () => {
     const r = job.run('run');
     expect(r.code, r.stderr).toBe(0);
