@@ -25,17 +25,7 @@ try {
   await createStorage({ projectId: 'e2m-test', gcsEndpoint: gcs.endpoint })
     .bucket('e2m-test-backups')
     .create();
-  const sql = (query, database = 'app') => {
-    const r = spawnSync(
-      'mariadb',
-      [`--defaults-extra-file=${job.defaultsFile}`, '-N', '-B', database, '-e', query],
-      {
-        encoding: 'utf8',
-      },
-    );
-    if (r.status !== 0) throw new Error(`mariadb: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const { sql } = job;
   const timed = (fn) => {
     let best = Number.POSITIVE_INFINITY;
     let last;

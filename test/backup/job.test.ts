@@ -14,17 +14,7 @@ let gcs: Gcs;
 let job: JobEnv;
 let bucket: Bucket;
 
-function sql(query: string, database = 'app'): string {
-  const r = spawnSync(
-    'mariadb',
-    [`--defaults-extra-file=${job.defaultsFile}`, '-N', '-B', database, '-e', query],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (r.status !== 0) throw new Error(`mariadb: ${r.stderr}`);
-  return r.stdout.trim();
-}
+const sql = (query: string, database?: string) => job.sql(query, database);
 
 beforeAll(async () => {
   gcs = await startGcs();

@@ -52,6 +52,8 @@ export interface JobEnv {
   configFile: string;
   defaultsFile: string;
   binary: string;
+  /** A query through the job's own client option file; stdout of `mariadb -N -B`. */
+  sql: (query: string, database?: string) => string;
   /** Runs the compiled job with this config; returns exit code and output. */
   run: (...args: string[]) => {
     code: number;
@@ -99,6 +101,17 @@ export async function jobEnv(
     configFile,
     defaultsFile,
     binary,
+    sql: (query, database = 'app') => {
+      const r = spawnSync(
+        'mariadb',
+        [`--defaults-extra-file=${defaultsFile}`, '-N', '-B', database, '-e', query],
+        {
+          encoding: 'utf8',
+        },
+      );
+      if (r.status !== 0) throw new Error(`mariadb: ${r.stderr}`);
+      return r.stdout.trim();
+    },
     run: (...args) => {
       const r = spawnSync(binary, [...args, '--config', configFile], { encoding: 'utf8', timeout: 600_000 });
       const lines = r.stdout

@@ -4,30 +4,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshRunner } from '../../scripts/lib/runner.ts';
+import { zxCli } from './support/cli.ts';
 import { loadUntil, proxyClient } from './support/proxy.ts';
 import { connect, root, sudo, twinTarget } from './support/twin.ts';
 
-type Cli = { code: number; out: string; json?: Record<string, unknown> };
-
-function deployCli(...args: string[]): Promise<Cli> {
-  return new Promise((resolve) => {
-    const p = spawn('npx', ['zx', 'scripts/deploy.mjs', ...args], { cwd: root });
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-    });
-    p.stderr.on('data', (d) => {
-      out += d;
-    });
-    p.on('exit', (code) => {
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = JSON.parse(out.trim().split('\n').pop() ?? '');
-      } catch {}
-      resolve({ code: code ?? 1, out, json });
-    });
-  });
-}
+const deployCli = (...args: string[]) => zxCli('deploy.mjs', ...args);
 
 const build = (tag: string, release: string) => {
   const r = spawnSync(

@@ -1,35 +1,15 @@
 // The nightly backup on the converged, deployed twin, driven as a user types it
 // (zx scripts/backup.mjs): notes written through the API, the job run by its real systemd unit
 // (user, limits, grants), restored and verified; killed mid-upload; a corrupted object; retention.
-import { spawn } from 'node:child_process';
 import { request } from 'node:https';
 import type { Bucket } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStorage } from '../../scripts/lib/gcs.ts';
 import type { SshRunner } from '../../scripts/lib/runner.ts';
-import { connect, root, sudo, twinTarget } from './support/twin.ts';
+import { zxCli } from './support/cli.ts';
+import { connect, sudo, twinTarget } from './support/twin.ts';
 
-type Cli = { code: number; out: string; json?: Record<string, unknown> };
-
-function backupCli(...args: string[]): Promise<Cli> {
-  return new Promise((resolve) => {
-    const p = spawn('npx', ['zx', 'scripts/backup.mjs', ...args], { cwd: root });
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-    });
-    p.stderr.on('data', (d) => {
-      out += d;
-    });
-    p.on('exit', (code) => {
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = JSON.parse(out.trim().split('\n').pop() ?? '');
-      } catch {}
-      resolve({ code: code ?? 1, out, json });
-    });
-  });
-}
+const backupCli = (...args: string[]) => zxCli('backup.mjs', ...args);
 
 const target = twinTarget();
 let ssh: SshRunner;
@@ -62,6 +42,24 @@ function post(path: string, body: unknown): Promise<number> {
 
 const sql = async (query: string, database = 'app') =>
   (await sudo(ssh, ['mariadb', '-N', '-B', database, '-e', query])).stdout.trim();
+
+/** The job's JSON events in the journal, oldest first. */
+async function journalEvents(lines: number): Promise<Record<string, string>[]> {
+  const j = await sudo(ssh, [
+    'journalctl',
+    '-u',
+    'e2m-backup.service',
+    '-o',
+    'cat',
+    '--no-pager',
+    '-n',
+    String(lines),
+  ]);
+  return j.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
+}
 
 async function objects(): Promise<string[]> {
   const [files] = await bucket.getFiles({ prefix: `${target.env}/` });
@@ -136,21 +134,7 @@ describe('backup: the nightly job on the twin', () => {
       new RegExp(`^twin/\\d{4}-\\d{2}-\\d{2}/twin-\\d{8}T\\d{6}Z-${state.release}\\.sql\\.zst$`),
     );
     expect(await objects()).toEqual([first, `${first}.json`]);
-    const journal = await sudo(ssh, [
-      'journalctl',
-      '-u',
-      'e2m-backup.service',
-      '-o',
-      'cat',
-      '--no-pager',
-      '-n',
-      '30',
-    ]);
-    const done = journal.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l))
-      .findLast((l) => l.event === 'done');
+    const done = (await journalEvents(30)).findLast((l) => l.event === 'done');
     expect(done).toMatchObject({ job: 'e2m-backup', object: first });
   });
 
@@ -178,21 +162,9 @@ describe('backup: the nightly job on the twin', () => {
     await sudo(ssh, ['systemctl', 'start', '--no-block', 'e2m-backup.service']);
     let started = '';
     for (let i = 0; i < 150 && !started; i++) {
-      const j = await sudo(ssh, [
-        'journalctl',
-        '-u',
-        'e2m-backup.service',
-        '-o',
-        'cat',
-        '--no-pager',
-        '-n',
-        '5',
-      ]);
-      const progress = j.stdout
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l))
-        .find((l) => l.event === 'progress' && l.time > new Date(Date.now() - 60_000).toISOString());
+      const progress = (await journalEvents(5)).find(
+        (l) => l.event === 'progress' && l.time > new Date(Date.now() - 60_000).toISOString(),
+      );
       if (progress) started = progress.time;
       else await new Promise((r) => setTimeout(r, 100));
     }
