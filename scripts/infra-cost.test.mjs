@@ -193,6 +193,7 @@ describe('costReport, cloud_run shape', () => {
         rc('google_secret_manager_secret.app', {}),
         rc('google_artifact_registry_repository.main', { format: 'DOCKER' }),
         rc('google_sql_database.app', { name: 'app' }),
+        rc('google_cloud_run_v2_job.migrate', {}),
       ]),
       prices,
     );
@@ -211,6 +212,7 @@ describe('costReport, cloud_run shape', () => {
     });
     expect(line(report, 'google_secret_manager_secret.app').class).toBe('free-tier');
     expect(line(report, 'google_artifact_registry_repository.main').class).toBe('free-tier');
+    expect(line(report, 'google_cloud_run_v2_job.migrate').class).toBe('free-tier');
     expect(report.knownMonthlyUsd).toBe(8.57);
   });
 

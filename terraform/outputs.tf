@@ -85,6 +85,11 @@ output "cloud_run_service" {
   value       = one(google_cloud_run_v2_service.main[*].name)
 }
 
+output "cloud_run_migrate_job" {
+  description = "Name of the Cloud Run job that runs migrations from the new image on each deploy; null in the vm shape."
+  value       = one(google_cloud_run_v2_job.migrate[*].name)
+}
+
 output "cloud_run_url" {
   description = "The Cloud Run service's own https://...run.app URL; null in the vm shape."
   value       = one(google_cloud_run_v2_service.main[*].uri)

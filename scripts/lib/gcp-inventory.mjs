@@ -110,6 +110,7 @@ export function inventoryFromOutputs(outputs, { privateKeyFile }) {
         e2m_project_id: requireString(outputs, 'project_id'),
         e2m_region: requireString(outputs, 'region'),
         e2m_cloud_run_service: service,
+        e2m_cloud_run_migrate_job: requireString(outputs, 'cloud_run_migrate_job'),
         e2m_cloud_run_url: requireString(outputs, 'cloud_run_url'),
         e2m_image_repository: requireString(outputs, 'artifact_registry_repository'),
         e2m_backup_bucket: requireString(outputs, 'backup_bucket'),

@@ -299,6 +299,16 @@ export function costReport(plan, prices) {
         }
         break;
       }
+      case 'google_cloud_run_v2_job': {
+        const p = prices.cloud_run_request_based;
+        add(
+          r,
+          FREE_TIER,
+          0,
+          `runs once per deploy (migrations): a few vCPU-seconds of the same free allowance, then $${p.vcpu_second_usd}/vCPU-s (usage-based)`,
+        );
+        break;
+      }
       case 'google_sql_database_instance': {
         const st = v.settings?.[0] ?? {};
         const hourly = prices.cloud_sql_instance_hourly[st.tier];

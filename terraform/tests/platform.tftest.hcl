@@ -149,6 +149,11 @@ run "cloud_run_shape" {
     condition     = alltrue([for m in google_secret_manager_secret_iam_member.run : m.role == "roles/secretmanager.secretAccessor" && m.member == google_service_account.run[0].member]) && length(google_secret_manager_secret_iam_member.run) == length(google_secret_manager_secret.app)
     error_message = "The service account may read exactly the app's secrets."
   }
+  # Migrations run as a job of the same image and identity, with the same secrets.
+  assert {
+    condition     = google_cloud_run_v2_job.migrate[0].template[0].template[0].containers[0].args == tolist(["migrate"]) && google_cloud_run_v2_job.migrate[0].template[0].template[0].service_account == google_service_account.run[0].email && google_cloud_run_v2_job.migrate[0].template[0].template[0].containers[0].image == var.cloud_run_image
+    error_message = "The migrate job must run `migrate` from the app's image as the service's identity."
+  }
   # Cloud SQL: smallest tier, private IP only, automated backups.
   assert {
     condition     = google_sql_database_instance.main[0].settings[0].tier == "db-f1-micro" && startswith(google_sql_database_instance.main[0].database_version, "MYSQL_")
