@@ -5,11 +5,12 @@
 # (terraform/README.md, README "Growth path"). On the VM the same keys live in the app's env file.
 locals {
   # Environment variable -> secret id suffix.
-  app_secrets = local.cloud_run_enabled ? {
-    DATABASE_URL = "database-url"
-    # Add an empty version when Sentry is not used: the app reads "" as "no Sentry".
-    SENTRY_DSN = "sentry-dsn"
-  } : {}
+  # A secret with no version would stop every revision from starting, so SENTRY_DSN is one only
+  # when Sentry is used.
+  app_secrets = local.cloud_run_enabled ? merge(
+    { DATABASE_URL = "database-url" },
+    var.enable_sentry_secret ? { SENTRY_DSN = "sentry-dsn" } : {},
+  ) : {}
 }
 
 resource "google_secret_manager_secret" "app" {

@@ -240,7 +240,7 @@ variable "cloud_run_image" {
   default     = null
 
   validation {
-    condition     = var.platform != "cloud_run" || can(regex("^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$", coalesce(var.cloud_run_image, "-")))
+    condition     = var.platform != "cloud_run" || can(regex("^([a-z0-9-]+\\.)+[a-z0-9-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$", coalesce(var.cloud_run_image, "-")))
     error_message = "cloud_run_image must be a registry image reference with a tag or digest (for example us-central1-docker.pkg.dev/my-project/e2m-prod/backend:1.2.3) when platform = cloud_run."
   }
 }
@@ -287,6 +287,12 @@ variable "redis_sidecar_image" {
   description = "Image of the Redis sidecar (cloud_run_redis = sidecar). Pin a digest in a real deployment."
   type        = string
   default     = "docker.io/library/redis:7.4-alpine"
+}
+
+variable "enable_sentry_secret" {
+  description = "In the cloud_run shape, read SENTRY_DSN from a Secret Manager secret (its value added out of band). Leave false when Sentry is not used."
+  type        = bool
+  default     = false
 }
 
 variable "cloud_sql_tier" {

@@ -138,8 +138,8 @@ run "cloud_run_shape" {
   }
   # Secrets: containers only, read by the service and nobody else.
   assert {
-    condition     = toset([for e in google_cloud_run_v2_service.main[0].template[0].containers[0].env : e.name if length(e.value_source) > 0]) == toset(["DATABASE_URL", "SENTRY_DSN"])
-    error_message = "DATABASE_URL and SENTRY_DSN must come from Secret Manager."
+    condition     = toset([for e in google_cloud_run_v2_service.main[0].template[0].containers[0].env : e.name if length(e.value_source) > 0]) == toset(["DATABASE_URL"])
+    error_message = "DATABASE_URL must come from Secret Manager (SENTRY_DSN only with enable_sentry_secret)."
   }
   assert {
     condition     = alltrue([for e in google_cloud_run_v2_service.main[0].template[0].containers[0].env : e.value_source[0].secret_key_ref[0].version == "latest" if length(e.value_source) > 0])
@@ -170,6 +170,24 @@ run "cloud_run_shape" {
   assert {
     condition     = output.platform == "cloud_run" && output.cloud_sql_private_ip == "10.20.0.3" && output.cloud_run_url == "https://e2m-prod-abc123-uc.a.run.app" && output.instance_name == null
     error_message = "The outputs must describe the cloud_run shape for scripts/gcp-inventory.mjs."
+  }
+}
+
+run "sentry_secret_on_request" {
+  command = apply
+
+  variables {
+    platform             = "cloud_run"
+    enable_sentry_secret = true
+  }
+
+  assert {
+    condition     = toset(keys(google_secret_manager_secret.app)) == toset(["DATABASE_URL", "SENTRY_DSN"]) && length(google_secret_manager_secret_iam_member.run) == 2
+    error_message = "enable_sentry_secret adds SENTRY_DSN, readable by the service."
+  }
+  assert {
+    condition     = contains([for e in google_cloud_run_v2_job.migrate[0].template[0].template[0].containers[0].env : e.name if length(e.value_source) > 0], "SENTRY_DSN")
+    error_message = "The migrate job reads the same secrets."
   }
 }
 
