@@ -1,5 +1,7 @@
 # Before the platform input these had no count: the moved blocks keep an existing VM where it is
 # (google_compute_instance.main becomes google_compute_instance.main[0]) instead of replacing it.
+# Terraform infers this one move by itself; written out, it is visible and survives a later
+# switch to for_each. tests/moved.tftest.hcl plans the upgrade from a pre-platform state.
 moved {
   from = google_compute_address.main
   to   = google_compute_address.main[0]
