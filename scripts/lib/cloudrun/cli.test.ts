@@ -104,6 +104,9 @@ describe('zx scripts/deploy.mjs --target prod (platform cloud_run)', () => {
     const lock = await deploy('lock', '--target', 'prod');
     expect(lock.code).toBe(2);
     expect(lock.stdout).toMatch(/lock does not apply to Cloud Run service e2m-prod/);
+    const dry = await deploy('deploy', '--target', 'prod', '--dry-run');
+    expect(dry.code).toBe(2);
+    expect(dry.stdout).toMatch(/--dry-run needs --image/);
     const bad = await deploy('deploy', '--target', 'prod', '--image', 'backend:latest');
     expect(bad.code).toBe(2);
     expect(bad.stdout).toMatch(/--image must be a pushed registry image/);

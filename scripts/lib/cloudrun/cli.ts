@@ -105,6 +105,14 @@ export async function cloudRunCommand(target: CloudRunTarget, o: CliOptions): Pr
     };
     switch (o.command) {
       case 'deploy': {
+        if (o.argv['dry-run'] && !o.argv.image) {
+          echo(
+            chalk.red(
+              'error: on Cloud Run, --dry-run needs --image: building and pushing an image is not a dry run',
+            ),
+          );
+          return 2;
+        }
         const { image, release } = await imageToDeploy(target, o, say);
         const now = new Date().toISOString();
         return (await run(deployPlan(target, view.service, view.job, { image, release, now }))) ? 0 : 1;
