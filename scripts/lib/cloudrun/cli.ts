@@ -6,12 +6,14 @@ import { $, chalk, echo } from 'zx';
 import { type Clients, createClients, execute, readView, type StepEvent } from './execute.ts';
 import {
   deployPlan,
+  isReady,
   type Plan,
   PlanError,
-  type Revision,
+  releaseOf,
   renderPlan,
   rollbackPlan,
   servingRevision,
+  shortName,
 } from './plan.ts';
 import type { CloudRunTarget } from './target.ts';
 
@@ -23,16 +25,11 @@ export interface CliOptions {
   t0: number;
 }
 
-const shortName = (name?: string | null) => (name ?? '').slice((name ?? '').lastIndexOf('/') + 1);
-const releaseOf = (r: Revision) =>
-  r.containers?.flatMap((c) => c.env ?? []).find((e) => e.name === 'RELEASE')?.value ?? '';
-
 /** The image to deploy: a pushed --image as is, or built here (at --ref) and pushed to the repository. */
 async function imageToDeploy(target: CloudRunTarget, o: CliOptions, say: (s: string) => void) {
   if (o.argv.image) {
-    const release = o.argv.image.includes('@')
-      ? o.argv.image.split('@sha256:')[1].slice(0, 12)
-      : (o.argv.image.split(':').pop() ?? '');
+    const digest = /@sha256:([a-f0-9]{12})/.exec(o.argv.image)?.[1];
+    const release = digest ?? o.argv.image.split(':').pop() ?? '';
     return { image: o.argv.image, release };
   }
   say(chalk.dim(`build the image${o.argv.ref ? ` at ${o.argv.ref}` : ''}`));
@@ -126,7 +123,7 @@ export async function cloudRunCommand(target: CloudRunTarget, o: CliOptions): Pr
           revision: shortName(r.name),
           release: releaseOf(r),
           created: r.createTime?.seconds ? new Date(Number(r.createTime.seconds) * 1000).toISOString() : '',
-          ready: (r.conditions ?? []).some((c) => c.type === 'Ready' && c.state === 'CONDITION_SUCCEEDED'),
+          ready: isReady(r),
           serving: shortName(r.name) === serving,
         }));
         if (json) {

@@ -77,7 +77,8 @@ export const serviceName = (t: Coordinates) =>
 export const jobName = (t: Coordinates) =>
   `projects/${t.projectId}/locations/${t.region}/jobs/${t.migrateJob}`;
 export const revisionPath = (t: Coordinates, revision: string) => `${serviceName(t)}/revisions/${revision}`;
-const shortName = (name: string) => name.slice(name.lastIndexOf('/') + 1);
+/** The last segment of a resource name (a revision's short name). */
+export const shortName = (name?: string | null) => (name ?? '').slice((name ?? '').lastIndexOf('/') + 1);
 
 // Fields the API sets; sending them back is at best ignored.
 const SERVICE_OUTPUT_ONLY = [
@@ -161,14 +162,17 @@ export function servingRevision(service: Service): string | undefined {
 }
 
 const seconds = (r: Revision) => Number(r.createTime?.seconds ?? 0) + Number(r.createTime?.nanos ?? 0) / 1e9;
-const isReady = (r: Revision) =>
+/** The RELEASE the revision's containers were given ('' when none). */
+export const releaseOf = (r: Revision) =>
+  r.containers?.flatMap((c) => c.env ?? []).find((e) => e.name === 'RELEASE')?.value ?? '';
+export const isReady = (r: Revision) =>
   (r.conditions ?? []).some((c) => c.type === 'Ready' && c.state === 'CONDITION_SUCCEEDED');
 
 /** Where rollback goes: the named revision, or the newest ready one older than the serving one. */
 export function rollbackRevision(service: Service, revisions: Revision[], named?: string): string {
   const serving = servingRevision(service);
   const ready = revisions.filter(isReady).sort((a, b) => seconds(b) - seconds(a));
-  const known = ready.map((r) => shortName(r.name ?? ''));
+  const known = ready.map((r) => shortName(r.name));
   if (named) {
     if (!known.includes(named))
       throw new PlanError(
@@ -177,9 +181,9 @@ export function rollbackRevision(service: Service, revisions: Revision[], named?
     if (named === serving) throw new PlanError(`revision ${named} is already serving`);
     return named;
   }
-  const current = ready.find((r) => shortName(r.name ?? '') === serving);
+  const current = ready.find((r) => shortName(r.name) === serving);
   const older = ready.filter(
-    (r) => shortName(r.name ?? '') !== serving && (!current || seconds(r) < seconds(current)),
+    (r) => shortName(r.name) !== serving && (!current || seconds(r) < seconds(current)),
   );
   if (older.length === 0)
     throw new PlanError(
@@ -315,10 +319,7 @@ export function rollbackPlan(
 ): Plan {
   const to = rollbackRevision(service, revisions, named);
   const from = servingRevision(service);
-  const release = revisions
-    .find((r) => shortName(r.name ?? '') === to)
-    ?.containers?.flatMap((c) => c.env ?? [])
-    .find((e) => e.name === 'RELEASE')?.value;
+  const release = releaseOf(revisions.find((r) => shortName(r.name) === to) ?? {});
   return {
     action: 'rollback',
     summary: `traffic of ${target.service} from ${from ?? 'nothing'} to ${to}`,
