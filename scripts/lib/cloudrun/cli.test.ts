@@ -67,7 +67,8 @@ async function deploy(...args: string[]) {
 
 const IMAGE = 'us-central1-docker.pkg.dev/e2m-test-000000/e2m/backend:rel-3';
 
-describe('zx scripts/deploy.mjs --target prod (platform cloud_run)', () => {
+// Each test starts node a few times: seconds each when the unit suite runs files in parallel.
+describe('zx scripts/deploy.mjs --target prod (platform cloud_run)', { timeout: 60_000 }, () => {
   it('prints the plan on --dry-run and changes nothing', async () => {
     const r = await deploy('deploy', '--target', 'prod', '--image', IMAGE, '--dry-run');
     expect(r.code).toBe(0);
