@@ -5,6 +5,8 @@
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { $, chalk, echo, fs, minimist } from 'zx';
+import { cloudRunCommand } from './lib/cloudrun/cli.ts';
+import { findCloudRunTarget } from './lib/cloudrun/target.ts';
 import { diskFree } from './lib/deploy/commands.ts';
 import { execute, readView, renderPlan } from './lib/deploy/execute.ts';
 import {
@@ -31,6 +33,11 @@ Commands:
                                           and tags latest, stable, semantic versions)
   status                                  the serving colour and release, containers, lock
   lock | unlock [--force]                 hold or release the deploy lock
+
+On an environment whose platform is cloud_run (terraform/, inventory group cloud_run) the same
+commands go to the Cloud Run API: deploy [--image REGISTRY/IMAGE:TAG | --ref GIT_REF] runs the
+migrate job, then a new revision with all traffic; rollback [REVISION] moves the traffic to the
+previous (or the named) revision; releases lists revisions; status names the serving one.
 
 Options (every command):
   --target twin|dev|staging|prod   where to (default twin)
@@ -85,6 +92,15 @@ if (argv.help) {
   process.exit(0);
 }
 if (argv.ref && argv.image) fail('give --ref or --image, not both', 2);
+
+// An environment moved to Cloud Run (README: Growth path) deploys through the Cloud Run API.
+let cloudRun;
+try {
+  cloudRun = findCloudRunTarget(argv.target, root);
+} catch (e) {
+  fail(e instanceof TargetError ? e.message : String(e), 2);
+}
+if (cloudRun) process.exit(await cloudRunCommand(cloudRun, { command, rest, argv, root, t0 }));
 
 let target;
 try {

@@ -10,7 +10,8 @@ import { $, YAML } from 'zx';
 import { InventoryError, inventoryFromOutputs } from './lib/gcp-inventory.mjs';
 
 const usage = `Usage: node scripts/gcp-inventory.mjs --key PRIVATE_KEY [--outputs FILE|-] [--out FILE] [--dry-run]
-  --key       SSH private key of the admin user (written as ansible_ssh_private_key_file)
+  --key       SSH private key of the admin user (written as ansible_ssh_private_key_file);
+              not needed when platform = cloud_run and there is no VM
   --outputs   terraform output -json saved to a file ('-' for stdin); default: run terraform
   --out       inventory to write (default inventory/gcp.yml)
   --dry-run   print the inventory instead of writing it`;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { YAML } from 'zx';
 import {
+  CLOUD_RUN_OUTPUTS,
   InventoryError,
   inventoryFromOutputs,
   OPTIONAL_OUTPUTS,
@@ -84,11 +85,74 @@ describe('inventoryFromOutputs', () => {
   });
 });
 
+// The cloud_run shape's outputs: no VM unless keep_vm.
+const cloudRunOutputs = {
+  ...outputs,
+  ...wrap({
+    platform: 'cloud_run',
+    region: 'us-central1',
+    cloud_run_service: 'e2m-dev',
+    cloud_run_migrate_job: 'e2m-dev-migrate',
+    cloud_run_url: 'https://e2m-dev-abc123-uc.a.run.app',
+    artifact_registry_repository: 'us-central1-docker.pkg.dev/e2m-dev-123456/e2m-dev',
+  }),
+  instance_name: { sensitive: false, type: 'string', value: null },
+  external_ip: { sensitive: false, type: 'string', value: null },
+};
+
+describe('inventoryFromOutputs, platform cloud_run', () => {
+  it('writes a cloud_run group with the service coordinates, and no VM group without a VM', () => {
+    const inv = inventoryFromOutputs(cloudRunOutputs, {});
+    expect(inv).toEqual({
+      all: {
+        children: {
+          cloud_run: {
+            hosts: { 'e2m-dev': {} },
+            vars: {
+              e2m_env: 'dev',
+              e2m_platform: 'cloud_run',
+              e2m_domain: 'dev.api.example.com',
+              e2m_project_id: 'e2m-dev-123456',
+              e2m_region: 'us-central1',
+              e2m_cloud_run_service: 'e2m-dev',
+              e2m_cloud_run_migrate_job: 'e2m-dev-migrate',
+              e2m_cloud_run_url: 'https://e2m-dev-abc123-uc.a.run.app',
+              e2m_image_repository: 'us-central1-docker.pkg.dev/e2m-dev-123456/e2m-dev',
+              e2m_backup_bucket: 'e2m-dev-123456-e2m-dev-backups',
+              e2m_http_url: 'https://dev.api.example.com',
+            },
+          },
+        },
+      },
+    });
+  });
+
+  it('keeps the VM group beside it during the migration (keep_vm)', () => {
+    const inv = inventoryFromOutputs(
+      { ...cloudRunOutputs, instance_name: outputs.instance_name, external_ip: outputs.external_ip },
+      { privateKeyFile: 'k' },
+    );
+    expect(Object.keys(inv.all.children)).toEqual(['e2micro', 'cloud_run']);
+    expect(inv.all.children.e2micro.hosts['e2m-dev'].ansible_host).toBe('203.0.113.10');
+  });
+
+  it('names a missing Cloud Run output and refuses an unknown platform', () => {
+    for (const key of CLOUD_RUN_OUTPUTS) {
+      const { [key]: _dropped, ...rest } = cloudRunOutputs;
+      expect(() => inventoryFromOutputs(rest, {}), key).toThrow(new RegExp(`"${key}"`));
+    }
+    expect(() =>
+      inventoryFromOutputs({ ...outputs, platform: { value: 'gke' } }, { privateKeyFile: 'k' }),
+    ).toThrow(/"platform" must be one of vm, cloud_run/);
+  });
+});
+
 describe('terraform/outputs.tf', () => {
   it('declares every output the inventory reads', () => {
     const tf = readFileSync(new URL('../terraform/outputs.tf', import.meta.url), 'utf8');
     const declared = [...tf.matchAll(/^output "([a-z_]+)"/gm)].map((m) => m[1]);
-    for (const key of [...REQUIRED_OUTPUTS, ...OPTIONAL_OUTPUTS]) expect(declared).toContain(key);
+    for (const key of [...REQUIRED_OUTPUTS, ...OPTIONAL_OUTPUTS, ...CLOUD_RUN_OUTPUTS])
+      expect(declared).toContain(key);
   });
 
   it('makes each required output necessary', () => {

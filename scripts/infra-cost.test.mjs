@@ -103,11 +103,11 @@ describe('costReport', () => {
 
   it('fails a resource type the table does not know', () => {
     const report = costReport(
-      plan([...freeStack(), rc('google_sql_database_instance.main', { tier: 'db-f1-micro' })]),
+      plan([...freeStack(), rc('google_container_cluster.main', { location: 'us-central1' })]),
       prices,
     );
     expect(report.ok).toBe(false);
-    expect(line(report, 'google_sql_database_instance.main').note).toMatch(/no price rule/);
+    expect(line(report, 'google_container_cluster.main').note).toMatch(/no price rule/);
   });
 
   it('fails a multi-region or non-standard bucket and non-regional snapshots', () => {
@@ -151,9 +151,110 @@ describe('costReport', () => {
       'snapshot_gb_month',
       'external_ipv4_hourly',
       'alert_condition_month',
+      'cloud_run_request_based',
+      'cloud_sql_instance_hourly',
+      'cloud_sql_storage_gb_month',
+      'memorystore_basic_gb_hour',
+      'secret_version_month',
+      'artifact_registry_gb_month',
     ]) {
       expect(prices.sources[prices[key].source], key).toBeDefined();
     }
+  });
+});
+
+// The cloud_run shape's priced resources, as the provider plans them (terraform/cloud_run.tf).
+const container = (cpu, memory, cpuIdle = true) => ({
+  resources: [{ limits: { cpu, memory }, cpu_idle: cpuIdle }],
+});
+const runService = (over = {}) =>
+  rc('google_cloud_run_v2_service.main', {
+    template: [
+      {
+        scaling: [{ min_instance_count: 0, max_instance_count: 1 }],
+        containers: [container('0.75', '448Mi'), container('0.25', '64Mi')],
+        ...over,
+      },
+    ],
+  });
+const sqlInstance = (settings = {}) =>
+  rc('google_sql_database_instance.main', {
+    settings: [
+      { tier: 'db-f1-micro', availability_type: 'ZONAL', disk_type: 'PD_HDD', disk_size: 10, ...settings },
+    ],
+  });
+
+describe('costReport, cloud_run shape', () => {
+  it('puts one request-billed 512 MiB instance in the free tier and the smallest Cloud SQL as a known charge', () => {
+    const report = costReport(
+      plan([
+        runService(),
+        sqlInstance(),
+        rc('google_secret_manager_secret.app', {}),
+        rc('google_artifact_registry_repository.main', { format: 'DOCKER' }),
+        rc('google_sql_database.app', { name: 'app' }),
+        rc('google_cloud_run_v2_job.migrate', {}),
+      ]),
+      prices,
+    );
+    expect(report.ok).toBe(true);
+    expect(line(report, 'google_cloud_run_v2_service.main')).toMatchObject({
+      class: 'free-tier',
+      monthlyUsd: 0,
+    });
+    expect(line(report, 'google_cloud_run_v2_service.main').note).toMatch(
+      /1 instance\(s\) max, 1 vCPU, 512 MiB/,
+    );
+    // 0.0105 $/hour * 730 h + 10 GB * 0.09 $/GB-month
+    expect(line(report, 'google_sql_database_instance.main')).toMatchObject({
+      class: 'known-charge',
+      monthlyUsd: 8.57,
+    });
+    expect(line(report, 'google_secret_manager_secret.app').class).toBe('free-tier');
+    expect(line(report, 'google_artifact_registry_repository.main').class).toBe('free-tier');
+    expect(line(report, 'google_cloud_run_v2_job.migrate').class).toBe('free-tier');
+    expect(report.knownMonthlyUsd).toBe(8.57);
+  });
+
+  it('fails more instances, more memory, always-on CPU or a minimum instance', () => {
+    const noteOf = (over) => {
+      const l = line(costReport(plan([runService(over)]), prices), 'google_cloud_run_v2_service.main');
+      expect(l.class).toBe('unexpected');
+      return l.note;
+    };
+    expect(noteOf({ scaling: [{ min_instance_count: 0, max_instance_count: 3 }] })).toMatch(
+      /max instances 3/,
+    );
+    expect(noteOf({ containers: [container('1', '1Gi')] })).toMatch(/1024 MiB/);
+    expect(noteOf({ containers: [container('1', '512Mi', false)] })).toMatch(/instance-based billing/);
+    expect(noteOf({ scaling: [{ min_instance_count: 1, max_instance_count: 1 }] })).toMatch(/always-on/);
+  });
+
+  it('fails a larger or highly available Cloud SQL, and prices Memorystore as unexpected', () => {
+    const report = costReport(
+      plan([
+        sqlInstance({ tier: 'db-g1-small' }),
+        rc('google_redis_instance.main', { tier: 'BASIC', memory_size_gb: 1 }),
+      ]),
+      prices,
+    );
+    expect(report.ok).toBe(false);
+    // 0.035 * 730 + 0.9
+    expect(line(report, 'google_sql_database_instance.main')).toMatchObject({
+      class: 'unexpected',
+      monthlyUsd: 26.45,
+    });
+    // 0.049 $/GB-hour * 1 GB * 730 h
+    expect(line(report, 'google_redis_instance.main')).toMatchObject({
+      class: 'unexpected',
+      monthlyUsd: 35.77,
+    });
+    expect(
+      line(
+        costReport(plan([sqlInstance({ availability_type: 'REGIONAL' })]), prices),
+        'google_sql_database_instance.main',
+      ).class,
+    ).toBe('unexpected');
   });
 });
 

@@ -1,4 +1,19 @@
+# Before the platform input these had no count: the moved blocks keep an existing VM where it is
+# (google_compute_instance.main becomes google_compute_instance.main[0]) instead of replacing it.
+# Terraform infers this one move by itself; written out, it is visible and survives a later
+# switch to for_each. tests/moved.tftest.hcl plans the upgrade from a pre-platform state.
+moved {
+  from = google_compute_address.main
+  to   = google_compute_address.main[0]
+}
+
+moved {
+  from = google_compute_instance.main
+  to   = google_compute_instance.main[0]
+}
+
 resource "google_compute_address" "main" {
+  count        = local.vm_count
   name         = local.name
   region       = var.region
   address_type = "EXTERNAL"
@@ -14,6 +29,7 @@ resource "google_compute_instance" "main" {
   # Access is by the metadata key of the admin user (the inventory contract's ansible_user);
   # OS Login would replace it with per-Google-account POSIX users.
   #checkov:skip=CKV_GCP_34:Metadata SSH key for the admin user is the chosen access path; OS Login is turned off on purpose.
+  count        = local.vm_count
   name         = local.name
   zone         = local.zone
   machine_type = var.machine_type
@@ -32,7 +48,7 @@ resource "google_compute_instance" "main" {
   network_interface {
     subnetwork = google_compute_subnetwork.main.id
     access_config {
-      nat_ip = google_compute_address.main.address
+      nat_ip = google_compute_address.main[0].address
     }
   }
 
@@ -63,7 +79,7 @@ resource "google_compute_instance" "main" {
   })
 
   service_account {
-    email = google_service_account.vm.email
+    email = google_service_account.vm[0].email
     # Access is limited by the service account's IAM roles, the way Google recommends;
     # scopes only cap what those roles could ever reach.
     scopes = ["cloud-platform"]
@@ -75,7 +91,7 @@ resource "google_compute_instance" "main" {
 }
 
 resource "google_compute_resource_policy" "snapshots" {
-  count  = var.enable_snapshots ? 1 : 0
+  count  = var.enable_snapshots && local.vm_enabled ? 1 : 0
   name   = "${local.name}-daily"
   region = var.region
 
@@ -99,8 +115,8 @@ resource "google_compute_resource_policy" "snapshots" {
 }
 
 resource "google_compute_disk_resource_policy_attachment" "snapshots" {
-  count = var.enable_snapshots ? 1 : 0
+  count = var.enable_snapshots && local.vm_enabled ? 1 : 0
   name  = google_compute_resource_policy.snapshots[0].name
-  disk  = google_compute_instance.main.name
+  disk  = google_compute_instance.main[0].name
   zone  = local.zone
 }

@@ -1,4 +1,10 @@
+moved {
+  from = google_service_account.vm
+  to   = google_service_account.vm[0]
+}
+
 resource "google_service_account" "vm" {
+  count        = local.vm_count
   account_id   = "${local.name}-vm"
   display_name = "e2-micro VM (${var.environment})"
   description  = "Identity of the e2-micro VM: writes logs and metrics, adds backups, cannot delete them."
@@ -21,15 +27,16 @@ locals {
 }
 
 resource "google_project_iam_member" "vm" {
-  for_each = local.vm_project_roles
+  # Keyed by role as before, so the VM shape's addresses do not change; empty without a VM.
+  for_each = local.vm_enabled ? local.vm_project_roles : toset([])
   project  = var.project_id
   role     = each.value
-  member   = google_service_account.vm.member
+  member   = google_service_account.vm[0].member
 }
 
 resource "google_storage_bucket_iam_member" "vm_backups" {
-  for_each = local.vm_backup_bucket_roles
+  for_each = local.vm_enabled ? local.vm_backup_bucket_roles : toset([])
   bucket   = google_storage_bucket.backups.name
   role     = each.value
-  member   = google_service_account.vm.member
+  member   = google_service_account.vm[0].member
 }

@@ -1,3 +1,7 @@
+# In both platform shapes, with no count: switching shapes never touches it
+# (tests/platform.tftest.hcl). No prevent_destroy: `terraform test` destroys what it applied
+# against its mock, and prevent_destroy would fail that clean-up; force_destroy = false makes
+# GCP itself refuse to delete it while it holds a backup.
 resource "google_storage_bucket" "backups" {
   # Usage logs need a second bucket and only say what Cloud Audit Logs already can.
   #checkov:skip=CKV_GCP_62:Access logging needs a second log bucket; Cloud Audit Logs record access to backups instead.

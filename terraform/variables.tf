@@ -214,3 +214,133 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+# --- Platform: the one e2-micro, or the growth path (Cloud Run + Cloud SQL) ------------------
+
+variable "platform" {
+  description = "Shape of the stack: vm (one Always Free e2-micro runs everything) or cloud_run (the same image on Cloud Run, MySQL on Cloud SQL, secrets in Secret Manager). The backups bucket, network and monitoring exist in both."
+  type        = string
+  default     = "vm"
+
+  validation {
+    condition     = contains(["vm", "cloud_run"], var.platform)
+    error_message = "platform must be vm or cloud_run."
+  }
+}
+
+variable "keep_vm" {
+  description = "Keep the VM while platform = cloud_run: the migration window, in which the VM dumps its database to the backups bucket and imports it into Cloud SQL over the VPC (README: Growth path). Set it back to false once traffic has moved."
+  type        = bool
+  default     = false
+}
+
+variable "cloud_run_image" {
+  description = "Image the Cloud Run service starts with (a registry reference, e.g. us-central1-docker.pkg.dev/PROJECT/e2m-prod/backend:1.2.3). Later deploys change it with `npm run deploy`, which Terraform then leaves alone. Required when platform = cloud_run."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.platform != "cloud_run" || can(regex("^([a-z0-9-]+\\.)+[a-z0-9-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$", coalesce(var.cloud_run_image, "-")))
+    error_message = "cloud_run_image must be a registry image reference with a tag or digest (for example us-central1-docker.pkg.dev/my-project/e2m-prod/backend:1.2.3) when platform = cloud_run."
+  }
+}
+
+variable "cloud_run_max_instance_count" {
+  description = "Most Cloud Run instances at once. One instance with request-based billing stays inside the free 180,000 vCPU-seconds and 360,000 GiB-seconds a month for a small app."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.cloud_run_max_instance_count >= 1 && (var.allow_paid_resources || var.cloud_run_max_instance_count <= 1)
+    error_message = "cloud_run_max_instance_count must be 1: more instances multiply the billed vCPU- and GiB-seconds past the Cloud Run free tier. Set allow_paid_resources = true to allow more and pay for them."
+  }
+}
+
+variable "cloud_run_memory_mib" {
+  description = "Memory of one Cloud Run instance in MiB, shared by the app and the Redis sidecar."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.cloud_run_memory_mib >= 256 && (var.allow_paid_resources || var.cloud_run_memory_mib <= 512)
+    error_message = "cloud_run_memory_mib must be between 256 and 512: 512 MiB keeps one busy instance near the free 360,000 GiB-seconds a month. Set allow_paid_resources = true to go above 512 and pay for it."
+  }
+}
+
+variable "cloud_run_redis" {
+  description = "Where Redis runs in the cloud_run shape: sidecar (a redis container next to the app in the same instance: free, its data lives as long as the instance) or memorystore (a managed 1 GB Basic instance, about 36 USD a month)."
+  type        = string
+  default     = "sidecar"
+
+  validation {
+    condition     = contains(["sidecar", "memorystore"], var.cloud_run_redis)
+    error_message = "cloud_run_redis must be sidecar or memorystore."
+  }
+
+  validation {
+    condition     = var.allow_paid_resources || var.cloud_run_redis == "sidecar"
+    error_message = "cloud_run_redis = memorystore costs about 36 USD a month (the smallest Basic instance); the app keeps only cache entries and rate-limit counters in Redis, which the free sidecar holds as well. Set allow_paid_resources = true to use Memorystore and pay for it."
+  }
+}
+
+variable "redis_sidecar_image" {
+  description = "Image of the Redis sidecar (cloud_run_redis = sidecar). Pin a digest in a real deployment."
+  type        = string
+  default     = "docker.io/library/redis:7.4-alpine"
+}
+
+variable "enable_sentry_secret" {
+  description = "In the cloud_run shape, read SENTRY_DSN from a Secret Manager secret (its value added out of band). Leave false when Sentry is not used."
+  type        = bool
+  default     = false
+}
+
+variable "cloud_sql_tier" {
+  description = "Cloud SQL machine tier. db-f1-micro (shared core, 0.6 GB) is the smallest and cheapest; Cloud SQL has no free tier."
+  type        = string
+  default     = "db-f1-micro"
+
+  validation {
+    condition     = var.allow_paid_resources || var.cloud_sql_tier == "db-f1-micro"
+    error_message = "cloud_sql_tier must be db-f1-micro, the smallest Cloud SQL tier (about 7.67 USD a month); larger tiers cost several times more. Set allow_paid_resources = true to use another tier and pay for it."
+  }
+}
+
+variable "cloud_sql_disk_size_gb" {
+  description = "Cloud SQL storage in GB (HDD); grows automatically up to four times this."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.cloud_sql_disk_size_gb >= 10 && (var.allow_paid_resources || var.cloud_sql_disk_size_gb <= 10)
+    error_message = "cloud_sql_disk_size_gb must be 10 (the minimum Cloud SQL disk) unless allow_paid_resources = true."
+  }
+}
+
+variable "cloud_sql_backup_retention_count" {
+  description = "Automated daily Cloud SQL backups to keep (besides the app's own dumps in the backups bucket)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.cloud_sql_backup_retention_count >= 1 && var.cloud_sql_backup_retention_count <= 365
+    error_message = "cloud_sql_backup_retention_count must be between 1 and 365."
+  }
+}
+
+variable "enable_cloud_sql_deletion_protection" {
+  description = "Refuse to delete the Cloud SQL instance (also on the way back to platform = vm): set false deliberately, after the data is back on the VM."
+  type        = bool
+  default     = true
+}
+
+variable "private_services_cidr_prefix" {
+  description = "Prefix length of the range reserved in the VPC for Google's managed services (Cloud SQL, Memorystore) over private services access."
+  type        = number
+  default     = 24
+
+  validation {
+    condition     = var.private_services_cidr_prefix >= 16 && var.private_services_cidr_prefix <= 24
+    error_message = "private_services_cidr_prefix must be between 16 and 24 (Cloud SQL needs at least a /24)."
+  }
+}

@@ -76,6 +76,28 @@ for env in dev staging prod; do
   if [ "$rc" -eq 0 ]; then pass; else fail "cost report $env (exit $rc)"; fi
 done
 
+# The growth path: prod in the cloud_run shape, through the cost report (Cloud SQL is a known
+# charge; Cloud Run inside the free tier). Printed in full: the README's growth section shows it.
+cloud_run_image=us-central1-docker.pkg.dev/e2m-prod-000000/e2m-prod/backend:1.0.0
+if timed "plan prod, platform cloud_run" "$out/plan-cloud-run.log" bash terraform/offline-plan.sh prod "$out/plan-cloud-run.json" \
+  -var platform=cloud_run -var cloud_run_image="$cloud_run_image"; then
+  timed "cost report prod, platform cloud_run" "$out/cost-cloud-run.txt" node scripts/infra-cost.mjs "$out/plan-cloud-run.json"
+  rc=$?
+  cat "$out/cost-cloud-run.txt"
+  if [ "$rc" -eq 0 ]; then pass; else fail "cost report prod cloud_run (exit $rc)"; fi
+  # The provider's own plans of both shapes give the backups bucket the same values, so
+  # switching platform leaves it alone (tests/platform.tftest.hcl proves it against state).
+  if node -e '
+    const fs = require("node:fs");
+    const bucket = (f) => JSON.parse(fs.readFileSync(f, "utf8")).resource_changes.find((r) => r.address === "google_storage_bucket.backups")?.change.after;
+    const [a, b] = process.argv.slice(1).map(bucket);
+    if (!a || !b || JSON.stringify(a) !== JSON.stringify(b)) { console.error("backups bucket differs between the shapes:", JSON.stringify(a), JSON.stringify(b)); process.exit(1); }
+    console.log("backups bucket: the same planned values in both shapes (" + a.name + ")");
+  ' "$out/plan-prod.json" "$out/plan-cloud-run.json"; then pass; else fail "backups bucket differs between platform shapes"; fi
+else
+  tail -20 "$out/plan-cloud-run.log"; fail "plan prod, platform cloud_run"
+fi
+
 # A plan that opts into paid resources must make the cost report fail.
 if timed "plan dev, paid e2-small" "$out/plan-paid.log" bash terraform/offline-plan.sh dev "$out/plan-paid.json" \
   -var allow_paid_resources=true -var machine_type=e2-small; then
@@ -102,5 +124,7 @@ guardrail() {
 guardrail "machine type" "machine_type must be e2-micro: it is the only machine type in Google's Always Free tier" -var machine_type=e2-small
 guardrail "region" "region must be us-west1, us-central1 or us-east1: only these regions include the Always Free e2-micro" -var region=europe-west1
 guardrail "disk size" "boot_disk_size_gb must be between 10 (the Debian image's size) and 30" -var boot_disk_size_gb=50
+guardrail "memorystore" "cloud_run_redis = memorystore costs about 36 USD a month" \
+  -var platform=cloud_run -var cloud_run_image="$cloud_run_image" -var cloud_run_redis=memorystore
 
 finish

@@ -1,9 +1,14 @@
 // Pure: `terraform output -json` (of terraform/) -> the Ansible inventory for the GCP VM.
 // The shape is the contract shared with the twin's inventory/twin.yml and read by
 // scripts/lib/target.ts: group `e2micro`, one host, connection vars on the host, e2m_* vars on
-// the group.
+// the group. In the cloud_run shape (terraform/cloud_run.tf) a second group, `cloud_run`, names
+// the service and where it runs (read by scripts/lib/cloudrun/target.ts); it has no connection
+// vars, and playbooks (hosts: e2micro) never touch it. The e2micro group is there while a VM
+// is (the vm shape, or keep_vm during the migration).
 
 export const INVENTORY_GROUP = 'e2micro';
+export const CLOUD_RUN_GROUP = 'cloud_run';
+const PLATFORMS = ['vm', 'cloud_run'];
 const ENVIRONMENTS = ['dev', 'staging', 'prod'];
 
 /** Outputs of terraform/outputs.tf this reads (the optional ones fall back to the GCP defaults). */
@@ -16,7 +21,14 @@ export const REQUIRED_OUTPUTS = [
   'backup_bucket',
   'project_id',
 ];
-export const OPTIONAL_OUTPUTS = ['ssh_port', 'tls_mode', 'gcs_endpoint'];
+export const OPTIONAL_OUTPUTS = ['ssh_port', 'tls_mode', 'gcs_endpoint', 'platform'];
+/** Read when platform is cloud_run. */
+export const CLOUD_RUN_OUTPUTS = [
+  'region',
+  'cloud_run_service',
+  'cloud_run_url',
+  'artifact_registry_repository',
+];
 
 export class InventoryError extends Error {
   constructor(message) {
@@ -55,9 +67,6 @@ export function inventoryFromOutputs(outputs, { privateKeyFile }) {
   if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
     throw new InventoryError('terraform outputs must be a JSON object (terraform output -json)');
   }
-  if (typeof privateKeyFile !== 'string' || privateKeyFile === '') {
-    throw new InventoryError('the path of the SSH private key is required (--key)');
-  }
   const env = requireString(outputs, 'environment');
   if (!ENVIRONMENTS.includes(env)) {
     throw new InventoryError(
@@ -79,32 +88,62 @@ export function inventoryFromOutputs(outputs, { privateKeyFile }) {
     );
   }
   const domain = requireString(outputs, 'domain');
-  const hostName = requireString(outputs, 'instance_name');
-
-  return {
-    all: {
-      children: {
-        [INVENTORY_GROUP]: {
-          hosts: {
-            [hostName]: {
-              ansible_host: requireString(outputs, 'external_ip'),
-              ansible_user: requireString(outputs, 'admin_user'),
-              ansible_ssh_private_key_file: privateKeyFile,
-              ansible_port: port,
-            },
-          },
-          vars: {
-            e2m_env: env,
-            e2m_domain: domain,
-            e2m_tls_mode: tlsMode,
-            e2m_backup_bucket: requireString(outputs, 'backup_bucket'),
-            // Empty means the real Cloud Storage API (the twin points this at its emulator).
-            e2m_gcs_endpoint: gcsEndpoint,
-            e2m_project_id: requireString(outputs, 'project_id'),
-            e2m_http_url: `https://${domain}`,
-          },
-        },
+  const platform = outputValue(outputs, 'platform', { optional: true }) ?? 'vm';
+  if (!PLATFORMS.includes(platform)) {
+    throw new InventoryError(
+      `terraform output "platform" must be one of ${PLATFORMS.join(', ')} (got ${JSON.stringify(platform)})`,
+    );
+  }
+  const children = {};
+  // Without a VM (cloud_run shape after the migration) instance_name is null.
+  if (platform === 'vm' || outputValue(outputs, 'instance_name') !== null) {
+    children[INVENTORY_GROUP] = vmGroup(outputs, { env, domain, port, tlsMode, gcsEndpoint, privateKeyFile });
+  }
+  if (platform === 'cloud_run') {
+    const service = requireString(outputs, 'cloud_run_service');
+    children[CLOUD_RUN_GROUP] = {
+      hosts: { [service]: {} },
+      vars: {
+        e2m_env: env,
+        e2m_platform: 'cloud_run',
+        e2m_domain: domain,
+        e2m_project_id: requireString(outputs, 'project_id'),
+        e2m_region: requireString(outputs, 'region'),
+        e2m_cloud_run_service: service,
+        e2m_cloud_run_migrate_job: requireString(outputs, 'cloud_run_migrate_job'),
+        e2m_cloud_run_url: requireString(outputs, 'cloud_run_url'),
+        e2m_image_repository: requireString(outputs, 'artifact_registry_repository'),
+        e2m_backup_bucket: requireString(outputs, 'backup_bucket'),
+        e2m_http_url: `https://${domain}`,
       },
+    };
+  }
+  return { all: { children } };
+}
+
+function vmGroup(outputs, { env, domain, port, tlsMode, gcsEndpoint, privateKeyFile }) {
+  if (typeof privateKeyFile !== 'string' || privateKeyFile === '') {
+    throw new InventoryError('the path of the SSH private key is required (--key)');
+  }
+  const hostName = requireString(outputs, 'instance_name');
+  return {
+    hosts: {
+      [hostName]: {
+        ansible_host: requireString(outputs, 'external_ip'),
+        ansible_user: requireString(outputs, 'admin_user'),
+        ansible_ssh_private_key_file: privateKeyFile,
+        ansible_port: port,
+      },
+    },
+    vars: {
+      e2m_env: env,
+      e2m_domain: domain,
+      e2m_tls_mode: tlsMode,
+      e2m_backup_bucket: requireString(outputs, 'backup_bucket'),
+      // Empty means the real Cloud Storage API (the twin points this at its emulator).
+      e2m_gcs_endpoint: gcsEndpoint,
+      e2m_project_id: requireString(outputs, 'project_id'),
+      e2m_http_url: `https://${domain}`,
     },
   };
 }

@@ -13,6 +13,18 @@ export const UNEXPECTED = 'unexpected';
 const DEFAULT_UPTIME_REGIONS = 6;
 const SECONDS_PER_MONTH = 30 * 24 * 3600;
 
+const MIB_PER_GIB = 1024;
+
+/** Cloud Run quantities ("0.75", "1000m"; "512Mi", "1Gi") as vCPUs and MiB. */
+const cpuOf = (q) =>
+  typeof q === 'string' && q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q ?? 1);
+function mibOf(q) {
+  const m = /^(\d+(?:\.\d+)?)(Mi|Gi|M|G)?$/.exec(String(q ?? '512Mi'));
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return { Mi: n, M: (n * 1e6) / 2 ** 20, Gi: n * MIB_PER_GIB, G: (n * 1e9) / 2 ** 20 }[m[2] ?? 'Mi'] ?? n;
+}
+
 const round2 = (n) => Math.round(n * 100) / 100;
 const regionOfZone = (zone) => (typeof zone === 'string' ? zone.replace(/-[a-z]$/, '') : undefined);
 const durationSeconds = (d) =>
@@ -233,6 +245,120 @@ export function costReport(plan, prices) {
           n * p.usd,
           `${n} alert condition(s) at $${p.usd}/condition-month`,
           cite(prices, p.source),
+        );
+        break;
+      }
+      case 'google_cloud_run_v2_service': {
+        const t = v.template?.[0] ?? {};
+        const containers = t.containers ?? [];
+        const maxInstances = t.scaling?.[0]?.max_instance_count ?? v.scaling?.[0]?.max_instance_count;
+        const minInstances = t.scaling?.[0]?.min_instance_count ?? 0;
+        const limits = containers.map((c) => c.resources?.[0]?.limits ?? {});
+        const vcpus = limits.reduce((a, l) => a + cpuOf(l.cpu), 0);
+        const mib = limits.reduce((a, l) => a + mibOf(l.memory), 0);
+        const requestBased = containers.every((c) => c.resources?.[0]?.cpu_idle !== false);
+        const p = prices.cloud_run_request_based;
+        // Busy every second of the month: the most one instance can bill with request-based billing.
+        const busySeconds = SECONDS_PER_MONTH * (maxInstances ?? 100);
+        const ceiling =
+          Math.max(0, vcpus * busySeconds - ft.cloud_run_vcpu_seconds_per_month) * p.vcpu_second_usd +
+          Math.max(0, (mib / MIB_PER_GIB) * busySeconds - ft.cloud_run_gib_seconds_per_month) *
+            p.gib_second_usd;
+        const shape = `${maxInstances ?? 'unbounded'} instance(s) max, ${vcpus} vCPU, ${mib} MiB`;
+        if (
+          maxInstances !== undefined &&
+          maxInstances <= ft.cloud_run_max_instances &&
+          mib <= ft.cloud_run_memory_mib &&
+          minInstances === 0 &&
+          requestBased
+        ) {
+          add(
+            r,
+            FREE_TIER,
+            0,
+            `${shape}, CPU only during requests: ${ft.cloud_run_vcpu_seconds_per_month} vCPU-s, ${ft.cloud_run_gib_seconds_per_month} GiB-s and ${ft.cloud_run_requests_per_month / 1e6}M requests free a month, then $${p.vcpu_second_usd}/vCPU-s (usage-based; busy around the clock at most $${round2(ceiling)}/month)`,
+          );
+        } else {
+          const why = [
+            maxInstances === undefined || maxInstances > ft.cloud_run_max_instances
+              ? `max instances ${maxInstances ?? 'unbounded'}`
+              : '',
+            mib > ft.cloud_run_memory_mib ? `${mib} MiB` : '',
+            minInstances > 0 ? `${minInstances} always-on instance(s)` : '',
+            requestBased ? '' : 'CPU always allocated (instance-based billing)',
+          ]
+            .filter(Boolean)
+            .join(', ');
+          add(
+            r,
+            UNEXPECTED,
+            0,
+            `${shape}: beyond the free-tier shape (${why}); usage-based, busy around the clock about $${round2(ceiling)}/month`,
+            cite(prices, p.source),
+          );
+        }
+        break;
+      }
+      case 'google_cloud_run_v2_job': {
+        const p = prices.cloud_run_request_based;
+        add(
+          r,
+          FREE_TIER,
+          0,
+          `runs once per deploy (migrations): a few vCPU-seconds of the same free allowance, then $${p.vcpu_second_usd}/vCPU-s (usage-based)`,
+        );
+        break;
+      }
+      case 'google_sql_database_instance': {
+        const st = v.settings?.[0] ?? {};
+        const hourly = prices.cloud_sql_instance_hourly[st.tier];
+        const storage = prices.cloud_sql_storage_gb_month;
+        const diskType = st.disk_type ?? 'PD_SSD';
+        const diskGb = st.disk_size ?? 10;
+        const src = cite(prices, prices.cloud_sql_instance_hourly.source);
+        const zonal = (st.availability_type ?? 'ZONAL') === 'ZONAL';
+        const monthly = (hourly ?? 0) * hours * (zonal ? 1 : 2) + diskGb * (storage[diskType] ?? 0);
+        const what = `Cloud SQL ${st.tier} ${zonal ? 'zonal' : 'regional (HA)'}, ${diskGb} GB ${diskType}: $${hourly}/hour + $${storage[diskType]}/GB-month; backups $${storage.backup}/GB-month (usage-based)`;
+        if (hourly === undefined) {
+          add(r, UNEXPECTED, 0, `Cloud SQL tier ${st.tier} is not in the price table`);
+        } else if (st.tier === 'db-f1-micro' && zonal) {
+          // The growth path's accepted cost: Cloud SQL has no free tier; this is its smallest instance.
+          add(r, KNOWN, monthly, what, src);
+        } else {
+          add(r, UNEXPECTED, monthly, `${what}: larger than the smallest instance`, src);
+        }
+        break;
+      }
+      case 'google_redis_instance': {
+        const p = prices.memorystore_basic_gb_hour;
+        const gb = v.memory_size_gb ?? 1;
+        const factor = v.tier === 'STANDARD_HA' ? 2 : 1;
+        add(
+          r,
+          UNEXPECTED,
+          p.usd * gb * hours * factor,
+          `Memorystore ${v.tier ?? 'BASIC'} ${gb} GB at $${p.usd}/GB-hour${factor > 1 ? ' (HA: about double)' : ''}: the free Redis sidecar holds the app's cache as well`,
+          cite(prices, p.source),
+        );
+        break;
+      }
+      case 'google_secret_manager_secret': {
+        const p = prices.secret_version_month;
+        add(
+          r,
+          FREE_TIER,
+          0,
+          `secret (values added out of band): ${ft.secret_manager_active_versions} active versions free a month, then $${p.usd}/version-month`,
+        );
+        break;
+      }
+      case 'google_artifact_registry_repository': {
+        const p = prices.artifact_registry_gb_month;
+        add(
+          r,
+          FREE_TIER,
+          0,
+          `image storage: ${ft.artifact_registry_storage_gb} GB free, then $${p.usd}/GB-month (usage-based; cleanup keeps the recent releases)`,
         );
         break;
       }

@@ -150,10 +150,15 @@ export function parseTarget(name: string, text: string, file: string, root: stri
 }
 
 function findGroup(doc: unknown): Vars | undefined {
+  return inventoryGroup(doc, INVENTORY_GROUP);
+}
+
+/** A group of a parsed inventory, under all.children or at the top level. */
+export function inventoryGroup(doc: unknown, group: string): Vars | undefined {
   if (!isObject(doc)) return undefined;
   const all = isObject(doc.all) ? doc.all : undefined;
   const children = all && isObject(all.children) ? all.children : undefined;
-  const g = children?.[INVENTORY_GROUP] ?? doc[INVENTORY_GROUP];
+  const g = children?.[group] ?? doc[group];
   return isObject(g) ? g : undefined;
 }
 

@@ -29,7 +29,7 @@ run "defaults_are_the_free_tier_shape" {
   command = plan
 
   assert {
-    condition     = google_compute_instance.main.machine_type == "e2-micro"
+    condition     = google_compute_instance.main[0].machine_type == "e2-micro"
     error_message = "The default machine type must be e2-micro."
   }
   assert {
@@ -37,11 +37,11 @@ run "defaults_are_the_free_tier_shape" {
     error_message = "The default region must be a free-tier region."
   }
   assert {
-    condition     = google_compute_instance.main.boot_disk[0].initialize_params[0].type == "pd-standard" && google_compute_instance.main.boot_disk[0].initialize_params[0].size <= 30
+    condition     = google_compute_instance.main[0].boot_disk[0].initialize_params[0].type == "pd-standard" && google_compute_instance.main[0].boot_disk[0].initialize_params[0].size <= 30
     error_message = "The default boot disk must be pd-standard and at most 30 GB."
   }
   assert {
-    condition     = google_compute_instance.main.scheduling[0].preemptible == false
+    condition     = google_compute_instance.main[0].scheduling[0].preemptible == false
     error_message = "The free tier covers only a non-preemptible VM."
   }
   assert {
@@ -101,11 +101,11 @@ run "paid_resources_need_the_explicit_opt_in" {
   }
 
   assert {
-    condition     = google_compute_instance.main.machine_type == "e2-small" && google_compute_instance.main.zone == "europe-west1-b"
+    condition     = google_compute_instance.main[0].machine_type == "e2-small" && google_compute_instance.main[0].zone == "europe-west1-b"
     error_message = "With allow_paid_resources = true the chosen machine type and region must be used."
   }
   assert {
-    condition     = google_compute_instance.main.boot_disk[0].initialize_params[0].size == 50
+    condition     = google_compute_instance.main[0].boot_disk[0].initialize_params[0].size == 50
     error_message = "With allow_paid_resources = true the chosen disk size must be used."
   }
 }

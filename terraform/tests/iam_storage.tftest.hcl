@@ -41,11 +41,11 @@ run "service_account_has_exactly_the_intended_roles" {
     error_message = "The bucket grants must be on the backups bucket only."
   }
   assert {
-    condition     = alltrue(concat([for m in google_project_iam_member.vm : m.member == google_service_account.vm.member], [for m in google_storage_bucket_iam_member.vm_backups : m.member == google_service_account.vm.member]))
+    condition     = alltrue(concat([for m in google_project_iam_member.vm : m.member == google_service_account.vm[0].member], [for m in google_storage_bucket_iam_member.vm_backups : m.member == google_service_account.vm[0].member]))
     error_message = "Every grant must go to the VM's own service account."
   }
   assert {
-    condition     = google_compute_instance.main.service_account[0].email == google_service_account.vm.email
+    condition     = google_compute_instance.main[0].service_account[0].email == google_service_account.vm[0].email
     error_message = "The VM must run as its own service account, not the default compute one."
   }
 }

@@ -40,7 +40,7 @@ run "ssh_is_never_open_to_the_internet_by_default" {
     error_message = "The web rule must open exactly 80 and 443."
   }
   assert {
-    condition     = google_compute_firewall.ssh.target_tags == google_compute_firewall.web.target_tags && google_compute_firewall.web.target_tags == toset(google_compute_instance.main.tags)
+    condition     = google_compute_firewall.ssh.target_tags == google_compute_firewall.web.target_tags && google_compute_firewall.web.target_tags == toset(google_compute_instance.main[0].tags)
     error_message = "The web and ssh rules must target the VM's tag."
   }
 }
@@ -86,19 +86,19 @@ run "vm_is_hardened_and_ready_for_ansible" {
   command = plan
 
   assert {
-    condition     = alltrue([for s in google_compute_instance.main.shielded_instance_config : s.enable_secure_boot && s.enable_vtpm && s.enable_integrity_monitoring])
+    condition     = alltrue([for s in google_compute_instance.main[0].shielded_instance_config : s.enable_secure_boot && s.enable_vtpm && s.enable_integrity_monitoring])
     error_message = "The VM must be a shielded VM (secure boot, vTPM, integrity monitoring)."
   }
   assert {
-    condition     = startswith(google_compute_instance.main.metadata["ssh-keys"], "ops:ssh-ed25519 ") && google_compute_instance.main.metadata["block-project-ssh-keys"] == "true"
+    condition     = startswith(google_compute_instance.main[0].metadata["ssh-keys"], "ops:ssh-ed25519 ") && google_compute_instance.main[0].metadata["block-project-ssh-keys"] == "true"
     error_message = "The VM must carry only its own metadata key, for user ops."
   }
   assert {
-    condition     = strcontains(google_compute_instance.main.metadata_startup_script, "python3")
+    condition     = strcontains(google_compute_instance.main[0].metadata_startup_script, "python3")
     error_message = "The startup script must make sure python3 is present for Ansible."
   }
   assert {
-    condition     = google_compute_instance.main.labels["environment"] == "dev" && google_compute_instance.main.labels["managed_by"] == "terraform"
+    condition     = google_compute_instance.main[0].labels["environment"] == "dev" && google_compute_instance.main[0].labels["managed_by"] == "terraform"
     error_message = "The VM must be labelled with its environment."
   }
 }

@@ -127,6 +127,66 @@ describe('the backend image', () => {
     );
   });
 
+  // Cloud Run (terraform/cloud_run.tf) runs the same image: it sets PORT and K_*, gives the app
+  // its configuration as environment variables (DATABASE_URL from Secret Manager), sets no HOST,
+  // and probes /readyz at startup and /healthz for liveness. The root filesystem is read-only
+  // and there is no volume: the app must keep no local state.
+  it('runs as on Cloud Run: $PORT, all interfaces, configuration from the environment, a read-only root, answers both probes', async () => {
+    const port = await freePort();
+    const name = `e2m-image-test-cloud-run-${port}`;
+    containers.push(name);
+    await docker(
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--read-only',
+      '--cap-drop',
+      'ALL',
+      '--memory',
+      '448m',
+      '--network',
+      'host',
+      '-e',
+      `PORT=${port}`,
+      '-e',
+      'K_SERVICE=e2m-prod',
+      '-e',
+      'K_REVISION=e2m-prod-image-test-000000',
+      '-e',
+      'K_CONFIGURATION=e2m-prod',
+      '-e',
+      'APP_ENV=prod',
+      '-e',
+      'RELEASE=cloud-run-test-1',
+      '-e',
+      'TRUST_PROXY=true',
+      '-e',
+      `DATABASE_URL=${db.url}`,
+      '-e',
+      `REDIS_URL=${inject('redisUrl')}`,
+      '-e',
+      'SENTRY_DSN=',
+      TAG,
+    );
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntil(
+      async () => (await fetch(`${url}/readyz`).catch(() => null))?.status === 200,
+      20_000,
+      200,
+    );
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(ready.headers.get('x-release')).toBe('cloud-run-test-1');
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    // Cloud Run sends traffic to the container's address, not loopback: the app binds all interfaces.
+    const logs = (await exec('docker', ['logs', name])).stdout.split('\n').filter((l) => l.startsWith('{'));
+    const listening = logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'listening');
+    expect(listening).toMatchObject({ host: '0.0.0.0', port });
+    // Nothing written anywhere in the container's own filesystem.
+    expect(await docker('diff', name)).toBe('');
+  });
+
   it('gets SIGTERM as PID 1 from docker stop, drains and exits 0 well before the kill timeout', async () => {
     const port = await freePort();
     const name = await runContainer(port);
