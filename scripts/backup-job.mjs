@@ -24,6 +24,8 @@ const HELP = `Usage: e2m-backup <command> [options]      (on the VM; from your m
 Commands:
   run                    dump the database (one consistent snapshot) | zstd, streamed into a
                          create-only resumable upload to the bucket, then its manifest
+      --from-defaults-file F dump another server instead (a client option file: host, user,
+                             password), e.g. Cloud SQL on the way back from the growth path
   list                   the backups of this environment, newest first; incomplete ones marked
   restore [OBJECT]       restore OBJECT (default: the newest complete one) into a scratch
                          database (default e2m_scratch_restore)
@@ -43,6 +45,7 @@ const { values: opts, positionals } = parseArgs({
     'dry-run': { type: 'boolean', default: false },
     'to-database': { type: 'string' },
     'to-defaults-file': { type: 'string' },
+    'from-defaults-file': { type: 'string' },
     force: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -73,6 +76,7 @@ try {
 const commands = {
   async run() {
     const now = new Date();
+    if (opts['from-defaults-file']) cfg = { ...cfg, defaultsFile: resolve(opts['from-defaults-file']) };
     if (opts['dry-run']) {
       out(
         { object: objectName(cfg.env, now, '<release>'), script: dumpScript(cfg) },

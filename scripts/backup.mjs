@@ -29,11 +29,12 @@ Options (every command):
   --dry-run                        say what would happen, change nothing
   --json                           machine-readable output
   -h, --help                       help (also after a command)`,
-  run: `Usage: run [--target T] [--dry-run] [--json]
+  run: `Usage: run [--from-defaults-file FILE] [--target T] [--dry-run] [--json]
 Starts ${vmPaths.unit} (as the timer does: user ${vmPaths.user}, its memory and time limits),
 waits for it, and prints its result (${vmPaths.lastRunFile}). The dump is one consistent
 snapshot streamed through zstd into a create-only resumable upload; a manifest written last
-marks it complete. Exit 1 when the job failed.`,
+marks it complete. Exit 1 when the job failed. --from-defaults-file dumps another server (a
+MariaDB client option file on the VM, readable by ${vmPaths.user}), e.g. Cloud SQL (README).`,
   list: 'Usage: list [--target T] [--json]\nBackups under gs://<bucket>/<env>/, newest first; "!" marks an incomplete one (no manifest).',
   restore: `Usage: restore [OBJECT] [--to-database NAME] [--to-defaults-file FILE] [--force] [--target T] [--dry-run] [--json]
 Restores into e2m_scratch_restore unless --to-database names another e2m_scratch_* database.
@@ -55,7 +56,7 @@ lifecycle rule (terraform) is the second line.`,
 };
 
 const argv = minimist(process.argv.slice(process.argv.findIndex((a) => a.endsWith('backup.mjs')) + 1), {
-  string: ['target', 'to-database', 'to-defaults-file', 'daily', 'weekly', 'now'],
+  string: ['target', 'to-database', 'to-defaults-file', 'from-defaults-file', 'daily', 'weekly', 'now'],
   boolean: ['dry-run', 'json', 'force', 'help'],
   alias: { h: 'help' },
   default: { target: 'twin' },
@@ -145,6 +146,7 @@ function jobArgv() {
   if (object) args.push(object);
   if (argv['to-database']) args.push('--to-database', argv['to-database']);
   if (argv['to-defaults-file']) args.push('--to-defaults-file', argv['to-defaults-file']);
+  if (argv['from-defaults-file']) args.push('--from-defaults-file', argv['from-defaults-file']);
   if (argv.force) args.push('--force');
   if (argv['dry-run']) args.push('--dry-run');
   args.push('--json');
@@ -162,7 +164,9 @@ try {
 }
 
 try {
-  if (command === 'run') {
+  // Dumping another server is a one-off (the way back from Cloud SQL): the job runs directly, as
+  // its user, instead of through the nightly unit, whose command line is fixed.
+  if (command === 'run' && !argv['from-defaults-file']) {
     const start = ['sudo', '-n', 'systemctl', 'start', vmPaths.unit];
     if (argv['dry-run']) {
       const r = await vm.run(['sudo', '-n', vmPaths.binary, 'run', '--dry-run', '--json']);

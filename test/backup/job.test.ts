@@ -69,7 +69,9 @@ describe('backup job (compiled, real MariaDB, fake-gcs-server)', () => {
     const r = job.run('run');
     expect(r.code, r.stderr).toBe(0);
     const done = r.lines.find((l) => l.event === 'done') as { object: string; bytes: number; sha256: string };
-    expect(done.object).toMatch(/^test\/\d{4}-\d{2}-\d{2}\/test-\d{8}T\d{6}Z-20261123-abc1234\.sql\.zst$/);
+    expect(done.object).toMatch(
+      /^test\/\d{4}-\d{2}-\d{2}\/test-\d{8}T\d{6}\.\d{3}Z-20261123-abc1234\.sql\.zst$/,
+    );
     first = done.object;
     expect(await objects()).toEqual([first, `${first}.json`]);
     const [meta] = await bucket.file(first).getMetadata();
@@ -132,6 +134,16 @@ describe('backup job (compiled, real MariaDB, fake-gcs-server)', () => {
     expect(failed.error).toMatch(/dump failed \(dump=2: .*no_such_db/);
     expect(await objects()).toEqual(before);
     expect(JSON.parse(readFileSync(join(bad.dir, 'last.json'), 'utf8'))).toMatchObject({ ok: false });
+  });
+
+  it('run --from-defaults-file dumps the server that file names (the way back from Cloud SQL)', () => {
+    const other = join(job.dir, 'other.cnf');
+    writeFileSync(other, readFileSync(job.defaultsFile, 'utf8').replace(/password=.*/, 'password="wrong"'));
+    const r = job.run('run', '--from-defaults-file', other);
+    expect(r.code).toBe(1);
+    expect(String(r.lines.find((l) => l.event === 'failed')?.error)).toMatch(/dump=2: .*Access denied/);
+    writeFileSync(other, readFileSync(job.defaultsFile, 'utf8'));
+    expect(job.run('run', '--from-defaults-file', other).code).toBe(0);
   });
 
   it('a stale lock (its process gone) does not block the next run; a live one does', () => {

@@ -131,7 +131,7 @@ describe('backup: the nightly job on the twin', () => {
     expect(r.code, r.out).toBe(0);
     first = String(r.json?.object);
     expect(first).toMatch(
-      new RegExp(`^twin/\\d{4}-\\d{2}-\\d{2}/twin-\\d{8}T\\d{6}Z-${state.release}\\.sql\\.zst$`),
+      new RegExp(`^twin/\\d{4}-\\d{2}-\\d{2}/twin-\\d{8}T\\d{6}\\.\\d{3}Z-${state.release}\\.sql\\.zst$`),
     );
     expect(await objects()).toEqual([first, `${first}.json`]);
     const done = (await journalEvents(30)).findLast((l) => l.event === 'done');

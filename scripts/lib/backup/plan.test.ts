@@ -62,13 +62,12 @@ describe('object names', () => {
   const at = new Date('2026-11-23T03:15:07.123Z');
   it('carry env, day, time and release, and parse back', () => {
     const name = objectName('prod', at, 'r42');
-    expect(name).toBe('prod/2026-11-23/prod-20261123T031507Z-r42.sql.zst');
-    expect(parseObjectName(name)).toEqual({
-      env: 'prod',
-      at: new Date('2026-11-23T03:15:07Z'),
-      release: 'r42',
-    });
-    expect(stamp(at)).toBe('20261123T031507Z');
+    expect(name).toBe('prod/2026-11-23/prod-20261123T031507.123Z-r42.sql.zst');
+    expect(parseObjectName(name)).toEqual({ env: 'prod', at, release: 'r42' });
+    expect(stamp(at)).toBe('20261123T031507.123Z');
+    expect(parseObjectName('prod/2026-11-23/prod-20261123T031507Z-r42.sql.zst')?.at).toEqual(
+      new Date('2026-11-23T03:15:07Z'),
+    );
     expect(parseObjectName(`${name}.json`)).toBeUndefined();
     expect(parseObjectName('prod/2026-11-23/staging-20261123T031507Z-r42.sql.zst')).toBeUndefined();
   });

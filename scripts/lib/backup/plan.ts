@@ -115,12 +115,10 @@ export function parseConfig(text: string, file: string): BackupConfig {
 const SUFFIX = '.sql.zst';
 export const MANIFEST_SUFFIX = '.json';
 
-/** 2026-11-23T03:15:07.123Z -> 20261123T031507Z */
+/** 2026-11-23T03:15:07.123Z -> 20261123T031507.123Z (milliseconds: a manual run right after the
+ * timer's must not collide with it, since uploads are create-only). */
 export function stamp(at: Date): string {
-  return at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
+  return at.toISOString().replace(/[-:]/g, '');
 }
 
 /** The serving release from the deploy's state.json text; "none" before the first deploy. */
@@ -141,14 +139,14 @@ export function objectName(env: string, at: Date, release: string): string {
 
 export const manifestName = (object: string) => `${object}${MANIFEST_SUFFIX}`;
 
-const NAME_RE = /^([a-z0-9_-]+)\/\d{4}-\d{2}-\d{2}\/\1-(\d{8}T\d{6}Z)-([\w.-]+)\.sql\.zst$/;
+const NAME_RE = /^([a-z0-9_-]+)\/\d{4}-\d{2}-\d{2}\/\1-(\d{8}T\d{6}(?:\.\d{3})?Z)-([\w.-]+)\.sql\.zst$/;
 
 /** The time and release an object name carries; undefined for anything else in the bucket. */
 export function parseObjectName(name: string): { env: string; at: Date; release: string } | undefined {
   const m = NAME_RE.exec(name);
   if (!m) return undefined;
   const s = m[2];
-  const iso = `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`;
+  const iso = `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13)}`;
   return { env: m[1], at: new Date(iso), release: m[3] };
 }
 
