@@ -150,7 +150,7 @@ describe('backup: the nightly job on the twin', () => {
     const r = await backupCli('verify', '--json');
     expect(r.code, r.out).toBe(0);
     expect(r.json).toMatchObject({ ok: true, object: first });
-    const tables = (r.json?.tables as { table: string; ok: boolean }[]).map((t) => [t.table, t.ok]);
+    const tables = ((r.json?.tables ?? []) as { table: string; ok: boolean }[]).map((t) => [t.table, t.ok]);
     expect(tables).toContainEqual(['notes', true]);
   });
 
@@ -245,6 +245,6 @@ describe('backup: the nightly job on the twin', () => {
     // 2030-01-31 is a Thursday: days 31, 30, 29; weeks of Jan 28 (-> 31), Jan 21 (-> 27), Jan 14 (-> 20).
     const kept = [20, 27, 29, 30, 31].map((d) => made[d - 1]);
     expect(await objects()).toEqual(kept.flatMap((k) => [k, `${k}.json`]).sort());
-    expect((r.json?.deleted as string[]).length).toBe(31 - 5 + 2); // and this run's own two, now old
+    expect(((r.json?.deleted ?? []) as string[]).length).toBe(31 - 5 + 2); // and this run's own two, now old
   });
 });
