@@ -32,8 +32,10 @@ Commands:
       --to-database NAME     restore into NAME; anything but e2m_scratch_* needs --force
       --to-defaults-file F   another server (a MariaDB client option file: host, user, password)
       --force                allow replacing a real database (the object is checked first)
+      --identity FILE        the age private key, for a backup encrypted to BACKUP_AGE_RECIPIENTS
   verify [OBJECT]        the drill: restore into e2m_scratch_verify, compare row counts and
                          CHECKSUM TABLE of every table with production; exit 1 on a mismatch
+                         (--identity FILE for an encrypted backup)
 
 Options: --config FILE (default ${vmPaths.configFile}), --json, --dry-run, -h/--help`;
 
@@ -46,6 +48,7 @@ const { values: opts, positionals } = parseArgs({
     'to-database': { type: 'string' },
     'to-defaults-file': { type: 'string' },
     'from-defaults-file': { type: 'string' },
+    identity: { type: 'string' },
     force: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -134,6 +137,7 @@ const commands = {
       toDatabase: opts['to-database'],
       force: opts.force,
       toDefaultsFile: opts['to-defaults-file'],
+      identityFile: opts.identity && resolve(opts.identity),
     };
     if (opts['dry-run']) {
       out(
@@ -159,7 +163,7 @@ const commands = {
       );
       return 0;
     }
-    const r = await verifyBackup(cfg, entry, log);
+    const r = await verifyBackup(cfg, entry, log, opts.identity && resolve(opts.identity));
     const lines = r.tables.map(
       (t) =>
         `${t.ok ? 'ok  ' : 'FAIL'} ${t.table}: rows ${t.restored?.rows ?? '-'}/${t.production?.rows ?? '-'}, checksum ${t.restored?.checksum ?? '-'}/${t.production?.checksum ?? '-'}`,

@@ -4,7 +4,7 @@
 // deletes from this machine, because the VM's service account may not delete (terraform/iam.tf).
 // Exit code: 0 ok, 1 failed, 2 usage.
 import { resolve } from 'node:path';
-import { chalk, echo, minimist } from 'zx';
+import { chalk, echo, fs, minimist } from 'zx';
 import { buildJob } from './lib/backup/build.ts';
 import { pruneBackups } from './lib/backup/job.ts';
 import { DEFAULT_RETENTION, vmPaths } from './lib/backup/plan.ts';
@@ -36,12 +36,14 @@ snapshot streamed through zstd into a create-only resumable upload; a manifest w
 marks it complete. Exit 1 when the job failed. --from-defaults-file dumps another server (a
 MariaDB client option file on the VM, readable by ${vmPaths.user}), e.g. Cloud SQL (README).`,
   list: 'Usage: list [--target T] [--json]\nBackups under gs://<bucket>/<env>/, newest first; "!" marks an incomplete one (no manifest).',
-  restore: `Usage: restore [OBJECT] [--to-database NAME] [--to-defaults-file FILE] [--force] [--target T] [--dry-run] [--json]
+  restore: `Usage: restore [OBJECT] [--to-database NAME] [--to-defaults-file FILE] [--force] [--identity FILE] [--target T] [--dry-run] [--json]
 Restores into e2m_scratch_restore unless --to-database names another e2m_scratch_* database.
 Any other database (production included) needs --force; the object is then checked against its
 manifest before a byte is written. --to-defaults-file names a MariaDB client option file on
-the VM (host, port, user, password) for another server, e.g. Cloud SQL when moving (README).`,
-  verify: `Usage: verify [OBJECT] [--target T] [--json]
+the VM (host, port, user, password) for another server, e.g. Cloud SQL when moving (README).
+--identity FILE: the age private key (on this machine) of an encrypted backup; it is copied to
+the VM's tmpfs for this command only and removed after.`,
+  verify: `Usage: verify [OBJECT] [--identity FILE] [--target T] [--json]
 Restores OBJECT (default: newest complete) into e2m_scratch_verify, compares row counts and
 CHECKSUM TABLE of every table with production, drops the scratch copy. Exit 1 on a mismatch,
 a corrupted object or a failed restore. Run it when writes are quiet: rows written since the
@@ -56,7 +58,16 @@ lifecycle rule (terraform) is the second line.`,
 };
 
 const argv = minimist(process.argv.slice(process.argv.findIndex((a) => a.endsWith('backup.mjs')) + 1), {
-  string: ['target', 'to-database', 'to-defaults-file', 'from-defaults-file', 'daily', 'weekly', 'now'],
+  string: [
+    'target',
+    'to-database',
+    'to-defaults-file',
+    'from-defaults-file',
+    'identity',
+    'daily',
+    'weekly',
+    'now',
+  ],
   boolean: ['dry-run', 'json', 'force', 'help'],
   alias: { h: 'help' },
   default: { target: 'twin' },
@@ -141,8 +152,12 @@ if (command === 'prune') {
 }
 
 /** The job's own argv on the VM, as the user it runs as: restore over real data needs root. */
+/** An encrypted backup's key goes to the VM's tmpfs for this one command, readable by the job. */
+const identityOnVm = `/run/e2m-backup-identity-${process.pid}`;
+
 function jobArgv() {
   const args = [command];
+  if (argv.identity) args.push('--identity', identityOnVm);
   if (object) args.push(object);
   if (argv['to-database']) args.push('--to-database', argv['to-database']);
   if (argv['to-defaults-file']) args.push('--to-defaults-file', argv['to-defaults-file']);
@@ -196,7 +211,23 @@ try {
   }
 
   say(chalk.dim(`[${elapsed()}] ${vm.where}: ${command}${object ? ` ${object}` : ''}`));
-  const r = await vm.run(jobArgv(), { check: false });
+  if (argv.identity) {
+    let key;
+    try {
+      key = fs.readFileSync(argv.identity, 'utf8');
+    } catch (e) {
+      fail(`--identity ${argv.identity}: ${e.code ?? e.message}`, 2);
+    }
+    const owner = command === 'restore' && argv.force ? 'root' : vmPaths.user;
+    await vm.run(['sudo', '-n', 'install', '-m', '0400', '-o', owner, '/dev/stdin', identityOnVm], {
+      input: key,
+    });
+  }
+  const r = await vm
+    .run(jobArgv(), { check: false })
+    .finally(() =>
+      argv.identity ? vm.run(['sudo', '-n', 'rm', '-f', identityOnVm], { check: false }) : undefined,
+    );
   const lines = r.stdout.trim().split('\n').filter(Boolean);
   const result = lines.length ? lines[lines.length - 1] : '';
   if (json) echo(result || JSON.stringify({ ok: false, error: r.stderr.trim() }));

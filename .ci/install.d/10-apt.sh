@@ -2,7 +2,7 @@
 # Debian packages: servers the tests start (MariaDB, Redis, Docker), the twin's debootstrap,
 # and linters. apt-get update only when a package is missing, so a warm machine skips it.
 set -euo pipefail
-packages=(mariadb-server mariadb-client redis-server docker.io debootstrap shellcheck yamllint wrk zstd curl ca-certificates jq openssh-client)
+packages=(mariadb-server mariadb-client redis-server docker.io debootstrap shellcheck yamllint wrk zstd age curl ca-certificates jq openssh-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

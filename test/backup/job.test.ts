@@ -169,6 +169,31 @@ describe('backup job (compiled, real MariaDB, fake-gcs-server)', () => {
     expect(sql('SELECT COUNT(*) FROM note')).toBe(rows);
   });
 
+  it('age: dumps encrypted to the recipient; restore and verify need the identity', async () => {
+    const keyFile = join(job.dir, 'age.key');
+    spawnSync('age-keygen', ['-o', keyFile]);
+    const recipient = /public key: (age1\w+)/.exec(readFileSync(keyFile, 'utf8'))?.[1] ?? '';
+    const enc = await jobEnv(inject('mysqlAdminUrl'), gcs.endpoint, {
+      BACKUP_ENV: 'enc',
+      BACKUP_AGE_RECIPIENTS: recipient,
+    });
+    const r = enc.run('run');
+    expect(r.code, r.stderr).toBe(0);
+    const object = String(r.lines.find((l) => l.event === 'done')?.object);
+    expect(object).toMatch(/\.sql\.zst\.age$/);
+    const [head] = await bucket.file(object).download({ start: 0, end: 20 });
+    expect(head.toString()).toMatch(/^age-encryption\.org\/v1/);
+    const manifest = JSON.parse((await bucket.file(`${object}.json`).download())[0].toString());
+    expect(manifest.encryption).toBe('age');
+    const without = enc.run('restore');
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain('is encrypted with age: give --identity FILE');
+    expect(enc.run('restore', '--identity', keyFile).code).toBe(0);
+    expect(sql('SELECT COUNT(*) FROM note', 'e2m_scratch_restore')).toBe(sql('SELECT COUNT(*) FROM note'));
+    const verify = enc.run('verify', '--identity', keyFile, '--json');
+    expect(verify.code, verify.stdout).toBe(0);
+  });
+
   it('reports a failure to Sentry when a DSN is set', async () => {
     const envelopes: string[] = [];
     const server: Server = createServer((req, res) => {

@@ -22,6 +22,7 @@ import {
   pairBackups,
   parseConfig,
   parseFigures,
+  parseObjectName,
   pipelineFailure,
   type RetentionPolicy,
   releaseOf,
@@ -153,7 +154,8 @@ export async function runBackup(cfg: BackupConfig, now: Date, log: Log): Promise
     stateJson = undefined; // no deploy yet, or not readable: the name says "none"
   }
   const release = releaseOf(stateJson);
-  const object = objectName(cfg.env, now, release);
+  const encrypted = cfg.ageRecipients.length > 0;
+  const object = objectName(cfg.env, now, release, encrypted);
   const dumpTool = await dumpToolVersion();
   const bucket = bucketOf(cfg);
   log('start', { object, database: cfg.database, release });
@@ -168,7 +170,7 @@ export async function runBackup(cfg: BackupConfig, now: Date, log: Log): Promise
   const upload = file.createWriteStream({
     resumable: true,
     validation: 'md5',
-    contentType: 'application/zstd',
+    contentType: encrypted ? 'application/octet-stream' : 'application/zstd',
     // Create only: a name that exists is never overwritten (the VM may not delete either).
     preconditionOpts: { ifGenerationMatch: 0 },
     metadata: {
@@ -199,6 +201,7 @@ export async function runBackup(cfg: BackupConfig, now: Date, log: Log): Promise
     sha256,
     md5: String(file.metadata.md5Hash ?? ''),
     compression: `zstd -${cfg.zstdLevel}`,
+    encryption: encrypted ? 'age' : 'none',
     dumpTool,
     format: 1,
   };
@@ -234,7 +237,7 @@ export function memory(): { maxRssKb: number; rssAnonKb?: number; rssFileKb?: nu
 export async function listBackups(cfg: BackupConfig, bucket = bucketOf(cfg)): Promise<BackupEntry[]> {
   const [files] = await bucket.getFiles({ prefix: `${cfg.env}/` });
   const dumps = files
-    .filter((f) => f.name.endsWith('.sql.zst'))
+    .filter((f) => parseObjectName(f.name) !== undefined)
     .map((f) => ({ name: f.name, size: Number(f.metadata.size ?? 0) }));
   const names = new Set(files.map((f) => f.name));
   const manifests = new Map<string, Manifest>();
@@ -299,6 +302,8 @@ export interface RestoreOptions {
   force?: boolean;
   /** A client option file for another server (say Cloud SQL), instead of the local one. */
   toDefaultsFile?: string;
+  /** The age identity (private key) file for an encrypted backup, there only for this run. */
+  identityFile?: string;
 }
 
 /**
@@ -314,6 +319,10 @@ export async function restoreBackup(
 ): Promise<{ database: string; durationMs: number }> {
   const t0 = Date.now();
   const { database, scratch } = restoreTarget(cfg, opts);
+  if (entry.encrypted && !opts.identityFile)
+    throw new Error(
+      `${entry.object} is encrypted with age: give --identity FILE (the private key kept off the VM)`,
+    );
   // The backup user may only read production and own e2m_scratch_*: replacing a real database
   // runs as root (the operator's `restore --force` uses sudo) with MariaDB's root socket login.
   const asRoot = !scratch && !opts.toDefaultsFile && process.getuid?.() === 0;
@@ -329,7 +338,10 @@ export async function restoreBackup(
       : `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
   );
   log('restore', { object: entry.object, database });
-  const load = bash(restoreScript(defaults, database), 'pipe');
+  const load = bash(
+    restoreScript(defaults, database, entry.encrypted ? opts.identityFile : undefined),
+    'pipe',
+  );
   const counter = tap();
   try {
     if (!load.child.stdin) throw new Error('restore: no stdin');
@@ -369,13 +381,18 @@ export interface VerifyReport {
 }
 
 /** The drill: restore into a scratch database, compare rows and CHECKSUM TABLE with production. */
-export async function verifyBackup(cfg: BackupConfig, entry: BackupEntry, log: Log): Promise<VerifyReport> {
+export async function verifyBackup(
+  cfg: BackupConfig,
+  entry: BackupEntry,
+  log: Log,
+  identityFile?: string,
+): Promise<VerifyReport> {
   try {
     // Checked first, so a corrupted object is reported as that, not as whatever SQL error its
     // damaged bytes happen to make.
     log('check', { object: entry.object });
     await checkObject(cfg, entry);
-    const { durationMs } = await restoreBackup(cfg, entry, { toDatabase: VERIFY_SCRATCH }, log);
+    const { durationMs } = await restoreBackup(cfg, entry, { toDatabase: VERIFY_SCRATCH, identityFile }, log);
     const tables = compareTables(
       await figures(cfg.defaultsFile, cfg.database),
       await figures(cfg.defaultsFile, VERIFY_SCRATCH),

@@ -40,6 +40,7 @@ describe('parseConfig', () => {
       sentryDsn: '',
       progressBytes: 16 * 1024 * 1024,
       stateDir: '/var/lib/e2m-backup',
+      ageRecipients: [],
     });
   });
 
@@ -63,7 +64,9 @@ describe('object names', () => {
   it('carry env, day, time and release, and parse back', () => {
     const name = objectName('prod', at, 'r42');
     expect(name).toBe('prod/2026-11-23/prod-20261123T031507.123Z-r42.sql.zst');
-    expect(parseObjectName(name)).toEqual({ env: 'prod', at, release: 'r42' });
+    expect(parseObjectName(name)).toEqual({ env: 'prod', at, release: 'r42', encrypted: false });
+    expect(objectName('prod', at, 'r42', true)).toBe(`${name}.age`);
+    expect(parseObjectName(`${name}.age`)).toEqual({ env: 'prod', at, release: 'r42', encrypted: true });
     expect(stamp(at)).toBe('20261123T031507.123Z');
     expect(parseObjectName('prod/2026-11-23/prod-20261123T031507Z-r42.sql.zst')?.at).toEqual(
       new Date('2026-11-23T03:15:07Z'),
@@ -84,7 +87,7 @@ describe('object names', () => {
 
 function entry(iso: string, complete = true): BackupEntry {
   const at = new Date(iso);
-  return { object: objectName('prod', at, 'r'), at, release: 'r', bytes: 10, complete };
+  return { object: objectName('prod', at, 'r'), at, release: 'r', bytes: 10, encrypted: false, complete };
 }
 
 describe('retention', () => {
@@ -143,6 +146,24 @@ describe('pipelines', () => {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${...}, not JavaScript's
       'set -o pipefail; mariadb-dump --defaults-extra-file=/etc/e2m-backup/my.cnf --single-transaction --quick --routines --triggers --events --hex-blob --no-tablespaces --default-character-set=utf8mb4 app | zstd -q -c -3 -T1; s=("${PIPESTATUS[@]}"); echo "e2m-pipeline dump=${s[0]} zstd=${s[1]}" >&2; [ "${s[0]}" = 0 ] && [ "${s[1]}" = 0 ]',
     );
+  });
+
+  it('encrypts after zstd when age recipients are configured; restore decrypts first', () => {
+    const key = `age1${'q'.repeat(58)}`;
+    const script = dumpScript({ defaultsFile: '', database: 'app', zstdLevel: 3, ageRecipients: [key] });
+    expect(script).toContain(`| zstd -q -c -3 -T1 | age -r ${key};`);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${...}, not JavaScript's
+    expect(script).toContain('echo "e2m-pipeline dump=${s[0]} zstd=${s[1]} age=${s[2]}"');
+    expect(restoreScript(undefined, 'x', '/run/key')).toContain(
+      'set -o pipefail; age -d -i /run/key | zstd -q -d -c | mariadb',
+    );
+    expect(() => parseConfig(`${CONFIG}BACKUP_AGE_RECIPIENTS=age1nope\n`, 'f')).toThrow(
+      'f: BACKUP_AGE_RECIPIENTS: "age1nope…" is not an age public key (age1…)',
+    );
+    expect(parseConfig(`${CONFIG}BACKUP_AGE_RECIPIENTS=${key} ${key}\n`, 'f').ageRecipients).toEqual([
+      key,
+      key,
+    ]);
   });
 
   it('reports which stage failed, checked in a real bash', () => {

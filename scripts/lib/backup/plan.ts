@@ -46,6 +46,8 @@ export interface BackupConfig {
   progressBytes: number;
   /** The lock and the last run's result (last.json) live here. */
   stateDir: string;
+  /** age public keys: when set, dumps are encrypted to them (the private key stays off the VM). */
+  ageRecipients: string[];
 }
 
 const KEYS: Record<string, keyof BackupConfig> = {
@@ -60,6 +62,7 @@ const KEYS: Record<string, keyof BackupConfig> = {
   SENTRY_DSN: 'sentryDsn',
   BACKUP_PROGRESS_BYTES: 'progressBytes',
   BACKUP_STATE_DIR: 'stateDir',
+  BACKUP_AGE_RECIPIENTS: 'ageRecipients',
 };
 const REQUIRED = ['BACKUP_ENV', 'BACKUP_BUCKET', 'BACKUP_DATABASE', 'BACKUP_DEFAULTS_FILE'];
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -92,6 +95,12 @@ export function parseConfig(text: string, file: string): BackupConfig {
     throw new BackupConfigError(
       `${file}: BACKUP_DATABASE must be a plain database name (got "${raw.BACKUP_DATABASE}")`,
     );
+  const recipients = (raw.BACKUP_AGE_RECIPIENTS ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const r of recipients)
+    if (!/^age1[02-9ac-hj-np-z]{58}$/.test(r))
+      throw new BackupConfigError(
+        `${file}: BACKUP_AGE_RECIPIENTS: "${r.slice(0, 12)}…" is not an age public key (age1…)`,
+      );
   const endpoint = raw.BACKUP_GCS_ENDPOINT ?? '';
   if (endpoint !== '' && !/^https?:\/\/[^\s/]+$/.test(endpoint))
     throw new BackupConfigError(
@@ -109,10 +118,12 @@ export function parseConfig(text: string, file: string): BackupConfig {
     sentryDsn: raw.SENTRY_DSN ?? '',
     progressBytes: int('BACKUP_PROGRESS_BYTES', 16 * 1024 * 1024, 1024, 1024 ** 3),
     stateDir: raw.BACKUP_STATE_DIR || vmPaths.stateDir,
+    ageRecipients: recipients,
   };
 }
 
 const SUFFIX = '.sql.zst';
+const AGE_SUFFIX = '.age';
 export const MANIFEST_SUFFIX = '.json';
 
 /** 2026-11-23T03:15:07.123Z -> 20261123T031507.123Z (milliseconds: a manual run right after the
@@ -133,21 +144,24 @@ export function releaseOf(stateJson: string | undefined): string {
 }
 
 /** `<env>/<yyyy-mm-dd>/<env>-<stamp>-<release>.sql.zst`: sorts by time, lists by day. */
-export function objectName(env: string, at: Date, release: string): string {
-  return `${env}/${at.toISOString().slice(0, 10)}/${env}-${stamp(at)}-${release}${SUFFIX}`;
+export function objectName(env: string, at: Date, release: string, encrypted = false): string {
+  return `${env}/${at.toISOString().slice(0, 10)}/${env}-${stamp(at)}-${release}${SUFFIX}${encrypted ? AGE_SUFFIX : ''}`;
 }
 
 export const manifestName = (object: string) => `${object}${MANIFEST_SUFFIX}`;
 
-const NAME_RE = /^([a-z0-9_-]+)\/\d{4}-\d{2}-\d{2}\/\1-(\d{8}T\d{6}(?:\.\d{3})?Z)-([\w.-]+)\.sql\.zst$/;
+const NAME_RE =
+  /^([a-z0-9_-]+)\/\d{4}-\d{2}-\d{2}\/\1-(\d{8}T\d{6}(?:\.\d{3})?Z)-([\w.-]+?)\.sql\.zst(\.age)?$/;
 
 /** The time and release an object name carries; undefined for anything else in the bucket. */
-export function parseObjectName(name: string): { env: string; at: Date; release: string } | undefined {
+export function parseObjectName(
+  name: string,
+): { env: string; at: Date; release: string; encrypted: boolean } | undefined {
   const m = NAME_RE.exec(name);
   if (!m) return undefined;
   const s = m[2];
   const iso = `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13)}`;
-  return { env: m[1], at: new Date(iso), release: m[3] };
+  return { env: m[1], at: new Date(iso), release: m[3], encrypted: m[4] !== undefined };
 }
 
 /** What the job writes next to a dump once the dump is complete and its upload verified. */
@@ -164,6 +178,8 @@ export interface Manifest {
   /** GCS's own MD5 of the object (base64), checked by the client at upload. */
   md5: string;
   compression: string;
+  /** "age" (to the configured recipients) or "none". */
+  encryption: string;
   dumpTool: string;
   format: 1;
 }
@@ -173,6 +189,7 @@ export interface BackupEntry {
   at: Date;
   release: string;
   bytes: number;
+  encrypted: boolean;
   /** Complete: the manifest exists and agrees with the object's size. */
   complete: boolean;
   manifest?: Manifest;
@@ -194,6 +211,7 @@ export function pairBackups(
       at: parsed.at,
       release: parsed.release,
       bytes: o.size,
+      encrypted: parsed.encrypted,
       complete: manifest !== undefined && manifest.bytes === o.size,
       manifest,
     });
@@ -253,33 +271,61 @@ function clientArgs(defaultsFile: string | undefined): string[] {
 }
 
 /**
- * The dump pipeline, as one bash script: mariadb-dump in one consistent InnoDB snapshot
- * (--single-transaction: no table locks, the app keeps writing), rows streamed (--quick), into
- * zstd on stdout. Each stage's exit status goes to stderr as the last line, so the caller
- * tells which failed; pipefail makes the script's own status honest.
+ * Stages joined by pipes in one bash script. Each stage's exit status goes to stderr as the last
+ * line ("e2m-pipeline dump=0 zstd=0"), so the caller tells which failed; the script's own status
+ * is 0 only when every stage's is.
  */
-export function dumpScript(cfg: Pick<BackupConfig, 'defaultsFile' | 'database' | 'zstdLevel'>): string {
-  const dump = toShell([
-    'mariadb-dump',
-    ...clientArgs(cfg.defaultsFile),
-    '--single-transaction',
-    '--quick',
-    '--routines',
-    '--triggers',
-    '--events',
-    '--hex-blob',
-    '--no-tablespaces',
-    '--default-character-set=utf8mb4',
-    cfg.database,
-  ]);
-  const zstd = toShell(['zstd', '-q', '-c', `-${cfg.zstdLevel}`, '-T1']);
-  return `set -o pipefail; ${dump} | ${zstd}; s=("\${PIPESTATUS[@]}"); echo "e2m-pipeline dump=\${s[0]} zstd=\${s[1]}" >&2; [ "\${s[0]}" = 0 ] && [ "\${s[1]}" = 0 ]`;
+export function pipelineScript(stages: { name: string; argv: string[] }[]): string {
+  const status = stages.map((st, i) => `${st.name}=\${s[${i}]}`).join(' ');
+  const ok = stages.map((_, i) => `[ "\${s[${i}]}" = 0 ]`).join(' && ');
+  return `set -o pipefail; ${stages.map((st) => toShell(st.argv)).join(' | ')}; s=("\${PIPESTATUS[@]}"); echo "e2m-pipeline ${status}" >&2; ${ok}`;
 }
 
-/** The restore pipeline: compressed dump on stdin, decompressed (checksum-checked) into `database`. */
-export function restoreScript(defaultsFile: string | undefined, database: string): string {
-  const mariadb = toShell(['mariadb', ...clientArgs(defaultsFile), '--database', database]);
-  return `set -o pipefail; zstd -q -d -c | ${mariadb}; s=("\${PIPESTATUS[@]}"); echo "e2m-pipeline zstd=\${s[0]} mariadb=\${s[1]}" >&2; [ "\${s[0]}" = 0 ] && [ "\${s[1]}" = 0 ]`;
+/**
+ * The dump: mariadb-dump in one consistent InnoDB snapshot (--single-transaction: no table
+ * locks, the app keeps writing), rows streamed (--quick), into zstd on stdout, then, when
+ * recipients are configured, age encryption to keys that never live on the VM.
+ */
+export function dumpScript(
+  cfg: Pick<BackupConfig, 'defaultsFile' | 'database' | 'zstdLevel'> & { ageRecipients?: string[] },
+): string {
+  const stages = [
+    {
+      name: 'dump',
+      argv: [
+        'mariadb-dump',
+        ...clientArgs(cfg.defaultsFile),
+        '--single-transaction',
+        '--quick',
+        '--routines',
+        '--triggers',
+        '--events',
+        '--hex-blob',
+        '--no-tablespaces',
+        '--default-character-set=utf8mb4',
+        cfg.database,
+      ],
+    },
+    { name: 'zstd', argv: ['zstd', '-q', '-c', `-${cfg.zstdLevel}`, '-T1'] },
+  ];
+  const recipients = cfg.ageRecipients ?? [];
+  if (recipients.length > 0)
+    stages.push({ name: 'age', argv: ['age', ...recipients.flatMap((r) => ['-r', r])] });
+  return pipelineScript(stages);
+}
+
+/** The restore: the object on stdin, decrypted when an identity is given, decompressed
+ * (zstd checks its frame checksums), into `database`. */
+export function restoreScript(
+  defaultsFile: string | undefined,
+  database: string,
+  identityFile?: string,
+): string {
+  return pipelineScript([
+    ...(identityFile ? [{ name: 'age', argv: ['age', '-d', '-i', identityFile] }] : []),
+    { name: 'zstd', argv: ['zstd', '-q', '-d', '-c'] },
+    { name: 'mariadb', argv: ['mariadb', ...clientArgs(defaultsFile), '--database', database] },
+  ]);
 }
 
 /** The pipeline's last stderr line -> which stage failed, for the error message. */
