@@ -1,7 +1,7 @@
 // The deploy on the converged twin, driven exactly as a user types it (zx scripts/deploy.mjs):
 // v1, then v2 under a steady load through Caddy without one failed request, a broken v3 that
 // never gets ready (v2 keeps serving), a rollback to v1, cleanup, and the lock.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshRunner } from '../../scripts/lib/runner.ts';
 import { zxCli } from './support/cli.ts';
