@@ -17,7 +17,7 @@ import {
   runBackup,
   verifyBackup,
 } from './lib/backup/job.ts';
-import { dumpScript, objectName, vmPaths } from './lib/backup/plan.ts';
+import { assertDatabaseName, dumpScript, objectName, vmPaths } from './lib/backup/plan.ts';
 
 const HELP = `Usage: e2m-backup <command> [options]      (on the VM; from your machine: npm run backup)
 
@@ -26,6 +26,7 @@ Commands:
                          create-only resumable upload to the bucket, then its manifest
       --from-defaults-file F dump another server instead (a client option file: host, user,
                              password), e.g. Cloud SQL on the way back from the growth path
+      --from-database NAME   with it: the database there (default: BACKUP_DATABASE)
   list                   the backups of this environment, newest first; incomplete ones marked
   restore [OBJECT]       restore OBJECT (default: the newest complete one) into a scratch
                          database (default e2m_scratch_restore)
@@ -49,6 +50,7 @@ const { values: opts, positionals } = parseArgs({
     'to-defaults-file': { type: 'string' },
     'from-defaults-file': { type: 'string' },
     identity: { type: 'string' },
+    'from-database': { type: 'string' },
     force: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -80,6 +82,10 @@ const commands = {
   async run() {
     const now = new Date();
     if (opts['from-defaults-file']) cfg = { ...cfg, defaultsFile: resolve(opts['from-defaults-file']) };
+    if (opts['from-database']) {
+      assertDatabaseName(opts['from-database'], '--from-database');
+      cfg = { ...cfg, database: opts['from-database'] };
+    }
     if (opts['dry-run']) {
       out(
         { object: objectName(cfg.env, now, '<release>'), script: dumpScript(cfg) },

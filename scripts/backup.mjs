@@ -29,7 +29,7 @@ Options (every command):
   --dry-run                        say what would happen, change nothing
   --json                           machine-readable output
   -h, --help                       help (also after a command)`,
-  run: `Usage: run [--from-defaults-file FILE] [--target T] [--dry-run] [--json]
+  run: `Usage: run [--from-defaults-file FILE [--from-database NAME]] [--target T] [--dry-run] [--json]
 Starts ${vmPaths.unit} (as the timer does: user ${vmPaths.user}, its memory and time limits),
 waits for it, and prints its result (${vmPaths.lastRunFile}). The dump is one consistent
 snapshot streamed through zstd into a create-only resumable upload; a manifest written last
@@ -63,6 +63,7 @@ const argv = minimist(process.argv.slice(process.argv.findIndex((a) => a.endsWit
     'to-database',
     'to-defaults-file',
     'from-defaults-file',
+    'from-database',
     'identity',
     'daily',
     'weekly',
@@ -162,6 +163,7 @@ function jobArgv() {
   if (argv['to-database']) args.push('--to-database', argv['to-database']);
   if (argv['to-defaults-file']) args.push('--to-defaults-file', argv['to-defaults-file']);
   if (argv['from-defaults-file']) args.push('--from-defaults-file', argv['from-defaults-file']);
+  if (argv['from-database']) args.push('--from-database', argv['from-database']);
   if (argv.force) args.push('--force');
   if (argv['dry-run']) args.push('--dry-run');
   args.push('--json');

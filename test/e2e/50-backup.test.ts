@@ -154,6 +154,46 @@ describe('backup: the nightly job on the twin', () => {
     expect(tables).toContainEqual(['notes', true]);
   });
 
+  it('the growth path: import into another server over TCP and dump it back (a Cloud SQL stand-in)', async () => {
+    // The README's migration commands, against a second database and user on the twin reached
+    // over TCP with a password, as Cloud SQL is from the VM.
+    await sudo(ssh, [
+      'mariadb',
+      '-e',
+      "CREATE DATABASE IF NOT EXISTS growth; CREATE USER IF NOT EXISTS 'growth'@'127.0.0.1' IDENTIFIED BY 'growth-pw'; GRANT ALL ON growth.* TO 'growth'@'127.0.0.1'",
+    ]);
+    const cnf = '/etc/e2m-backup/cloudsql.cnf';
+    await sudo(ssh, ['install', '-m', '0640', '-g', 'e2m-backup', '/dev/stdin', cnf], {
+      input: '[client]\nhost=127.0.0.1\nport=3306\nuser=growth\npassword="growth-pw"\n',
+    });
+    try {
+      const imported = await backupCli(
+        'restore',
+        first,
+        '--to-defaults-file',
+        cnf,
+        '--to-database',
+        'growth',
+        '--force',
+        '--json',
+      );
+      expect(imported.code, imported.out).toBe(0);
+      const q = 'SELECT COUNT(*), SUM(CRC32(CONCAT(title, body))) FROM notes';
+      const inBackup = await sql(q, 'e2m_scratch_restore');
+      expect(await sql(q, 'growth')).toBe(inBackup);
+      const back = await backupCli('run', '--from-defaults-file', cnf, '--from-database', 'growth', '--json');
+      expect(back.code, back.out).toBe(0);
+      expect(String(back.json?.object)).not.toBe(first);
+    } finally {
+      await sudo(ssh, ['rm', '-f', cnf]);
+      await sudo(ssh, [
+        'mariadb',
+        '-e',
+        "DROP DATABASE IF EXISTS growth; DROP USER IF EXISTS 'growth'@'127.0.0.1'",
+      ]);
+    }
+  });
+
   it('killed mid-upload: no object that looks complete, and the next run is clean', async () => {
     // 96 MB of random bytes (hex in the dump) so the upload takes long enough to be caught.
     await sql('CREATE TABLE filler (id INT PRIMARY KEY, b VARBINARY(1024)) ENGINE=InnoDB');
