@@ -102,6 +102,13 @@ if (argv.help) {
   process.exit(0);
 }
 
+// Before anything is read: the refusal must not depend on prod being reachable.
+if (command === 'drill') {
+  if (rest[0] !== 'kill-switch') fail('drill what? only `drill kill-switch`', 2);
+  const refused = drillAllowed(argv.target, argv.force);
+  if (refused) fail(refused, 2);
+}
+
 let target;
 try {
   target = loadTarget(argv.target, root);
@@ -431,9 +438,6 @@ try {
       break;
     }
     case 'drill': {
-      if (rest[0] !== 'kill-switch') fail('drill what? only `drill kill-switch`', 2);
-      const refused = drillAllowed(target.name, argv.force);
-      if (refused) fail(refused, 2);
       const active = await readActiveState();
       if (!active) fail('nothing is deployed: nothing to drill');
       const before = JSON.parse(
