@@ -39,6 +39,10 @@ describe('load', () => {
       threshold: 'load (5 min) per CPU: warn at 2, fail at 4; warn when up < 10 min',
     });
     expect(judgeLoad(out('120.0 1.0\n9.0 9.0 9.0 1/200 999\n2\n')).level).toBe('fail');
+    expect(judgeLoad(out('120.0 1.0\n9.0 9.0 9.0 1/200 999\n2\ndocker\n'))).toMatchObject({
+      level: 'ok',
+      summary: "host's: up 2 min, load 9 9 9 (in a docker container: not judged)",
+    });
     expect(judgeLoad(out('120.0 1.0\n0.1 0.1 0.1 1/200 999\n2\n'))).toMatchObject({
       level: 'warn',
       summary: 'up 2 min, load 0.1 0.1 0.1 on 2 CPU',

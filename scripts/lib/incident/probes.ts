@@ -45,7 +45,10 @@ const CERT_SCRIPT =
 
 export function statusProbes(p: { domain: string; active?: ActiveState }): Probe[] {
   const probes: Probe[] = [
-    { id: 'load', argv: sh('cat /proc/uptime /proc/loadavg; nproc') },
+    {
+      id: 'load',
+      argv: sh('cat /proc/uptime /proc/loadavg; nproc; systemd-detect-virt --container || true'),
+    },
     { id: 'memory', argv: sh(MEMORY_SCRIPT) },
     { id: 'disk', argv: ['df', '-B1', '--output=source,fstype,size,used,avail,target'] },
     { id: 'units', argv: ['systemctl', '--failed', '--no-legend', '--plain'] },
