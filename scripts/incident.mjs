@@ -4,9 +4,10 @@
 // (lib/incident/*, pure), run them (the deploy's executor, the runner), print.
 // Exit code: 0 ok (warnings included), 1 something failed, 2 usage.
 import { mkdtempSync } from 'node:fs';
-import { hostname, tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { $, chalk, echo, fs, minimist } from 'zx';
+import { chalk, echo, fs, minimist } from 'zx';
+import { currentActor, failer, handleHelp } from './lib/cli.ts';
 import { execute, renderPlan } from './lib/deploy/execute.ts';
 import { parseActive } from './lib/deploy/state.ts';
 import { createStorage } from './lib/gcs.ts';
@@ -84,23 +85,11 @@ const json = argv.json;
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const say = (...a) => json || echo(...a);
 const progress = (text) => json || echo(chalk.dim(`[${elapsed()}] ${text}`));
-const fail = (message, code = 1, extra = {}) => {
-  if (json) echo(JSON.stringify({ ok: false, error: message, ...extra }));
-  else echo(chalk.red(`error: ${message}`));
-  process.exit(code);
-};
+const fail = failer(json);
 const paint = (level, s) =>
   level === 'ok' ? chalk.green(s) : level === 'warn' ? chalk.yellow(s) : chalk.red(s);
 
-if (!command || (argv.help && !HELP[command])) {
-  echo(HELP.main);
-  process.exit(command || argv.help ? 0 : 2);
-}
-if (!HELP[command] || command === 'main') fail(`unknown command: ${command}\n\n${HELP.main}`, 2);
-if (argv.help) {
-  echo(HELP[command]);
-  process.exit(0);
-}
+handleHelp(HELP, command, argv.help, fail);
 
 // Before anything is read: the refusal must not depend on prod being reachable.
 if (command === 'drill') {
@@ -212,12 +201,7 @@ const reachable = {
   ms: Date.now() - c0,
 };
 
-const actor = {
-  who: (await $`git -C ${root} config user.email`.quiet().nothrow()).stdout.trim() || userInfo().username,
-  host: hostname(),
-  pid: process.pid,
-  now: new Date().toISOString(),
-};
+const actor = await currentActor(root);
 const site = { httpsUrl: target.httpsUrl, domain: target.domain, tlsMode: target.tlsMode };
 const readActiveState = async () => parseActive(await vm.capture(readActive().argv));
 
