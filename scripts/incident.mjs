@@ -243,11 +243,15 @@ async function killSwitch(action, reason) {
   const plan = killSwitchPlan(action, { active, reason, actor, deployUser: target.deployUser });
   const outcome = await runPlan(plan);
   if (outcome.dryRun || !outcome.ok) return { ok: outcome.ok, outcome };
-  // From the switch command's return to the site's answer, measured from here as a client.
+  // Measured from here as a client, from the moment the switch command returned (the flag is
+  // written; the audit line came after it): siteMs. commandMs adds the command itself
+  // (docker exec, the binary's start, the Redis write).
   const want = action === 'on' ? (s) => s === 503 : (s) => s !== 503 && s !== 0;
-  const siteMs = await timeUntil(site, '/notes', want, 5_000);
+  const polled = await timeUntil(site, '/notes', want, 5_000);
+  const siteMs = polled === undefined ? undefined : polled + (outcome.stepTimes.audit ?? 0);
+  const commandMs = siteMs === undefined ? undefined : siteMs + (outcome.stepTimes.switch ?? 0);
   const state = JSON.parse((await vm.capture(killSwitchCommand(active.colour, 'status'))).split('\n').pop());
-  return { ok: siteMs !== undefined, siteMs, state, outcome };
+  return { ok: siteMs !== undefined, siteMs, commandMs, state, outcome };
 }
 
 async function routeResults() {
@@ -405,7 +409,16 @@ try {
       ok = r.ok;
       if (r.outcome.dryRun) break;
       if (json)
-        echo(JSON.stringify({ ok, action, siteMs: r.siteMs ?? null, state: r.state, ms: r.outcome.ms }));
+        echo(
+          JSON.stringify({
+            ok,
+            action,
+            siteMs: r.siteMs ?? null,
+            commandMs: r.commandMs ?? null,
+            state: r.state,
+            ms: r.outcome.ms,
+          }),
+        );
       else if (!r.outcome.ok) echo(chalk.red(`kill-switch ${action} failed: ${r.outcome.error}`));
       else if (r.siteMs === undefined)
         echo(
@@ -416,7 +429,7 @@ try {
       else
         echo(
           chalk.green(
-            `kill switch ${action}: the site ${action === 'on' ? 'answers 503' : 'serves again'} ${r.siteMs} ms after the switch (limit ${SWITCH_LIMIT_MS} ms)`,
+            `kill switch ${action}: the site ${action === 'on' ? 'answers 503' : 'serves again'} ${r.siteMs} ms after the switch (limit ${SWITCH_LIMIT_MS} ms; ${r.commandMs} ms including the command)`,
           ),
         );
       break;
@@ -454,6 +467,8 @@ try {
         ok,
         onMs: on?.siteMs ?? null,
         offMs: off?.siteMs ?? null,
+        onCommandMs: on?.commandMs ?? null,
+        offCommandMs: off?.commandMs ?? null,
         routes: DRILL_ROUTES.length,
         problems,
         ms: Date.now() - t0,
@@ -461,7 +476,7 @@ try {
       if (json) echo(JSON.stringify(result));
       else {
         echo(
-          `drill: 503 ${result.onMs} ms after on, recovered ${result.offMs} ms after off; ${DRILL_ROUTES.length} routes checked each way`,
+          `drill: 503 ${result.onMs} ms after on (${result.onCommandMs} ms with the command), recovered ${result.offMs} ms after off (${result.offCommandMs} ms); ${DRILL_ROUTES.length} routes checked each way`,
         );
         for (const p of problems) echo(chalk.red(`  ${p}`));
         echo(ok ? chalk.green(`drill passed in ${elapsed()}`) : chalk.red('drill FAILED'));

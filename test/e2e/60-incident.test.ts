@@ -191,7 +191,9 @@ describe('incident.mjs on a healthy twin', () => {
   it('kill-switch on: every route but health answers 503 within 1 s; off: 200 again; both audited', async () => {
     const on = await incident('kill-switch', 'on', '--reason', 'e2e incident 60', '--json');
     expect(on.code, on.out).toBe(0);
-    console.log(`kill-switch on -> 503 after ${on.json?.siteMs} ms; off follows`);
+    console.log(
+      `kill-switch on -> 503 ${on.json?.siteMs} ms after the switch, ${on.json?.commandMs} ms with the command`,
+    );
     expect(on.json?.siteMs as number).toBeLessThanOrEqual(1_000);
     expect((await client.get('/notes')).status).toBe(503);
     expect((await client.get('/healthz')).status).toBe(200);
@@ -204,7 +206,9 @@ describe('incident.mjs on a healthy twin', () => {
     });
     const off = await incident('kill-switch', 'off', '--json');
     expect(off.code, off.out).toBe(0);
-    console.log(`kill-switch off -> served again after ${off.json?.siteMs} ms`);
+    console.log(
+      `kill-switch off -> served again ${off.json?.siteMs} ms after the switch, ${off.json?.commandMs} ms with the command`,
+    );
     expect((await client.get('/notes')).status).toBe(200);
     const audit = (await sudo(ops, ['tail', '-n', '2', '/srv/app/audit.jsonl'])).stdout
       .trim()
