@@ -341,6 +341,39 @@ describe('incident.mjs status names each fault, and the lever repairs it', () =>
     expect((await status()).of('disk')?.level).toBe('ok');
   });
 
+  it('backup: a stale record warns, a failed one fails (the contract of /var/lib/e2m-backup/last.json)', async () => {
+    const file = '/var/lib/e2m-backup/last.json';
+    const saved = await sudo(ops, ['cat', file], { check: false });
+    const plant = (record: object) =>
+      sudo(ops, ['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', file], {
+        input: JSON.stringify(record),
+      });
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+    try {
+      await plant({
+        ok: true,
+        finishedAt: hoursAgo(30),
+        object: 'db/x.sql.zst',
+        bytes: 2 ** 20,
+        durationMs: 800,
+      });
+      expect((await status()).of('backup')).toMatchObject({
+        level: 'warn',
+        summary: 'last backup 30.0 h ago: db/x.sql.zst (1 MB)',
+      });
+      await plant({ ok: false, finishedAt: hoursAgo(1), error: 'bucket unreachable' });
+      const s = await status();
+      expect(s.code).toBe(1);
+      expect(s.of('backup')).toMatchObject({
+        level: 'fail',
+        summary: 'last backup FAILED 60 min ago: bucket unreachable',
+      });
+    } finally {
+      if (saved.code === 0) await sudo(ops, ['sh', '-c', 'cat > "$1"', 'sh', file], { input: saved.stdout });
+      else await sudo(ops, ['rm', '-f', file]);
+    }
+  });
+
   it('memory pressure: filling the 1 GB to about 85% turns the memory line to warn', async () => {
     const probe = statusProbes({ domain: target.domain }).find((p) => p.id === 'memory');
     const before = parseMemory((await ops.run(probe?.argv ?? [])).stdout);

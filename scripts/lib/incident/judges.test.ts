@@ -237,6 +237,16 @@ describe('backup (issue 8 writes /var/lib/e2m-backup/last.json)', () => {
       summary: 'last backup 30.0 h ago: db/2026-11-23.sql.zst (5 MB)',
     });
     expect(judgeBackup(out(rec(51)), ctx).level).toBe('fail');
+    expect(judgeBackup(out(`${rec(3)}\n--- unit\nResult=success\n`), ctx).level).toBe('ok');
+    expect(judgeBackup(out(`${rec(3)}\n--- unit\nResult=exit-code\n`), ctx)).toMatchObject({
+      level: 'fail',
+      summary: 'e2m-backup.service failed (exit-code) after the last recorded backup 3.0 h ago',
+    });
+    expect(judgeBackup(out('\n--- unit\nResult=timeout\n'), ctx)).toMatchObject({
+      level: 'fail',
+      summary: 'no backup recorded and e2m-backup.service failed (timeout)',
+    });
+    expect(judgeBackup(out('\n--- unit\nResult=success\n'), ctx).level).toBe('warn');
     expect(judgeBackup(out(rec(1, false)), ctx)).toMatchObject({
       level: 'fail',
       summary: 'last backup FAILED 60 min ago: bucket unreachable',

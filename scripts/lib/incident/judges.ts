@@ -338,10 +338,17 @@ export function judgeBackup(r: RunResult, ctx: JudgeContext): Verdict {
   const threshold = `warn when none is recorded or the last is over ${t.warn} h old; fail over ${t.fail} h or when it failed`;
   const bad = failedProbe(r, BACKUP_RECORD);
   if (bad) return bad;
-  if (!r.stdout.trim()) return v('warn', `no backup recorded (${BACKUP_RECORD} missing)`, threshold);
+  const [record, unit = ''] = r.stdout.split('--- unit');
+  // systemd's view covers a job that died before it could write its record.
+  const result = /^Result=(\S+)/m.exec(unit)?.[1];
+  const unitFailed = result !== undefined && result !== 'success';
+  if (!record.trim())
+    return unitFailed
+      ? v('fail', `no backup recorded and e2m-backup.service failed (${result})`, threshold)
+      : v('warn', `no backup recorded (${BACKUP_RECORD} missing)`, threshold);
   let rec: { ok?: boolean; finishedAt?: string; object?: string; bytes?: number; error?: string };
   try {
-    rec = JSON.parse(r.stdout);
+    rec = JSON.parse(record);
   } catch {
     return v('fail', `${BACKUP_RECORD} is not JSON`, threshold);
   }
@@ -351,6 +358,12 @@ export function judgeBackup(r: RunResult, ctx: JudgeContext): Verdict {
   const age = `${duration(ageMs)} ago`;
   if (rec.ok !== true)
     return v('fail', `last backup FAILED ${age}: ${rec.error ?? 'no error given'}`, threshold);
+  if (unitFailed)
+    return v(
+      'fail',
+      `e2m-backup.service failed (${result}) after the last recorded backup ${age}`,
+      threshold,
+    );
   const h = ageMs / 3_600_000;
   const level: Level = h > t.fail ? 'fail' : h > t.warn ? 'warn' : 'ok';
   return v(level, `last backup ${age}: ${rec.object} (${mb(rec.bytes ?? 0)})`, threshold);

@@ -73,7 +73,15 @@ export function statusProbes(p: { domain: string; active?: ActiveState }): Probe
       id: 'redis',
       argv: sh('systemctl is-active redis-server; timeout 5 redis-cli -h 127.0.0.1 ping 2>&1'),
     },
-    { id: 'backup', argv: sudo(sh('cat "$1" 2>/dev/null || true', BACKUP_RECORD)) },
+    {
+      id: 'backup',
+      argv: sudo(
+        sh(
+          'cat "$1" 2>/dev/null || true; echo; echo "--- unit"; systemctl show e2m-backup.service -p Result 2>/dev/null || true',
+          BACKUP_RECORD,
+        ),
+      ),
+    },
     {
       id: 'oom',
       argv: sudo(
