@@ -1,22 +1,17 @@
 #!/usr/bin/env zx
-// zx scripts/incident.mjs <command>: what is wrong on the VM and the safe levers, over SSH.
-// Thin: parse, load the target, connect as the admin user, build the checks or the plan
-// (lib/incident/*, pure), run them (the deploy's executor, the runner), print.
-// Exit code: 0 ok (warnings included), 1 something failed, 2 usage.
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { chalk, echo, fs, minimist } from 'zx';
+import { basename, join, resolve } from 'node:path';
+import { chalk, echo, minimist } from 'zx';
 import { currentActor, failer, handleHelp } from './lib/cli.ts';
 import { execute, renderPlan } from './lib/deploy/execute.ts';
 import { parseActive } from './lib/deploy/state.ts';
 import { createStorage } from './lib/gcs.ts';
+import { buildBundle, LeakError } from './lib/incident/bundle.ts';
 import { consoleHints, readConsole, resetVm, tail } from './lib/incident/console.ts';
-import { diagCollects, redact, redactEnvFile, secretValues } from './lib/incident/diag.ts';
 import { DRILL_ROUTES, drillAllowed, judgeRoutes, SWITCH_LIMIT_MS } from './lib/incident/drill.ts';
 import { LOG_SOURCES, LogArgsError, logsCommand } from './lib/incident/logs.ts';
 import { killSwitchPlan, PlanError, restartPlan, SERVICES } from './lib/incident/plans.ts';
-import { killSwitchCommand, readActive, sudo } from './lib/incident/probes.ts';
+import { killSwitchCommand, readActive } from './lib/incident/probes.ts';
 import { siteStatus, timeUntil } from './lib/incident/site.ts';
 import { renderFindings, runStatus } from './lib/incident/status.ts';
 import { LocalRunner, SshRunner } from './lib/runner.ts';
@@ -309,35 +304,17 @@ try {
     case 'diag': {
       const stamp = actor.now.replaceAll(':', '').replace(/\.\d+Z$/, 'Z');
       const out = resolve(argv.out ?? join(tmpdir(), `e2m-diag-${target.name}-${stamp}.tar.gz`));
-      const dir = mkdtempSync(join(tmpdir(), 'e2m-diag-'));
-      const bundle = join(dir, 'bundle');
       progress('status');
       const report = await status();
-      const envText = (await vm.run(sudo(['cat', '/etc/e2-micro/app.env']), { check: false })).stdout;
-      const secrets = secretValues(envText);
-      const write = async (file, text) => {
-        await fs.outputFile(join(bundle, file), redact(text, secrets));
-      };
-      await write('status.json', JSON.stringify({ target: target.name, ...report }, null, 2));
-      await write('status.txt', renderFindings(report.findings));
-      for (const c of diagCollects()) {
-        const r = await vm.run(c.argv, { check: false });
-        const text = c.file === 'config/app.env' ? redactEnvFile(r.stdout) : r.stdout;
-        await write(c.file, r.code === 0 ? text : `${text}\n# exit ${r.code}: ${r.stderr.trim()}\n`);
-        progress(`${c.file}${r.code ? ` (exit ${r.code})` : ''}`);
-      }
-      // Belt and braces: read every file back; a secret found means no bundle at all.
-      const leaks = [];
-      for (const f of await fs.readdir(bundle, { recursive: true })) {
-        const p = join(bundle, f);
-        if ((await fs.stat(p)).isFile() && secrets.some((s) => fs.readFileSync(p, 'utf8').includes(s)))
-          leaks.push(f);
-      }
-      if (leaks.length) fail(`redaction failed for ${leaks.join(', ')}: no bundle written`);
-      await fs.ensureDir(dirname(out));
-      await new LocalRunner().run(['tar', '-czf', out, '-C', bundle, '.']);
-      await fs.remove(dir);
-      const bytes = (await fs.stat(out)).size;
+      const built = await buildBundle(
+        vm,
+        out,
+        {
+          'status.json': JSON.stringify({ target: target.name, ...report }, null, 2),
+          'status.txt': renderFindings(report.findings),
+        },
+        (file, code) => progress(`${file}${code ? ` (exit ${code})` : ''}`),
+      );
       let uploaded;
       if (argv.upload) {
         const object = `diag/${basename(out)}`;
@@ -350,8 +327,8 @@ try {
           JSON.stringify({
             ok: true,
             file: out,
-            bytes,
-            redacted: secrets.length,
+            bytes: built.bytes,
+            redacted: built.redacted,
             uploaded,
             status: report.level,
           }),
@@ -359,7 +336,7 @@ try {
       else
         echo(
           chalk.green(
-            `bundle ${out} (${(bytes / 1024).toFixed(0)} KB, ${secrets.length} secret values redacted)${uploaded ? `, uploaded to ${uploaded}` : ''}`,
+            `bundle ${out} (${(built.bytes / 1024).toFixed(0)} KB, ${built.files} files, ${built.redacted} secret values redacted)${uploaded ? `, uploaded to ${uploaded}` : ''}`,
           ),
         );
       break;
@@ -485,7 +462,7 @@ try {
     }
   }
 } catch (e) {
-  if (e instanceof PlanError || e instanceof LogArgsError) fail(e.message);
+  if (e instanceof PlanError || e instanceof LogArgsError || e instanceof LeakError) fail(e.message);
   throw e;
 } finally {
   await vm.close();
