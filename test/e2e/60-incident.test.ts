@@ -2,6 +2,7 @@
 // (zx scripts/incident.mjs): each command on a healthy twin, then one fault at a time, each named
 // by `status` and repaired (by `restart` where that is the lever). afterAll puts every component
 // back whatever failed, because 90-memory needs a healthy twin.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { parseMemory } from '../../scripts/lib/incident/judges.ts';
 import { readActive, statusProbes } from '../../scripts/lib/incident/probes.ts';
 import type { SshRunner } from '../../scripts/lib/runner.ts';
 import { proxyClient } from './support/proxy.ts';
-import { connect, root, sudo, twinTarget } from './support/twin.ts';
+import { connect, root, sudo, twinConfig, twinTarget } from './support/twin.ts';
 
 type Finding = { id: string; level: 'ok' | 'warn' | 'fail'; summary: string };
 type Cli = { code: number; out: string; json: Record<string, unknown> | undefined; ms: number };
@@ -55,8 +56,12 @@ let colour: string;
 const DISK_FAULT = '/mnt/e2m-disk-fault';
 const MEM_FAULT = '/mnt/e2m-memory-fault';
 
+/** sshd is started from outside the twin (docker exec): with it stopped, SSH cannot do it. */
+const startSsh = () => spawnSync('docker', ['exec', twinConfig().container, 'systemctl', 'start', 'ssh']);
+
 /** Puts back everything a test here may have broken; each step tolerates "already fine". */
 async function heal() {
+  startSsh();
   for (const dir of [DISK_FAULT, MEM_FAULT]) {
     await sudo(
       ops,
@@ -228,7 +233,7 @@ describe('incident.mjs on a healthy twin', () => {
     const r = await incident('drill', 'kill-switch', '--json');
     expect(r.code, r.out).toBe(0);
     console.log(
-      `drill: 503 after ${r.json?.onMs} ms, recovered after ${r.json?.offMs} ms, whole drill ${r.json?.ms} ms`,
+      `drill: 503 ${r.json?.onMs} ms after on (${r.json?.onCommandMs} ms with the command), recovered ${r.json?.offMs} ms after off (${r.json?.offCommandMs} ms), whole drill ${r.json?.ms} ms`,
     );
     expect(r.json).toMatchObject({ ok: true, problems: [], routes: 7 });
     expect((await client.get('/notes')).status).toBe(200);
@@ -285,6 +290,22 @@ describe('incident.mjs on a healthy twin', () => {
 });
 
 describe('incident.mjs status names each fault, and the lever repairs it', () => {
+  it('SSH down: status fails on its first line, names the address and points at the console', async () => {
+    // ssh.service kills only the listener (KillMode=process): this session survives.
+    await sudo(ops, ['systemctl', 'stop', 'ssh']);
+    try {
+      const s = await status();
+      expect(s.code).toBe(1);
+      expect(s.findings).toHaveLength(1);
+      expect(s.findings[0]).toMatchObject({ id: 'ssh', level: 'fail' });
+      expect(s.findings[0].summary).toMatch(/^no SSH to ops@127\.0\.0\.1:\d+: /);
+      expect((await incident('status')).out).toContain('The twin: npm run twin -- status');
+    } finally {
+      expect(startSsh().status).toBe(0);
+    }
+    expect((await status()).code).toBe(0);
+  });
+
   it('app container stopped: containers and site fail; restart app brings it back', async () => {
     await sudo(ops, ['docker', 'stop', `e2m-app-${colour}`]);
     const s = await status();
@@ -376,25 +397,32 @@ describe('incident.mjs status names each fault, and the lever repairs it', () =>
 
   it('memory pressure: filling the 1 GB to about 85% turns the memory line to warn', async () => {
     const probe = statusProbes({ domain: target.domain }).find((p) => p.id === 'memory');
-    const before = parseMemory((await ops.run(probe?.argv ?? [])).stdout);
+    const memory = async () => parseMemory((await ops.run(probe?.argv ?? [])).stdout);
+    const before = await memory();
     expect(before.cgroupLimited).toBe(true);
     // tmpfs pages are charged to the writer's cgroup and cannot be reclaimed without swap: a
-    // steady, bounded pressure well short of the OOM killer.
-    const fillMb = Math.round((0.85 * before.total - before.used) / 2 ** 20);
-    expect(fillMb).toBeGreaterThan(0);
+    // steady, bounded pressure well short of the OOM killer. Filled in up to three rounds
+    // towards 85% because what else uses memory moves while we write.
     await sudo(ops, ['mkdir', '-p', MEM_FAULT]);
-    await sudo(ops, ['mount', '-t', 'tmpfs', '-o', `size=${fillMb + 16}m`, 'e2m-memory-fault', MEM_FAULT]);
+    await sudo(ops, ['mount', '-t', 'tmpfs', '-o', 'size=900m', 'e2m-memory-fault', MEM_FAULT]);
     try {
-      await sudo(ops, [
-        'dd',
-        'if=/dev/zero',
-        `of=${MEM_FAULT}/fill`,
-        'bs=1M',
-        `count=${fillMb}`,
-        'status=none',
-      ]);
+      let added = 0;
+      for (let round = 0; round < 3; round++) {
+        const now = await memory();
+        const mb = Math.floor((0.85 * now.total - now.used) / 2 ** 20);
+        if (mb < 8 || added + mb > 880) break;
+        await sudo(ops, [
+          'dd',
+          'if=/dev/zero',
+          `of=${MEM_FAULT}/fill-${round}`,
+          'bs=1M',
+          `count=${mb}`,
+          'status=none',
+        ]);
+        added += mb;
+      }
       const s = await status();
-      console.log(`memory pressure: +${fillMb} MB -> ${s.of('memory')?.summary}`);
+      console.log(`memory pressure: +${added} MB -> ${s.of('memory')?.summary}`);
       expect(s.of('memory')?.level).toBe('warn');
       expect(s.of('memory')?.summary).toMatch(/ used of the cgroup limit 1024 MB \((8[0-9])%\)$/);
     } finally {

@@ -62,7 +62,7 @@ describe('memory and swap', () => {
   });
 
   it("uses the cgroup when its limit is below the RAM (the twin: /proc/meminfo is the host's)", () => {
-    const twin = `${MEMINFO(16_000_000, 12_000_000)}max 1073741824\ncurrent 1000000000\ninactive_file 104857600\n`;
+    const twin = `${MEMINFO(16_000_000, 12_000_000)}max 1073741824\ncurrent 1000000000\ninactive_file 52428800\nactive_file 52428800\n`;
     expect(judgeMemory(out(twin))).toEqual({
       level: 'warn',
       summary: '854 MB used of the cgroup limit 1024 MB (83%)',

@@ -102,9 +102,8 @@ export function parseMemory(text: string): MemoryNumbers {
   const swapTotal = kb('SwapTotal');
   const limit = cg('max');
   if (Number.isFinite(limit) && limit < memTotal) {
-    const current = cg('current');
-    const inactive = cg('inactive_file') || 0;
-    return { cgroupLimited: true, total: limit, used: current - inactive, swapTotal: 0, swapUsed: 0 };
+    const cache = (cg('inactive_file') || 0) + (cg('active_file') || 0);
+    return { cgroupLimited: true, total: limit, used: cg('current') - cache, swapTotal: 0, swapUsed: 0 };
   }
   return {
     cgroupLimited: false,

@@ -28,11 +28,11 @@ p=\${p%/init.scope}
 if [ -f "/sys/fs/cgroup/memory$p/memory.limit_in_bytes" ]; then
   d="/sys/fs/cgroup/memory$p"
   echo "max $(cat "$d/memory.limit_in_bytes")"; echo "current $(cat "$d/memory.usage_in_bytes")"
-  grep '^total_inactive_file ' "$d/memory.stat" | sed 's/^total_//'
+  grep -E '^total_(in)?active_file ' "$d/memory.stat" | sed 's/^total_//'
 elif [ -f "/sys/fs/cgroup$p/memory.max" ]; then
   d="/sys/fs/cgroup$p"
   echo "max $(cat "$d/memory.max")"; echo "current $(cat "$d/memory.current")"
-  grep '^inactive_file ' "$d/memory.stat"
+  grep -E '^(in)?active_file ' "$d/memory.stat"
 fi`;
 
 /** "<caddy state> <http code>" then the /readyz body: one request answers proxy and site. */
