@@ -8,6 +8,7 @@ import { chalk, echo, fs, minimist } from 'zx';
 import { buildJob } from './lib/backup/build.ts';
 import { pruneBackups } from './lib/backup/job.ts';
 import { DEFAULT_RETENTION, vmPaths } from './lib/backup/plan.ts';
+import { failer, handleHelp } from './lib/cli.ts';
 import { createStorage } from './lib/gcs.ts';
 import { SshRunner, toShell } from './lib/runner.ts';
 import { loadTarget, TargetError } from './lib/target.ts';
@@ -79,21 +80,9 @@ const t0 = Date.now();
 const json = argv.json;
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const say = (...a) => json || echo(...a);
-const fail = (message, code = 1) => {
-  if (json) echo(JSON.stringify({ ok: false, error: message }));
-  else echo(chalk.red(`error: ${message}`));
-  process.exit(code);
-};
+const fail = failer(json);
 
-if (!command || (argv.help && !HELP[command])) {
-  echo(HELP.main);
-  process.exit(command || argv.help ? 0 : 2);
-}
-if (!HELP[command] || command === 'main') fail(`unknown command: ${command}\n\n${HELP.main}`, 2);
-if (argv.help) {
-  echo(HELP[command]);
-  process.exit(0);
-}
+handleHelp(HELP, command, argv.help, fail);
 
 if (command === 'build') {
   const b = await buildJob(root);

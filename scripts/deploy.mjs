@@ -2,9 +2,10 @@
 // zx scripts/deploy.mjs <command>: blue-green deploys to the VM over SSH, rollback, releases,
 // cleanup, status and the deploy lock. Thin: parse, load the target, read the VM, build the plan
 // (lib/deploy/plan.ts), run it (lib/deploy/execute.ts), print. Exit code: 0 ok, 1 failed, 2 usage.
-import { hostname, tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { $, chalk, echo, fs, minimist } from 'zx';
+import { currentActor, failer, handleHelp } from './lib/cli.ts';
 import { cloudRunCommand } from './lib/cloudrun/cli.ts';
 import { findCloudRunTarget } from './lib/cloudrun/target.ts';
 import { diskFree } from './lib/deploy/commands.ts';
@@ -76,21 +77,9 @@ const root = resolve(import.meta.dirname, '..');
 const t0 = Date.now();
 const json = argv.json;
 const say = (...a) => json || echo(...a);
-const fail = (message, code = 1) => {
-  if (json) echo(JSON.stringify({ ok: false, error: message }));
-  else echo(chalk.red(`error: ${message}`));
-  process.exit(code);
-};
+const fail = failer(json);
 
-if (!command || (argv.help && !HELP[command])) {
-  echo(HELP.main);
-  process.exit(command || argv.help ? 0 : 2);
-}
-if (!HELP[command] || command === 'main') fail(`unknown command: ${command}\n\n${HELP.main}`, 2);
-if (argv.help) {
-  echo(HELP[command]);
-  process.exit(0);
-}
+handleHelp(HELP, command, argv.help, fail);
 if (argv.ref && argv.image) fail('give --ref or --image, not both', 2);
 
 // An environment moved to Cloud Run (README: Growth path) deploys through the Cloud Run API.
@@ -109,12 +98,7 @@ try {
   fail(e instanceof TargetError ? e.message : String(e), 2);
 }
 
-const actor = {
-  who: (await $`git -C ${root} config user.email`.quiet().nothrow()).stdout.trim() || userInfo().username,
-  host: hostname(),
-  pid: process.pid,
-  now: new Date().toISOString(),
-};
+const actor = await currentActor(root);
 const deployUser = target.deployUser ?? 'deploy';
 let vm;
 try {

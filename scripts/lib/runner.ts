@@ -130,9 +130,36 @@ export class SshRunner extends BaseRunner {
   async upload(localPath: string, remotePath: string): Promise<void> {
     await this.ssh.putFile(localPath, remotePath);
   }
+  /**
+   * Hands output over as it comes and keeps none of it (`logs --follow` may run for hours);
+   * resolves to the exit code.
+   */
+  stream(
+    argv: readonly string[],
+    onStdout: (b: Buffer) => void,
+    onStderr: (b: Buffer) => void,
+  ): Promise<number> {
+    const conn = this.ssh.connection;
+    if (!conn) return Promise.reject(new Error(`${this.where}: not connected`));
+    return new Promise((resolve, reject) => {
+      conn.exec(toShell(argv), (err: Error | undefined, channel: StreamChannel) => {
+        if (err) return reject(err);
+        channel.on('data', onStdout);
+        channel.stderr.on('data', onStderr);
+        channel.on('close', (code: number | null) => resolve(code ?? 1));
+      });
+    });
+  }
   override async close(): Promise<void> {
     this.ssh.dispose();
   }
+}
+
+/** The part of an ssh2 exec channel `stream` uses (ssh2 ships no types here). */
+interface StreamChannel {
+  on(event: 'data', listener: (b: Buffer) => void): unknown;
+  on(event: 'close', listener: (code: number | null) => void): unknown;
+  stderr: { on(event: 'data', listener: (b: Buffer) => void): unknown };
 }
 
 export type RecordedCall =

@@ -5,7 +5,7 @@ import { type Colour, containerName, layout, limits, ports } from './layout.ts';
 
 export type Argv = string[];
 
-const sh = (script: string, ...args: string[]): Argv => ['sh', '-c', script, 'sh', ...args];
+export const sh = (script: string, ...args: string[]): Argv => ['sh', '-c', script, 'sh', ...args];
 
 export const imageIdLocal = (image: string): Argv => [
   'docker',

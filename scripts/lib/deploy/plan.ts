@@ -40,7 +40,7 @@ export type Step =
     };
 
 export interface Plan {
-  action: 'deploy' | 'rollback' | 'cleanup' | 'lock' | 'unlock';
+  action: 'deploy' | 'rollback' | 'cleanup' | 'lock' | 'unlock' | 'restart' | 'kill-switch';
   summary: string;
   steps: Step[];
   /** Run when a step fails before the proxy switched: the old colour never stopped serving. */
@@ -58,7 +58,7 @@ export interface Actor {
   now: string;
 }
 
-const run = (
+export const run = (
   id: string,
   title: string,
   host: Host,
@@ -73,7 +73,7 @@ const run = (
   ...extra,
 });
 
-const audit = (actor: Actor, event: Record<string, unknown>) =>
+export const audit = (actor: Actor, event: Record<string, unknown>) =>
   run(
     'audit',
     'append to the audit log',
@@ -84,7 +84,7 @@ const audit = (actor: Actor, event: Record<string, unknown>) =>
     ),
   );
 
-const lock = (actor: Actor, command: string) =>
+export const lock = (actor: Actor, command: string) =>
   run(
     'lock',
     `take the deploy lock (${layout.lockDir})`,
@@ -94,7 +94,7 @@ const lock = (actor: Actor, command: string) =>
     ),
   );
 
-const unlock = () => run('unlock', 'release the deploy lock', 'vm', cmd.releaseLock());
+export const unlock = () => run('unlock', 'release the deploy lock', 'vm', cmd.releaseLock());
 
 export function maintenanceSnippet(): string {
   return 'handle {\n\theader Retry-After 120\n\trespond "Down for maintenance" 503\n}\n';
