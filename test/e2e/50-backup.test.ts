@@ -259,29 +259,11 @@ describe('backup: the nightly job on the twin', () => {
         .save(JSON.stringify({ object: name, bytes: body.length }), { resumable: false });
       made.push(name);
     }
-    const dry = await backupCli(
-      'prune',
-      '--daily',
-      '3',
-      '--weekly',
-      '3',
-      '--now',
-      '2030-01-31T12:00:00Z',
-      '--dry-run',
-      '--json',
-    );
+    const prune = ['prune', '--daily', '3', '--weekly', '3', '--now', '2030-01-31T12:00:00Z', '--json'];
+    const dry = await backupCli(...prune, '--dry-run');
     expect(dry.code, dry.out).toBe(0);
     expect(await objects()).toHaveLength(made.length * 2 + real.length); // nothing deleted by a dry run
-    const r = await backupCli(
-      'prune',
-      '--daily',
-      '3',
-      '--weekly',
-      '3',
-      '--now',
-      '2030-01-31T12:00:00Z',
-      '--json',
-    );
+    const r = await backupCli(...prune);
     expect(r.code, r.out).toBe(0);
     // 2030-01-31 is a Thursday: days 31, 30, 29; weeks of Jan 28 (-> 31), Jan 21 (-> 27), Jan 14 (-> 20).
     const kept = [20, 27, 29, 30, 31].map((d) => made[d - 1]);

@@ -2,8 +2,10 @@
 // reading the service, job and revisions, sending a plan's requests, waiting for each
 // long-running operation, checking what it must show, and probing the service over HTTP. On a
 // failure after the switch the rescue sends the traffic back to the revision that served before.
+
 import { JobsClient, RevisionsClient, ServicesClient } from '@google-cloud/run';
 import { googleAuthLibrary } from 'google-gax';
+import type { StepEvent as DeployStepEvent } from '../deploy/execute.ts';
 import {
   type Job,
   jobName,
@@ -70,18 +72,7 @@ export async function readView(clients: Clients, target: CloudRunTarget): Promis
   return { service, job, revisions };
 }
 
-export type StepEvent =
-  | { type: 'start'; index: number; total: number; step: Step; phase: 'plan' | 'rescue' }
-  | { type: 'done'; index: number; total: number; step: Step; ms: number; phase: 'plan' | 'rescue' }
-  | {
-      type: 'failed';
-      index: number;
-      total: number;
-      step: Step;
-      ms: number;
-      error: string;
-      phase: 'plan' | 'rescue';
-    };
+export type StepEvent = DeployStepEvent<Step>;
 
 export interface Outcome {
   ok: boolean;

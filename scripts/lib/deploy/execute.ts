@@ -18,14 +18,15 @@ export async function readView(vm: Runner): Promise<VmView> {
   };
 }
 
-export type StepEvent =
-  | { type: 'start'; index: number; total: number; step: Step; phase: 'plan' | 'rescue' }
-  | { type: 'done'; index: number; total: number; step: Step; ms: number; phase: 'plan' | 'rescue' }
+/** Progress of a plan's steps; generic so the Cloud Run executor reports the same way. */
+export type StepEvent<S = Step> =
+  | { type: 'start'; index: number; total: number; step: S; phase: 'plan' | 'rescue' }
+  | { type: 'done'; index: number; total: number; step: S; ms: number; phase: 'plan' | 'rescue' }
   | {
       type: 'failed';
       index: number;
       total: number;
-      step: Step;
+      step: S;
       ms: number;
       error: string;
       phase: 'plan' | 'rescue';
