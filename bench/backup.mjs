@@ -63,11 +63,13 @@ try {
       if (r.status !== 0) throw new Error(`plain dump failed: ${r.stderr}`);
     });
     step(`${mb} MB: the job (dump | zstd -> resumable upload -> manifest)`);
+    const gcsCpu0 = gcs.cpuSeconds();
     const run = timed(() => {
       const r = job.run('run');
       if (r.code !== 0) throw new Error(`job failed: ${r.stderr}`);
       return r.lines.find((l) => l.event === 'done');
     });
+    const gcsCpu = (gcs.cpuSeconds() - gcsCpu0) / reps;
     step(`${mb} MB: restore into a scratch database`);
     const restore = timed(() => {
       const r = job.run('restore');
@@ -82,17 +84,18 @@ try {
       ratio: plain.ms / run.ms,
       rssMb: run.last.maxRssKb / 1024,
       anonMb: run.last.rssAnonKb / 1024,
+      gcsCpu,
       restoreS: restore.ms / 1000,
     });
   }
   echo('\nbackup job vs plain dump (best of', reps, 'runs each; same host, same run)');
   echo(
-    '| row data MB | dump .zst MB | plain dump|zstd s | job s | ratio | job peak RSS MB | of it anonymous MB (at the end) | restore s |',
+    '| row data MB | dump .zst MB | plain dump|zstd s | job s | ratio | job peak RSS MB | of it anonymous MB (at the end) | emulator CPU s per run | restore s |',
   );
-  echo('|---|---|---|---|---|---|---|---|');
+  echo('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows)
     echo(
-      `| ${r.dataMb.toFixed(0)} | ${r.dumpMb.toFixed(1)} | ${r.plainS.toFixed(2)} | ${r.jobS.toFixed(2)} | ${r.ratio.toFixed(2)} | ${r.rssMb.toFixed(1)} | ${r.anonMb.toFixed(1)} | ${r.restoreS.toFixed(2)} |`,
+      `| ${r.dataMb.toFixed(0)} | ${r.dumpMb.toFixed(1)} | ${r.plainS.toFixed(2)} | ${r.jobS.toFixed(2)} | ${r.ratio.toFixed(2)} | ${r.rssMb.toFixed(1)} | ${r.anonMb.toFixed(1)} | ${r.gcsCpu.toFixed(2)} | ${r.restoreS.toFixed(2)} |`,
     );
 } finally {
   gcs.stop();

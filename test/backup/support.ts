@@ -2,7 +2,7 @@
 // real MariaDB (backend/test/support/services.ts), fake-gcs-server on loopback, the compiled job
 // binary, and a config file pointing it at them.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../backend/test/support/services.ts';
@@ -13,6 +13,8 @@ export const root = resolve(import.meta.dirname, '..', '..');
 export interface Gcs {
   endpoint: string;
   stop: () => void;
+  /** CPU seconds the emulator has used so far (user + system), from /proc. */
+  cpuSeconds: () => number;
 }
 
 /** fake-gcs-server (built by .ci/install.d/40-twin.sh) in memory on a free loopback port. */
@@ -40,11 +42,18 @@ export async function startGcs(): Promise<Gcs> {
       (r) => r.ok,
       () => false,
     );
-    if (ok) return { endpoint, stop: () => child.kill() };
+    if (ok) return { endpoint, stop: () => child.kill(), cpuSeconds: () => cpuSeconds(child.pid) };
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill();
   throw new Error('fake-gcs-server did not answer within 10 s (is it on PATH? .ci/install.d/40-twin.sh)');
+}
+
+function cpuSeconds(pid: number | undefined): number {
+  // Fields 14 and 15 of /proc/PID/stat, after the command name in parentheses, in clock ticks.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export interface JobEnv {
