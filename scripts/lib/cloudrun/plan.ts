@@ -80,8 +80,8 @@ export const revisionPath = (t: Coordinates, revision: string) => `${serviceName
 /** The last segment of a resource name (a revision's short name). */
 export const shortName = (name?: string | null) => (name ?? '').slice((name ?? '').lastIndexOf('/') + 1);
 
-// Fields the API sets; sending them back is at best ignored.
-const SERVICE_OUTPUT_ONLY = [
+// Fields the API sets; sending them back is at best ignored. Services and jobs share most.
+const OUTPUT_ONLY = [
   'uid',
   'generation',
   'createTime',
@@ -93,31 +93,18 @@ const SERVICE_OUTPUT_ONLY = [
   'observedGeneration',
   'terminalCondition',
   'conditions',
+  'reconciling',
+  'satisfiesPzs',
+] as const;
+const SERVICE_OUTPUT_ONLY = [
+  ...OUTPUT_ONLY,
   'latestReadyRevision',
   'latestCreatedRevision',
   'trafficStatuses',
   'uri',
   'urls',
-  'reconciling',
-  'satisfiesPzs',
 ] as const;
-const JOB_OUTPUT_ONLY = [
-  'uid',
-  'generation',
-  'createTime',
-  'updateTime',
-  'deleteTime',
-  'expireTime',
-  'creator',
-  'lastModifier',
-  'observedGeneration',
-  'terminalCondition',
-  'conditions',
-  'executionCount',
-  'latestCreatedExecution',
-  'reconciling',
-  'satisfiesPzs',
-] as const;
+const JOB_OUTPUT_ONLY = [...OUTPUT_ONLY, 'executionCount', 'latestCreatedExecution'] as const;
 
 function writable<T extends object>(resource: T, outputOnly: readonly string[]): T {
   return Object.fromEntries(Object.entries(resource).filter(([k]) => !outputOnly.includes(k))) as T;
