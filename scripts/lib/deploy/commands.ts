@@ -132,14 +132,15 @@ export const stopColour = (colour: Colour): Argv => ['docker', 'stop', '--time',
 export const readState = (): Argv => sh('cat "$1" 2>/dev/null || true', layout.stateFile);
 export const readReleases = (n = 200): Argv =>
   sh('tail -n "$2" "$1" 2>/dev/null || true', layout.releasesFile, String(n));
-export const listContainers = (): Argv => [
+/** The app's containers, both colours, running or not; incident status asks for its own columns. */
+export const listContainers = (format = '{{json .}}'): Argv => [
   'docker',
   'ps',
   '--all',
   '--filter',
   'label=e2m.app=backend',
   '--format',
-  '{{json .}}',
+  format,
 ];
 export const listImages = (): Argv => [
   'docker',

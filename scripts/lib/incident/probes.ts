@@ -1,7 +1,7 @@
 // Pure: the read-only commands `incident status` runs on the VM, as exact argv. Each probe runs
 // once; several checks may judge one probe's output (memory and swap read the same numbers).
 // Shell is used only where a pipe or a fallback is needed; values travel as positional parameters.
-import { type Argv, readState, sh } from '../deploy/commands.ts';
+import { type Argv, listContainers, readState, sh } from '../deploy/commands.ts';
 import { containerName } from '../deploy/layout.ts';
 import type { ActiveState } from '../deploy/state.ts';
 
@@ -54,15 +54,7 @@ export function statusProbes(p: { domain: string; active?: ActiveState }): Probe
     { id: 'units', argv: ['systemctl', '--failed', '--no-legend', '--plain'] },
     {
       id: 'containers',
-      argv: sudo([
-        'docker',
-        'ps',
-        '--all',
-        '--filter',
-        'label=e2m.app=backend',
-        '--format',
-        '{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "e2m.release"}}',
-      ]),
+      argv: sudo(listContainers('{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "e2m.release"}}')),
     },
     { id: 'proxy', argv: sh(PROXY_SCRIPT, p.domain) },
     {
