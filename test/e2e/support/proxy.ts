@@ -16,7 +16,10 @@ const staleSocket = (e: NodeJS.ErrnoException, reused: boolean) =>
 export function proxyClient(httpsUrl: string, domain: string) {
   const { hostname, port } = new URL(httpsUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false, servername: domain });
-  const once = (path: string, timeoutMs: number): Promise<Omit<ProxyResponse, 'retried'>> =>
+  // The retry goes on a new connection, as browsers do: another idle socket of the pool may be
+  // closing in the same proxy reload.
+  const fresh = new Agent({ keepAlive: false, rejectUnauthorized: false, servername: domain });
+  const once = (path: string, timeoutMs: number, via = agent): Promise<Omit<ProxyResponse, 'retried'>> =>
     new Promise((resolve, reject) => {
       const req = request(
         {
@@ -24,7 +27,7 @@ export function proxyClient(httpsUrl: string, domain: string) {
           port: Number(port),
           path,
           method: 'GET',
-          agent,
+          agent: via,
           headers: { host: domain },
           timeout: timeoutMs,
         },
@@ -49,10 +52,16 @@ export function proxyClient(httpsUrl: string, domain: string) {
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { reused: boolean };
       if (!staleSocket(err, err.reused)) throw e;
-      return { ...(await once(path, timeoutMs)), retried: true };
+      return { ...(await once(path, timeoutMs, fresh)), retried: true };
     }
   };
-  return { get, close: () => agent.destroy() };
+  return {
+    get,
+    close: () => {
+      agent.destroy();
+      fresh.destroy();
+    },
+  };
 }
 
 export type LoadResult = {
