@@ -54,12 +54,24 @@ describe('inventoryFromOutputs', () => {
               e2m_backup_bucket: 'e2m-dev-123456-e2m-dev-backups',
               e2m_gcs_endpoint: '',
               e2m_project_id: 'e2m-dev-123456',
+              e2m_zone: 'us-central1-b',
               e2m_http_url: 'https://dev.api.example.com',
             },
           },
         },
       },
     });
+  });
+
+  it('leaves the zone out for a state without instance_zone, and refuses a non-string one', () => {
+    const { instance_zone, ...old } = outputs;
+    expect(inventoryFromOutputs(old, { privateKeyFile: 'k' }).all.children.e2micro.vars).not.toHaveProperty(
+      'e2m_zone',
+    );
+    const bad = { ...outputs, instance_zone: { value: 42 } };
+    expect(() => inventoryFromOutputs(bad, { privateKeyFile: 'k' })).toThrow(
+      /"instance_zone" must be a zone name \(got 42\)/,
+    );
   });
 
   it('names the missing output', () => {

@@ -60,8 +60,9 @@ On twin or staging (prod needs --force): turn the switch on, check every route b
 503, turn it off, check recovery; reports the times. Refused when the switch is already on.`,
   console: `Usage: console [--zone ZONE] [--instance NAME] [--lines N] [--compute-endpoint URL] [--target T]
 The VM's status and serial port 1 output through the Compute API, with hints. Needs Application
-Default Credentials; --zone (or E2M_GCP_ZONE) names the VM's zone, --instance defaults to the
-inventory host name. --compute-endpoint points at a stand-in of the API (tests).`,
+Default Credentials. The VM's zone comes from the inventory (e2m_zone, written by
+\`npm run infra:inventory\` from \`terraform output instance_zone\`), else --zone or E2M_GCP_ZONE;
+--instance defaults to the inventory host name. --compute-endpoint points at a stand-in of the API (tests).`,
   reset: `Usage: reset --force [--dry-run] [--zone ZONE] [--instance NAME] [--compute-endpoint URL] [--target T]
 A hard reset through the Compute API (no clean shutdown): only when SSH and the site are gone
 and the console shows no way back. Waits for the operation.`,
@@ -102,9 +103,12 @@ try {
 
 // --- Compute API: no SSH needed -------------------------------------------------------------
 if (command === 'console' || command === 'reset') {
-  const zone = argv.zone ?? process.env.E2M_GCP_ZONE;
+  const zone = argv.zone ?? process.env.E2M_GCP_ZONE ?? target.zone;
   if (!zone)
-    fail('--zone (or E2M_GCP_ZONE) is needed: the zone of the VM (terraform output instance_zone)', 2);
+    fail(
+      `${target.inventoryFile} has no e2m_zone for ${target.hostName}: regenerate it (npm run infra:inventory) or pass --zone ZONE`,
+      2,
+    );
   const ref = { project: target.projectId, zone, instance: argv.instance ?? target.hostName };
   const endpoint = argv['compute-endpoint'];
   const at = `${ref.project}/${ref.zone}/${ref.instance}`;
@@ -182,7 +186,7 @@ try {
     echo(
       target.name === 'twin'
         ? 'The twin: npm run twin -- status'
-        : `Next: npm run incident -- console --target ${target.name} --zone ZONE (serial console), then reset --force`,
+        : `Next: npm run incident -- console --target ${target.name} (serial console), then reset --force`,
     );
   }
   process.exit(1);

@@ -21,7 +21,7 @@ export const REQUIRED_OUTPUTS = [
   'backup_bucket',
   'project_id',
 ];
-export const OPTIONAL_OUTPUTS = ['ssh_port', 'tls_mode', 'gcs_endpoint', 'platform'];
+export const OPTIONAL_OUTPUTS = ['ssh_port', 'tls_mode', 'gcs_endpoint', 'platform', 'instance_zone'];
 /** Read when platform is cloud_run. */
 export const CLOUD_RUN_OUTPUTS = [
   'region',
@@ -126,6 +126,14 @@ function vmGroup(outputs, { env, domain, port, tlsMode, gcsEndpoint, privateKeyF
     throw new InventoryError('the path of the SSH private key is required (--key)');
   }
   const hostName = requireString(outputs, 'instance_name');
+  // The zone is what `incident console|reset` need when SSH is gone (the Compute API names a VM
+  // by project, zone and name); states from before this output have none, and then --zone does.
+  const zone = outputValue(outputs, 'instance_zone', { optional: true });
+  if (zone != null && (typeof zone !== 'string' || zone === '')) {
+    throw new InventoryError(
+      `terraform output "instance_zone" must be a zone name (got ${JSON.stringify(zone)})`,
+    );
+  }
   return {
     hosts: {
       [hostName]: {
@@ -143,6 +151,7 @@ function vmGroup(outputs, { env, domain, port, tlsMode, gcsEndpoint, privateKeyF
       // Empty means the real Cloud Storage API (the twin points this at its emulator).
       e2m_gcs_endpoint: gcsEndpoint,
       e2m_project_id: requireString(outputs, 'project_id'),
+      ...(zone ? { e2m_zone: zone } : {}),
       e2m_http_url: `https://${domain}`,
     },
   };

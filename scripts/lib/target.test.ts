@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { YAML } from 'zx';
 import { inventoryFromOutputs } from './gcp-inventory.mjs';
@@ -80,6 +82,19 @@ describe('parseTarget: the GCP inventory (scripts/gcp-inventory.mjs)', () => {
     });
     expect(t.gcsEndpoint).toBeUndefined();
     expect(t.vmGcsEndpoint).toBeUndefined();
+    expect(t.zone).toBeUndefined();
+  });
+
+  it('reads the zone from an inventory made with instance_zone, and another file from E2M_INVENTORY', () => {
+    const withZone = YAML.parse(gcp);
+    withZone.all.children.e2micro.vars.e2m_zone = 'us-west1-b';
+    const file = join(mkdtempSync(join(tmpdir(), 'e2m-inv-')), 'prod.yml');
+    writeFileSync(file, YAML.stringify(withZone));
+    const t = loadTarget('prod', '/repo', { E2M_INVENTORY: file });
+    expect(t).toMatchObject({ zone: 'us-west1-b', inventoryFile: file, hostName: 'e2m-prod' });
+    expect(() => loadTarget('prod', '/repo', { E2M_INVENTORY: `${file}.missing` })).toThrow(
+      `${file}.missing: cannot read it`,
+    );
   });
 
   it('names the file and the env when no host matches', () => {
@@ -128,8 +143,8 @@ describe('parseTarget: errors name the file and the key', () => {
   });
 
   it('tells how to make the twin inventory when it is missing', () => {
-    expect(() => loadTarget('twin', '/nonexistent')).toThrow(TargetError);
-    expect(() => loadTarget('twin', '/nonexistent')).toThrow(
+    expect(() => loadTarget('twin', '/nonexistent', {})).toThrow(TargetError);
+    expect(() => loadTarget('twin', '/nonexistent', {})).toThrow(
       'inventory/twin.yml: cannot read it (run `npm run twin -- up` first)',
     );
   });

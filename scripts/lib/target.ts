@@ -30,6 +30,8 @@ export interface Target {
   domain: string;
   tlsMode: 'internal' | 'acme';
   projectId: string;
+  /** The VM's Compute zone (GCP inventories from `terraform output instance_zone`; not the twin). */
+  zone?: string;
   /** The backups bucket. */
   bucket: string;
   /** GCS endpoint as seen from this machine; undefined means the real GCS. */
@@ -127,6 +129,7 @@ export function parseTarget(name: string, text: string, file: string, root: stri
   const abs = (p: string) => (isAbsolute(p) ? p : join(root, p));
   const knownHosts = str('e2m_known_hosts_file', true);
   const vmGcsEndpoint = url('e2m_gcs_endpoint', true);
+  const zone = str('e2m_zone', true);
   return {
     name: name as TargetName,
     inventoryFile: file,
@@ -141,6 +144,7 @@ export function parseTarget(name: string, text: string, file: string, root: stri
     domain: str('e2m_domain') as string,
     tlsMode,
     projectId: str('e2m_project_id') as string,
+    ...(zone ? { zone } : {}),
     bucket: str('e2m_backup_bucket') as string,
     gcsEndpoint: url('e2m_gcs_host_endpoint', true) ?? vmGcsEndpoint,
     vmGcsEndpoint,
@@ -162,16 +166,19 @@ export function inventoryGroup(doc: unknown, group: string): Vars | undefined {
   return isObject(g) ? g : undefined;
 }
 
-/** Reads inventory/<file> under `root` and resolves the target. */
-export function loadTarget(name: string, root: string): Target {
+/**
+ * Reads inventory/<file> under `root` (or E2M_INVENTORY, e.g. one per GCP project, as
+ * `ansible-playbook -i` takes) and resolves the target.
+ */
+export function loadTarget(name: string, root: string, env: NodeJS.ProcessEnv = process.env): Target {
   assertTargetName(name);
-  const file = inventoryFileFor(name);
+  const file = env.E2M_INVENTORY || inventoryFileFor(name);
   let text: string;
   try {
-    text = readFileSync(join(root, file), 'utf8');
+    text = readFileSync(isAbsolute(file) ? file : join(root, file), 'utf8');
   } catch {
-    const hint = name === 'twin' ? ' (run `npm run twin -- up` first)' : '';
+    const hint = name === 'twin' && !env.E2M_INVENTORY ? ' (run `npm run twin -- up` first)' : '';
     throw new TargetError(`${file}: cannot read it${hint}`);
   }
-  return parseTarget(name, text, relative(root, join(root, file)), root);
+  return parseTarget(name, text, isAbsolute(file) ? file : relative(root, join(root, file)), root);
 }

@@ -1,58 +1,29 @@
 // The Compute fallback through the real @google-cloud/compute client, against a small local HTTP
 // server that answers the four REST endpoints it calls (instances.get, getSerialPortOutput,
 // reset, zoneOperations.wait) the way the Compute API does. Nothing of the library is replaced.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERIAL_OUTPUT, startComputeFake } from '../../../test/support/compute-fake.ts';
 import { consoleHints, readConsole, resetVm, tail } from './console.ts';
 
 const vm = { project: 'e2m-prod', zone: 'us-west1-b', instance: 'e2m-prod-vm' };
-const base = `/compute/v1/projects/${vm.project}/zones/${vm.zone}`;
-const requests: string[] = [];
-let server: Server;
+let fake: Awaited<ReturnType<typeof startComputeFake>>;
+let base: string;
 let endpoint: string;
-let waits = 0;
+let requests: string[];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    requests.push(`${req.method} ${(req.url ?? '').replace(/\?$/, '')}`);
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET' && url.pathname === `${base}/instances/${vm.instance}`)
-      return send(200, { name: vm.instance, status: 'RUNNING' });
-    if (req.method === 'GET' && url.pathname === `${base}/instances/${vm.instance}/serialPort`)
-      return send(200, {
-        contents: 'boot ok\n[ 812.1] Out of memory: Killed process 911 (mariadbd)\nlogin:',
-        next: '4096',
-        start: '0',
-      });
-    if (req.method === 'POST' && url.pathname === `${base}/instances/${vm.instance}/reset`)
-      return send(200, { name: 'operation-reset-1', status: 'RUNNING', kind: 'compute#operation' });
-    if (req.method === 'POST' && url.pathname === `${base}/operations/operation-reset-1/wait`) {
-      waits++;
-      return send(200, { name: 'operation-reset-1', status: waits < 2 ? 'RUNNING' : 'DONE' });
-    }
-    if (url.pathname.endsWith('/instances/missing'))
-      return send(404, {
-        error: { code: 404, message: "The resource 'missing' was not found", status: 'NOT_FOUND' },
-      });
-    send(404, { error: { code: 404, message: `no route ${req.method} ${url.pathname}` } });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake = await startComputeFake(vm);
+  ({ base, endpoint, requests } = fake);
 });
 
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => fake.close());
 
 describe('Compute fallback (serial console, reset) against a local fake of the REST API', () => {
   it('reads the instance status and the serial port 1 output', async () => {
     const out = await readConsole(vm, endpoint);
     expect(out).toEqual({
       status: 'RUNNING',
-      contents: 'boot ok\n[ 812.1] Out of memory: Killed process 911 (mariadbd)\nlogin:',
+      contents: SERIAL_OUTPUT,
       next: 4096,
     });
     expect(requests).toContain(`GET ${base}/instances/${vm.instance}/serialPort?port=1`);
