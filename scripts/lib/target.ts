@@ -3,7 +3,7 @@
 // inventory/twin.yml (written by `npm run twin -- up`) or inventory/gcp.yml (from terraform output).
 // Both have group `e2micro`; the host whose e2m_env equals the target name is the target.
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { YAML } from 'zx';
 
 export const TARGET_NAMES = ['twin', 'dev', 'staging', 'prod'] as const;
@@ -173,12 +173,13 @@ export function inventoryGroup(doc: unknown, group: string): Vars | undefined {
 export function loadTarget(name: string, root: string, env: NodeJS.ProcessEnv = process.env): Target {
   assertTargetName(name);
   const file = env.E2M_INVENTORY || inventoryFileFor(name);
+  const path = resolve(root, file);
   let text: string;
   try {
-    text = readFileSync(isAbsolute(file) ? file : join(root, file), 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch {
     const hint = name === 'twin' && !env.E2M_INVENTORY ? ' (run `npm run twin -- up` first)' : '';
     throw new TargetError(`${file}: cannot read it${hint}`);
   }
-  return parseTarget(name, text, isAbsolute(file) ? file : relative(root, join(root, file)), root);
+  return parseTarget(name, text, isAbsolute(file) ? file : relative(root, path), root);
 }
