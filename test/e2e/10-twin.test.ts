@@ -77,10 +77,18 @@ describe('twin: looks like a fresh GCP debian-12 VM', () => {
     expect(docker.code, 'a fresh VM has no Docker').not.toBe(0);
   });
 
-  it('has working apt (Debian mirrors reachable)', async () => {
-    const r = await sudo(ssh, ['apt-get', '-o', 'DPkg::Lock::Timeout=120', 'update', '-qq']);
+  it('has working apt (Debian mirrors reachable), and empty package lists as a newcomer meets it', async () => {
+    // The probe updates a private copy of the lists: warming the twin's own would hide a
+    // converge that never updates them (issue 16: a cold twin found no package).
+    const lists = await ssh.capture(['sh', '-c', 'ls /var/lib/apt/lists | grep -c _Packages || true']);
+    expect(lists, 'a fresh twin has no package lists').toBe('0');
+    const dir = ['-o', 'Dir::State::Lists=/tmp/e2m-apt-probe/lists', '-o', 'Dir::Cache=/tmp/e2m-apt-probe/cache'];
+    await ssh.run(['mkdir', '-p', '/tmp/e2m-apt-probe/lists/partial', '/tmp/e2m-apt-probe/cache/archives/partial']);
+    const r = await sudo(ssh, ['apt-get', ...dir, 'update', '-qq']);
     expect(r.code).toBe(0);
-    expect(await ssh.capture(['apt-cache', 'policy', 'docker.io'])).toMatch(/Candidate: \d/);
+    expect(await ssh.capture(['apt-cache', ...dir, 'policy', 'docker.io'])).toMatch(/Candidate: \d/);
+    await sudo(ssh, ['rm', '-rf', '/tmp/e2m-apt-probe']);
+    expect(await ssh.capture(['sh', '-c', 'ls /var/lib/apt/lists | grep -c _Packages || true'])).toBe('0');
   });
 
   it('refuses password logins and root logins over SSH', async () => {
