@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source .ci/env.sh
 t0=$SECONDS
-step install bash .ci/install.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
+step install bash .ci/install.sh || { echo "tests: 0 passed, 1 failed, 0 skipped"; exit 1; }
 rm -rf .ci/out && mkdir -p .ci/out
 for f in .ci/suites/*.sh; do
   name=$(basename "$f" .sh); name=${name#*-}

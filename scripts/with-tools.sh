@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=.ci/env.sh
 source .ci/env.sh
 if ! command -v bun >/dev/null || [ "$(node --version | cut -d. -f1)" != v22 ]; then
-  echo "Node 22 and Bun are not installed yet: run 'bash .ci/install.sh' (or 'npm test', 'npm run rehearse')" >&2
+  echo "Node 22 and Bun are not installed yet: run 'bash .ci/install.sh dev' (or 'npm run rehearse', which installs its own; 'npm test' installs everything)" >&2
   exit 2
 fi
 exec "$@"

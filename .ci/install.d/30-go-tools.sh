@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Go tools built from the Go module proxy into the cache (reused by later runs on this machine).
 # A stamp per tool records the version built, since `go install` binaries may not report it.
+# installs: gitleaks and actionlint
+# profiles: all
 set -euo pipefail
 source .ci/env.sh
 mkdir -p "$GOBIN"

@@ -2,6 +2,8 @@
 # The vulnerability scanner: osv-scanner built from its Go module into $GOBIN (docs/supply-chain.md
 # says why this one: trivy, grype and syft do not build from the Go module proxy here, and
 # v2.6.0 needs a newer Go than this machine's). Reused when the pinned version is already there.
+# installs: osv-scanner
+# profiles: all
 set -euo pipefail
 source .ci/env.sh
 OSV_SCANNER_VERSION=v2.2.4

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Python tools (checkov, ansible, ansible-lint) in one venv outside the work tree.
+# Python tools in one venv outside the work tree: Ansible (.ci/requirements-ansible.txt) for
+# every profile that converges the twin, plus checkov and ansible-lint (.ci/requirements.txt)
+# for the tests. A stamp per requirements file skips pip when nothing changed.
+# installs: a Python venv with Ansible (and checkov, ansible-lint for the tests)
+# profiles: rehearse all
+# after: 10-apt
 set -euo pipefail
 source .ci/env.sh
 [ -x "$E2M_CACHE/venv/bin/pip" ] || python3 -m venv "$E2M_CACHE/venv"
-stamp="$E2M_CACHE/venv/.requirements.sha"
-want=$(sha256sum .ci/requirements.txt | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  if grep -qvE '^\s*(#|$)' .ci/requirements.txt; then
-    "$E2M_CACHE/venv/bin/pip" install -q -r .ci/requirements.txt
+files=(.ci/requirements-ansible.txt)
+[ "${E2M_INSTALL_PROFILE:-all}" = all ] && files+=(.ci/requirements.txt)
+for req in "${files[@]}"; do
+  stamp="$E2M_CACHE/venv/.$(basename "$req").sha"
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    "$E2M_CACHE/venv/bin/pip" install -q -r "$req"
+    echo "$want" > "$stamp"
   fi
-  echo "$want" > "$stamp"
-fi
-echo "python tools: $(grep -cvE '^\s*(#|$)' .ci/requirements.txt || true) pinned"
+done
+echo "python tools: $(cat "${files[@]}" | grep -cvE '^\s*(#|-r|$)' || true) pinned (${files[*]})"
