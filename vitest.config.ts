@@ -68,6 +68,16 @@ export default defineConfig({
       },
       {
         test: {
+          // The README's quick start as written (npm run rehearse) on a twin nothing has touched.
+          name: 'quickstart',
+          include: ['test/quickstart/**/*.test.ts'],
+          testTimeout: 2_400_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           // One entry that imports test/e2e/NN-*.test.{ts,mjs} in name order (see the file).
           include: ['test/e2e/ordered.e2e.ts'],

@@ -17,6 +17,9 @@ esac
 export E2M_INSTALL_PROFILE=$profile
 bash .ci/preflight.sh "$profile"
 mkdir -p "$E2M_CACHE"
+# One installer at a time per cache: two at once would race on the same Node, venv and logs.
+exec 9>"$E2M_CACHE/install.lock"
+flock -n 9 || { echo "install: another install holds $E2M_CACHE/install.lock; waiting for it"; flock 9; }
 logs="$E2M_CACHE/install-logs"
 rm -rf "$logs" && mkdir -p "$logs"
 
@@ -44,7 +47,8 @@ while :; do
     started[$name]=1
     t0[$name]=$SECONDS
     echo "==> install $name"
-    (bash ".ci/install.d/$name.sh" >"$logs/$name.log" 2>&1; echo $? >"$logs/$name.rc.tmp"; mv "$logs/$name.rc.tmp" "$logs/$name.rc") &
+    # fd 9 (the lock) is closed for the files: a daemon one starts (dockerd) must not hold it.
+    (bash ".ci/install.d/$name.sh" 9>&- >"$logs/$name.log" 2>&1; echo $? >"$logs/$name.rc.tmp"; mv "$logs/$name.rc.tmp" "$logs/$name.rc") &
     pid[$name]=$!
   done
   for name in "${!pid[@]}"; do
