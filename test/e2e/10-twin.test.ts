@@ -82,8 +82,18 @@ describe('twin: looks like a fresh GCP debian-12 VM', () => {
     // converge that never updates them (issue 16: a cold twin found no package).
     const lists = await ssh.capture(['sh', '-c', 'ls /var/lib/apt/lists | grep -c _Packages || true']);
     expect(lists, 'a fresh twin has no package lists').toBe('0');
-    const dir = ['-o', 'Dir::State::Lists=/tmp/e2m-apt-probe/lists', '-o', 'Dir::Cache=/tmp/e2m-apt-probe/cache'];
-    await ssh.run(['mkdir', '-p', '/tmp/e2m-apt-probe/lists/partial', '/tmp/e2m-apt-probe/cache/archives/partial']);
+    const dir = [
+      '-o',
+      'Dir::State::Lists=/tmp/e2m-apt-probe/lists',
+      '-o',
+      'Dir::Cache=/tmp/e2m-apt-probe/cache',
+    ];
+    await ssh.run([
+      'mkdir',
+      '-p',
+      '/tmp/e2m-apt-probe/lists/partial',
+      '/tmp/e2m-apt-probe/cache/archives/partial',
+    ]);
     const r = await sudo(ssh, ['apt-get', ...dir, 'update', '-qq']);
     expect(r.code).toBe(0);
     expect(await ssh.capture(['apt-cache', ...dir, 'policy', 'docker.io'])).toMatch(/Candidate: \d/);

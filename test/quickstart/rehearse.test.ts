@@ -19,8 +19,12 @@ function git(...args: string[]): string {
   return execFileSync('git', ['-C', root, ...args], { encoding: 'utf8' }).trim();
 }
 
-/** One GET, no retry (a newcomer's curl does not retry either); the twin's CA is Caddy's own. */
-function get(path: string): Promise<{ status: number; release: string | undefined }> {
+/**
+ * One GET, no retry (a newcomer's curl does not retry either), as `curl -k https://localhost:8443`
+ * sends it: Caddy routes by the Host header and answers an empty 200 to a host it does not serve.
+ * The twin's CA is Caddy's own.
+ */
+function get(path: string): Promise<{ status: number; release: string | undefined; body: string }> {
   return new Promise((ok, fail) => {
     const req = request(
       {
@@ -28,12 +32,19 @@ function get(path: string): Promise<{ status: number; release: string | undefine
         port: httpsPort,
         path,
         servername: 'localhost',
+        headers: { host: `localhost:${httpsPort}` },
         rejectUnauthorized: false,
         timeout: 10_000,
       },
       (res) => {
-        res.resume();
-        ok({ status: res.statusCode ?? 0, release: res.headers['x-release'] as string | undefined });
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () =>
+          ok({ status: res.statusCode ?? 0, release: res.headers['x-release'] as string | undefined, body }),
+        );
       },
     );
     req.on('timeout', () =>
@@ -61,6 +72,7 @@ describe('quick start: npm run rehearse on an untouched twin', () => {
     const expected = releaseId(commitTime, git('rev-parse', 'HEAD'), dirty);
     const res = await get('/healthz');
     expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
     expect(res.release).toBe(expected);
   });
 });
