@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { YAML } from 'zx';
-import { FakeCloudRun } from './fake.ts';
+import { FakeCloudRun } from '../../../test/support/cloud-run-fake.ts';
 
 const exec = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
