@@ -6,8 +6,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { $, YAML } from 'zx';
-import { InventoryError, inventoryFromOutputs } from './lib/gcp-inventory.mjs';
+import { $ } from 'zx';
+import { InventoryError, inventoryFromOutputs } from './lib/gcp-inventory.ts';
+import { inventoryText } from './lib/inventory.ts';
 
 const usage = `Usage: node scripts/gcp-inventory.mjs --key PRIVATE_KEY [--outputs FILE|-] [--out FILE] [--dry-run]
   --key       SSH private key of the admin user (written as ansible_ssh_private_key_file);
@@ -52,7 +53,9 @@ async function readOutputs() {
 try {
   const outputs = JSON.parse(await readOutputs());
   const inventory = inventoryFromOutputs(outputs, { privateKeyFile: args.key });
-  const text = `# Written by scripts/gcp-inventory.mjs from terraform output; do not edit by hand.\n${YAML.stringify(inventory)}`;
+  const text = inventoryText(inventory, {
+    header: 'Written by scripts/gcp-inventory.mjs from terraform output; do not edit by hand.',
+  });
   if (args['dry-run']) {
     process.stdout.write(text);
   } else {

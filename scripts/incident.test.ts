@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { $, YAML } from 'zx';
 import { startComputeFake } from '../test/support/compute-fake.ts';
-import { inventoryFromOutputs } from './lib/gcp-inventory.mjs';
+import { inventoryFromOutputs } from './lib/gcp-inventory.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const vm = { project: 'e2m-prod-123', zone: 'us-west1-b', instance: 'e2m-prod' };

@@ -6,7 +6,7 @@ terraform {
   required_providers {
     google = {
       source = "hashicorp/google"
-      # Built from its Go module here (terraform/install-provider.sh); the range lets a
+      # Built from its Go module here (terraform/install-tools.sh); the range lets a
       # machine that can reach the registry use any 8.x.
       version = ">= 8.0, < 9.0"
     }

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { YAML } from 'zx';
-import { inventoryFromOutputs } from './gcp-inventory.mjs';
-import { loadTarget, parseTarget, TargetError } from './target.ts';
+import { inventoryFromOutputs } from './gcp-inventory.ts';
+import { loadTarget, parseTarget, resolveTarget, TargetError } from './target.ts';
 import { inventoryYaml, resolveConfig } from './twin/plan.ts';
 
 const twinCfg = resolveConfig({
@@ -146,6 +146,66 @@ describe('parseTarget: errors name the file and the key', () => {
     expect(() => loadTarget('twin', '/nonexistent', {})).toThrow(TargetError);
     expect(() => loadTarget('twin', '/nonexistent', {})).toThrow(
       'inventory/twin.yml: cannot read it (run `npm run twin -- up` first)',
+    );
+  });
+});
+
+describe('resolveTarget: the platform and the host come from one file', () => {
+  const out = (value: unknown) => ({ value });
+  const vmOutputs = {
+    environment: out('prod'),
+    domain: out('api.example.com'),
+    instance_name: out('e2m-prod'),
+    external_ip: out('203.0.113.10'),
+    admin_user: out('ops'),
+    backup_bucket: out('e2m-prod-backups'),
+    project_id: out('e2m-prod-000000'),
+  };
+  const cloudRunOutputs = {
+    ...vmOutputs,
+    platform: out('cloud_run'),
+    instance_name: out(null),
+    region: out('us-central1'),
+    cloud_run_service: out('e2m-prod'),
+    cloud_run_migrate_job: out('e2m-prod-migrate'),
+    cloud_run_url: out('https://e2m-prod-abc123-uc.a.run.app'),
+    artifact_registry_repository: out('us-central1-docker.pkg.dev/e2m-prod-000000/e2m-prod'),
+  };
+  const write = (path: string, outputs: Record<string, unknown>) =>
+    writeFileSync(path, YAML.stringify(inventoryFromOutputs(outputs, { privateKeyFile: 'keys/prod' })));
+  // The default inventory says Cloud Run; the file E2M_INVENTORY names says VM, and vice versa.
+  const root = mkdtempSync(join(tmpdir(), 'e2m-resolve-'));
+  mkdirSync(join(root, 'inventory'));
+  write(join(root, 'inventory/gcp.yml'), cloudRunOutputs);
+  const vmFile = join(root, 'vm.yml');
+  write(vmFile, vmOutputs);
+  const bare = mkdtempSync(join(tmpdir(), 'e2m-resolve-bare-'));
+  const cloudRunFile = join(root, 'inventory/gcp.yml');
+
+  it('takes the default inventory without E2M_INVENTORY', () => {
+    const r = resolveTarget('prod', root, {});
+    expect(r.platform).toBe('cloud_run');
+    expect(r.target).toMatchObject({ service: 'e2m-prod', inventoryFile: 'inventory/gcp.yml' });
+  });
+
+  it('takes both the platform and the host from E2M_INVENTORY', () => {
+    const vm = resolveTarget('prod', root, { E2M_INVENTORY: vmFile });
+    expect(vm.platform).toBe('vm');
+    expect(vm.target).toMatchObject({
+      host: '203.0.113.10',
+      keyFile: join(root, 'keys/prod'),
+      inventoryFile: vmFile,
+    });
+    const cloudRun = resolveTarget('prod', bare, { E2M_INVENTORY: cloudRunFile });
+    expect(cloudRun.platform).toBe('cloud_run');
+    expect(cloudRun.target.inventoryFile).toBe(cloudRunFile);
+  });
+
+  it('reads the VM target when no cloud_run group names the environment, and says when there is no file', () => {
+    expect(resolveTarget('prod', bare, { E2M_INVENTORY: vmFile }).platform).toBe('vm');
+    expect(() => resolveTarget('prod', bare, {})).toThrow('inventory/gcp.yml: cannot read it');
+    expect(() => resolveTarget('staging', root, {})).toThrow(
+      'inventory/gcp.yml: no group "e2micro" (expected all.children.e2micro or e2micro)',
     );
   });
 });

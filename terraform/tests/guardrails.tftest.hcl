@@ -1,5 +1,5 @@
 # Free-tier guardrails: each paid choice is refused unless allow_paid_resources = true.
-# The messages themselves are checked by terraform/test/guardrail-messages.test.mjs.
+# The messages themselves are checked against a real plan by .ci/suites/40-terraform.sh (guardrail).
 
 # The provider validates some computed values even against a mock (OpenTofu mocks them at
 # plan time too), so give them realistic shapes.

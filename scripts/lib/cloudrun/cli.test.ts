@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { YAML } from 'zx';
-import { FakeCloudRun } from './fake.ts';
+import { FakeCloudRun } from '../../../test/support/cloud-run-fake.ts';
 
 const exec = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
@@ -111,5 +111,38 @@ describe('zx scripts/deploy.mjs --target prod (platform cloud_run)', { timeout: 
     const bad = await deploy('deploy', '--target', 'prod', '--image', 'backend:latest');
     expect(bad.code).toBe(2);
     expect(bad.stdout).toMatch(/--image must be a pushed registry image/);
+  });
+
+  it('takes the platform from the file E2M_INVENTORY names, as it takes the host', async () => {
+    const file = join(root, 'vm-prod.yml');
+    const vm = {
+      ansible_host: '127.0.0.1',
+      ansible_port: 9,
+      ansible_user: 'ops',
+      ansible_ssh_private_key_file: join(root, 'no-key'),
+    };
+    const vars = {
+      e2m_env: 'prod',
+      e2m_domain: 'api.example.com',
+      e2m_tls_mode: 'acme',
+      e2m_project_id: 'e2m-test-000000',
+      e2m_backup_bucket: 'b',
+      e2m_http_url: 'https://api.example.com',
+    };
+    writeFileSync(
+      file,
+      YAML.stringify({ all: { children: { e2micro: { hosts: { 'e2m-prod': vm }, vars } } } }),
+    );
+    const before = fake.requests.length;
+    const r = await exec(process.execPath, [join(root, 'scripts/deploy.mjs'), 'status', '--target', 'prod'], {
+      cwd: root,
+      env: { ...process.env, E2M_INVENTORY: file },
+    }).then(
+      () => ({ code: 0, stdout: '' }),
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`cannot reach deploy@127.0.0.1:9 over SSH (${file})`);
+    expect(fake.requests.length).toBe(before);
   });
 });

@@ -1,8 +1,8 @@
 // The executor through the real @google-cloud/run client (REST transport, plain http) against a
 // local fake of the Cloud Run Admin API: real requests on a socket, nothing of the library mocked.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeCloudRun } from '../../../test/support/cloud-run-fake.ts';
 import { type Clients, createClients, execute, readView, type StepEvent } from './execute.ts';
-import { FakeCloudRun } from './fake.ts';
 import { deployPlan, rollbackPlan } from './plan.ts';
 import type { CloudRunTarget } from './target.ts';
 

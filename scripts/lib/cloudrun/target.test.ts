@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { YAML } from 'zx';
-import { inventoryFromOutputs } from '../gcp-inventory.mjs';
+import { inventoryFromOutputs } from '../gcp-inventory.ts';
 import { loadTarget, TargetError } from '../target.ts';
 import { findCloudRunTarget, parseCloudRunTarget } from './target.ts';
 
@@ -81,5 +81,25 @@ describe('parseCloudRunTarget', () => {
       parseCloudRunTarget('prod', withVars({ e2m_cloud_run_api_endpoint: 'http://127.0.0.1:8123' }), 'f')
         ?.apiEndpoint,
     ).toBe('http://127.0.0.1:8123');
+  });
+});
+
+describe('findCloudRunTarget and loadTarget read the same file', () => {
+  it('honours E2M_INVENTORY, as loadTarget does', () => {
+    const root = mkdtempSync(join(tmpdir(), 'e2m-cr-env-'));
+    const file = join(root, 'prod.yml');
+    writeFileSync(file, text);
+    expect(findCloudRunTarget('prod', root, { E2M_INVENTORY: file })).toMatchObject({
+      service: 'e2m-prod',
+      inventoryFile: file,
+    });
+    expect(loadTarget('prod', root, { E2M_INVENTORY: file })).toMatchObject({ inventoryFile: file });
+    // and no longer takes Cloud Run from inventory/gcp.yml when E2M_INVENTORY names a VM inventory
+    mkdirSync(join(root, 'inventory'));
+    writeFileSync(join(root, 'inventory/gcp.yml'), text);
+    const vmOnly = YAML.parse(text);
+    delete vmOnly.all.children.cloud_run;
+    writeFileSync(join(root, 'vm.yml'), YAML.stringify(vmOnly));
+    expect(findCloudRunTarget('prod', root, { E2M_INVENTORY: join(root, 'vm.yml') })).toBeUndefined();
   });
 });

@@ -7,16 +7,6 @@ export type Argv = string[];
 
 export const sh = (script: string, ...args: string[]): Argv => ['sh', '-c', script, 'sh', ...args];
 
-export const imageIdLocal = (image: string): Argv => [
-  'docker',
-  'image',
-  'inspect',
-  '--format',
-  '{{.Id}}',
-  image,
-];
-export const imageIdRemote = imageIdLocal;
-
 /** docker save | zstd into one file (local). */
 export const saveImage = (image: string, file: string): Argv =>
   sh('docker save "$1" | zstd -q -T0 -3 -f -o "$2"', image, file);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { deployArgs, empty, twoReleases } from '../../../test/support/deploy-fixtures.ts';
 import { RecordingRunner } from '../runner.ts';
 import { execute, renderPlan } from './execute.ts';
-import { deployArgs, empty, twoReleases } from './fixtures.ts';
 import { deployPlan, type Plan } from './plan.ts';
 
 // Orchestration through recording runners: each failure path ends with the old colour serving.

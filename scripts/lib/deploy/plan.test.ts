@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actor, deployArgs, empty, twoReleases } from './fixtures.ts';
+import { actor, deployArgs, empty, twoReleases } from '../../../test/support/deploy-fixtures.ts';
 import { cleanupPlan, deployPlan, rollbackPlan, unlockPlan } from './plan.ts';
 import { rollbackTarget } from './state.ts';
 

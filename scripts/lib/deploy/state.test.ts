@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { empty, rel, twoReleases } from './fixtures.ts';
+import { empty, rel, twoReleases } from '../../../test/support/deploy-fixtures.ts';
 import {
   isStale,
   nextColour,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actor } from '../deploy/fixtures.ts';
+import { actor } from '../../../test/support/deploy-fixtures.ts';
 import type { ActiveState } from '../deploy/state.ts';
 import { toShell } from '../runner.ts';
 import { type Collect, diagCollects, REDACTED, redact, redactEnvFile, secretValues } from './diag.ts';

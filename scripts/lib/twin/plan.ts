@@ -3,6 +3,7 @@
 // execute.ts runs the steps. Tests assert on the argv arrays produced here.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { type Inventory, inventoryText, VM_GROUP } from '../inventory.ts';
 
 export const TWIN_COMMANDS = ['up', 'down', 'status', 'ssh', 'reset'] as const;
 export type TwinCommand = (typeof TWIN_COMMANDS)[number];
@@ -579,37 +580,49 @@ export function sshReadySteps(cfg: TwinConfig, hostPubKey: string): Step[] {
   ];
 }
 
-/** inventory/twin.yml: the same group and variable names as inventory/gcp.yml. */
+/** inventory/twin.yml: the contract of ../inventory.ts, as inventory/gcp.yml. */
 export function inventoryYaml(cfg: TwinConfig): string {
-  return `# Written by \`npm run twin -- up\`; removed by \`twin down\`. Same shape as inventory/gcp.yml.
-all:
-  children:
-    e2micro:
-      hosts:
-        twin:
-          ansible_host: 127.0.0.1
-          ansible_port: ${cfg.ports.ssh}
-          ansible_user: ${cfg.user}
-          ansible_ssh_private_key_file: ${cfg.keyFile}
-          ansible_ssh_common_args: -o UserKnownHostsFile=${cfg.knownHostsFile} -o StrictHostKeyChecking=yes
-          ansible_python_interpreter: /usr/bin/python3
-          e2m_known_hosts_file: ${cfg.knownHostsFile}
-      vars:
-        e2m_env: ${cfg.env}
-        e2m_domain: localhost
-        e2m_tls_mode: internal
-        e2m_project_id: ${cfg.projectId}
-        e2m_state_bucket: ${cfg.buckets.state}
-        e2m_backup_bucket: ${cfg.buckets.backups}
-        # GCS as seen from inside the VM (the emulator, by container name) and from this machine.
-        e2m_gcs_endpoint: http://${cfg.gcsContainer}:4443
-        e2m_gcs_host_endpoint: ${gcsHostUrl(cfg)}
-        # The app as seen from this machine (the twin's ports 80/443 are published on loopback).
-        e2m_http_url: http://127.0.0.1:${cfg.ports.http}
-        e2m_https_url: https://127.0.0.1:${cfg.ports.https}
-        # Twin-only: the container cannot do what a VM kernel does (see docs/twin.md).
-        e2m_is_twin: true
-`;
+  const inventory: Inventory = {
+    all: {
+      children: {
+        [VM_GROUP]: {
+          hosts: {
+            twin: {
+              ansible_host: '127.0.0.1',
+              ansible_port: cfg.ports.ssh,
+              ansible_user: cfg.user,
+              ansible_ssh_private_key_file: cfg.keyFile,
+              ansible_ssh_common_args: `-o UserKnownHostsFile=${cfg.knownHostsFile} -o StrictHostKeyChecking=yes`,
+              ansible_python_interpreter: '/usr/bin/python3',
+              e2m_known_hosts_file: cfg.knownHostsFile,
+            },
+          },
+          vars: {
+            e2m_env: cfg.env,
+            e2m_domain: 'localhost',
+            e2m_tls_mode: 'internal',
+            e2m_project_id: cfg.projectId,
+            e2m_state_bucket: cfg.buckets.state,
+            e2m_backup_bucket: cfg.buckets.backups,
+            e2m_gcs_endpoint: `http://${cfg.gcsContainer}:4443`,
+            e2m_gcs_host_endpoint: gcsHostUrl(cfg),
+            e2m_http_url: `http://127.0.0.1:${cfg.ports.http}`,
+            e2m_https_url: `https://127.0.0.1:${cfg.ports.https}`,
+            e2m_is_twin: true,
+          },
+        },
+      },
+    },
+  };
+  return inventoryText(inventory, {
+    header: 'Written by `npm run twin -- up`; removed by `twin down`. Same shape as inventory/gcp.yml.',
+    comments: {
+      e2m_gcs_endpoint:
+        'GCS as seen from inside the VM (the emulator, by container name) and from this machine.',
+      e2m_http_url: "The app as seen from this machine (the twin's ports 80/443 are published on loopback).",
+      e2m_is_twin: 'Twin-only: the container cannot do what a VM kernel does (see docs/twin.md).',
+    },
+  });
 }
 
 export function downSteps(cfg: TwinConfig, state: DockerState, inventoryExists: boolean): Step[] {

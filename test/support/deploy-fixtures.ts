@@ -1,6 +1,6 @@
 // Shared test data: a VM view as `readView` would parse it.
-import type { Actor } from './plan.ts';
-import type { ReleaseRecord, VmView } from './state.ts';
+import type { Actor } from '../../scripts/lib/deploy/plan.ts';
+import type { ReleaseRecord, VmView } from '../../scripts/lib/deploy/state.ts';
 
 export const actor: Actor = {
   who: 'dev@example.com',

@@ -10,10 +10,10 @@ import {
   inventoryFromOutputs,
   OPTIONAL_OUTPUTS,
   REQUIRED_OUTPUTS,
-} from './lib/gcp-inventory.mjs';
+} from './gcp-inventory.ts';
 
 // What `terraform output -json` prints for terraform/outputs.tf.
-const wrap = (values) =>
+const wrap = (values: Record<string, unknown>) =>
   Object.fromEntries(
     Object.entries(values).map(([k, v]) => [k, { sensitive: false, type: typeof v, value: v }]),
   );
@@ -65,7 +65,7 @@ describe('inventoryFromOutputs', () => {
 
   it('leaves the zone out for a state without instance_zone, and refuses a non-string one', () => {
     const { instance_zone, ...old } = outputs;
-    expect(inventoryFromOutputs(old, { privateKeyFile: 'k' }).all.children.e2micro.vars).not.toHaveProperty(
+    expect(inventoryFromOutputs(old, { privateKeyFile: 'k' }).all.children.e2micro?.vars).not.toHaveProperty(
       'e2m_zone',
     );
     const bad = { ...outputs, instance_zone: { value: 42 } };
@@ -98,7 +98,7 @@ describe('inventoryFromOutputs', () => {
 });
 
 // The cloud_run shape's outputs: no VM unless keep_vm.
-const cloudRunOutputs = {
+const cloudRunOutputs: Record<string, unknown> = {
   ...outputs,
   ...wrap({
     platform: 'cloud_run',
@@ -145,7 +145,7 @@ describe('inventoryFromOutputs, platform cloud_run', () => {
       { privateKeyFile: 'k' },
     );
     expect(Object.keys(inv.all.children)).toEqual(['e2micro', 'cloud_run']);
-    expect(inv.all.children.e2micro.hosts['e2m-dev'].ansible_host).toBe('203.0.113.10');
+    expect(inv.all.children.e2micro?.hosts['e2m-dev'].ansible_host).toBe('203.0.113.10');
   });
 
   it('names a missing Cloud Run output and refuses an unknown platform', () => {
@@ -161,7 +161,7 @@ describe('inventoryFromOutputs, platform cloud_run', () => {
 
 describe('terraform/outputs.tf', () => {
   it('declares every output the inventory reads', () => {
-    const tf = readFileSync(new URL('../terraform/outputs.tf', import.meta.url), 'utf8');
+    const tf = readFileSync(new URL('../../terraform/outputs.tf', import.meta.url), 'utf8');
     const declared = [...tf.matchAll(/^output "([a-z_]+)"/gm)].map((m) => m[1]);
     for (const key of [...REQUIRED_OUTPUTS, ...OPTIONAL_OUTPUTS, ...CLOUD_RUN_OUTPUTS])
       expect(declared).toContain(key);
@@ -197,7 +197,7 @@ describe('scripts/gcp-inventory.mjs', () => {
   it('exits 1 with the reason when an output is missing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gcp-inv-'));
     writeFileSync(join(dir, 'out.json'), JSON.stringify({ environment: { value: 'dev' } }));
-    let err;
+    let err: { status?: number; stderr?: unknown } | undefined;
     try {
       execFileSync(
         process.execPath,
@@ -207,7 +207,7 @@ describe('scripts/gcp-inventory.mjs', () => {
         },
       );
     } catch (e) {
-      err = e;
+      err = e as typeof err;
     }
     expect(err?.status).toBe(1);
     expect(String(err?.stderr)).toMatch(/gcp-inventory: terraform output "domain" is missing/);

@@ -1,13 +1,18 @@
-// Pure: `terraform output -json` (of terraform/) -> the Ansible inventory for the GCP VM.
-// The shape is the contract shared with the twin's inventory/twin.yml and read by
-// scripts/lib/target.ts: group `e2micro`, one host, connection vars on the host, e2m_* vars on
-// the group. In the cloud_run shape (terraform/cloud_run.tf) a second group, `cloud_run`, names
-// the service and where it runs (read by scripts/lib/cloudrun/target.ts); it has no connection
-// vars, and playbooks (hosts: e2micro) never touch it. The e2micro group is there while a VM
-// is (the vm shape, or keep_vm during the migration).
+// Pure: `terraform output -json` (of terraform/) -> the Ansible inventory for the GCP VM, in the
+// shape ./inventory.ts declares (the contract shared with the twin's inventory/twin.yml). In the
+// cloud_run shape (terraform/cloud_run.tf) a second group, `cloud_run`, names the service and
+// where it runs. The e2micro group is there while a VM is (the vm shape, or keep_vm during the
+// migration).
+import {
+  CLOUD_RUN_GROUP,
+  type CloudRunGroup,
+  type Inventory,
+  type TargetName,
+  type TlsMode,
+  VM_GROUP,
+  type VmGroup,
+} from './inventory.ts';
 
-export const INVENTORY_GROUP = 'e2micro';
-export const CLOUD_RUN_GROUP = 'cloud_run';
 const PLATFORMS = ['vm', 'cloud_run'];
 const ENVIRONMENTS = ['dev', 'staging', 'prod'];
 
@@ -31,15 +36,18 @@ export const CLOUD_RUN_OUTPUTS = [
 ];
 
 export class InventoryError extends Error {
-  constructor(message) {
+  constructor(message: string) {
     super(message);
     this.name = 'InventoryError';
   }
 }
 
-/** `terraform output -json` wraps each output as {value, type, sensitive}; read one value. */
-function outputValue(outputs, key, { optional = false } = {}) {
-  const entry = outputs?.[key];
+/** Parsed `terraform output -json`: each output wrapped as {value, type, sensitive}. */
+type Outputs = Record<string, unknown>;
+
+/** Read one output's value. */
+function outputValue(outputs: Outputs, key: string, { optional = false } = {}): unknown {
+  const entry = outputs[key];
   if (entry === undefined || entry === null || typeof entry !== 'object' || !('value' in entry)) {
     if (optional) return undefined;
     throw new InventoryError(
@@ -49,7 +57,7 @@ function outputValue(outputs, key, { optional = false } = {}) {
   return entry.value;
 }
 
-function requireString(outputs, key) {
+function requireString(outputs: Outputs, key: string): string {
   const v = outputValue(outputs, key);
   if (typeof v !== 'string' || v === '') {
     throw new InventoryError(
@@ -59,69 +67,65 @@ function requireString(outputs, key) {
   return v;
 }
 
-/**
- * @param {Record<string, {value: unknown}>} outputs parsed `terraform output -json`
- * @param {{privateKeyFile: string}} options path of the admin user's private key, as given by the user
- */
-export function inventoryFromOutputs(outputs, { privateKeyFile }) {
+export interface InventoryOptions {
+  /** Path of the admin user's private key, as given by the user; not needed without a VM. */
+  privateKeyFile?: string;
+}
+
+/** @param outputs parsed `terraform output -json` */
+export function inventoryFromOutputs(outputs: unknown, { privateKeyFile }: InventoryOptions): Inventory {
   if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
     throw new InventoryError('terraform outputs must be a JSON object (terraform output -json)');
   }
-  const env = requireString(outputs, 'environment');
+  const out = outputs as Outputs;
+  const env = requireString(out, 'environment');
   if (!ENVIRONMENTS.includes(env)) {
     throw new InventoryError(
       `terraform output "environment" must be one of ${ENVIRONMENTS.join(', ')} (got "${env}")`,
     );
   }
-  const rawPort = outputValue(outputs, 'ssh_port', { optional: true }) ?? 22;
+  const rawPort = outputValue(out, 'ssh_port', { optional: true }) ?? 22;
   const port = Number(rawPort);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new InventoryError(
       `terraform output "ssh_port" must be a port number (got ${JSON.stringify(rawPort)})`,
     );
   }
-  const tlsMode = outputValue(outputs, 'tls_mode', { optional: true }) ?? 'acme';
-  const gcsEndpoint = outputValue(outputs, 'gcs_endpoint', { optional: true }) ?? '';
+  const tlsMode = (outputValue(out, 'tls_mode', { optional: true }) ?? 'acme') as TlsMode;
+  const gcsEndpoint = outputValue(out, 'gcs_endpoint', { optional: true }) ?? '';
   if (typeof gcsEndpoint !== 'string') {
     throw new InventoryError(
       `terraform output "gcs_endpoint" must be a string (got ${JSON.stringify(gcsEndpoint)})`,
     );
   }
-  const domain = requireString(outputs, 'domain');
-  const platform = outputValue(outputs, 'platform', { optional: true }) ?? 'vm';
-  if (!PLATFORMS.includes(platform)) {
+  const domain = requireString(out, 'domain');
+  const platform = outputValue(out, 'platform', { optional: true }) ?? 'vm';
+  if (typeof platform !== 'string' || !PLATFORMS.includes(platform)) {
     throw new InventoryError(
       `terraform output "platform" must be one of ${PLATFORMS.join(', ')} (got ${JSON.stringify(platform)})`,
     );
   }
-  const children = {};
+  const vm = { env: env as TargetName, domain, port, tlsMode, gcsEndpoint, privateKeyFile };
+  const children: Inventory['all']['children'] = {};
   // Without a VM (cloud_run shape after the migration) instance_name is null.
-  if (platform === 'vm' || outputValue(outputs, 'instance_name') !== null) {
-    children[INVENTORY_GROUP] = vmGroup(outputs, { env, domain, port, tlsMode, gcsEndpoint, privateKeyFile });
-  }
-  if (platform === 'cloud_run') {
-    const service = requireString(outputs, 'cloud_run_service');
-    children[CLOUD_RUN_GROUP] = {
-      hosts: { [service]: {} },
-      vars: {
-        e2m_env: env,
-        e2m_platform: 'cloud_run',
-        e2m_domain: domain,
-        e2m_project_id: requireString(outputs, 'project_id'),
-        e2m_region: requireString(outputs, 'region'),
-        e2m_cloud_run_service: service,
-        e2m_cloud_run_migrate_job: requireString(outputs, 'cloud_run_migrate_job'),
-        e2m_cloud_run_url: requireString(outputs, 'cloud_run_url'),
-        e2m_image_repository: requireString(outputs, 'artifact_registry_repository'),
-        e2m_backup_bucket: requireString(outputs, 'backup_bucket'),
-        e2m_http_url: `https://${domain}`,
-      },
-    };
-  }
+  if (platform === 'vm' || outputValue(out, 'instance_name') !== null) children[VM_GROUP] = vmGroup(out, vm);
+  if (platform === 'cloud_run') children[CLOUD_RUN_GROUP] = cloudRunGroup(out, env as TargetName, domain);
   return { all: { children } };
 }
 
-function vmGroup(outputs, { env, domain, port, tlsMode, gcsEndpoint, privateKeyFile }) {
+interface VmSettings {
+  env: TargetName;
+  domain: string;
+  port: number;
+  tlsMode: TlsMode;
+  gcsEndpoint: string;
+  privateKeyFile?: string;
+}
+
+function vmGroup(
+  outputs: Outputs,
+  { env, domain, port, tlsMode, gcsEndpoint, privateKeyFile }: VmSettings,
+): VmGroup {
   if (typeof privateKeyFile !== 'string' || privateKeyFile === '') {
     throw new InventoryError('the path of the SSH private key is required (--key)');
   }
@@ -151,7 +155,27 @@ function vmGroup(outputs, { env, domain, port, tlsMode, gcsEndpoint, privateKeyF
       // Empty means the real Cloud Storage API (the twin points this at its emulator).
       e2m_gcs_endpoint: gcsEndpoint,
       e2m_project_id: requireString(outputs, 'project_id'),
-      ...(zone ? { e2m_zone: zone } : {}),
+      ...(zone ? { e2m_zone: zone as string } : {}),
+      e2m_http_url: `https://${domain}`,
+    },
+  };
+}
+
+function cloudRunGroup(outputs: Outputs, env: TargetName, domain: string): CloudRunGroup {
+  const service = requireString(outputs, 'cloud_run_service');
+  return {
+    hosts: { [service]: {} },
+    vars: {
+      e2m_env: env,
+      e2m_platform: 'cloud_run',
+      e2m_domain: domain,
+      e2m_project_id: requireString(outputs, 'project_id'),
+      e2m_region: requireString(outputs, 'region'),
+      e2m_cloud_run_service: service,
+      e2m_cloud_run_migrate_job: requireString(outputs, 'cloud_run_migrate_job'),
+      e2m_cloud_run_url: requireString(outputs, 'cloud_run_url'),
+      e2m_image_repository: requireString(outputs, 'artifact_registry_repository'),
+      e2m_backup_bucket: requireString(outputs, 'backup_bucket'),
       e2m_http_url: `https://${domain}`,
     },
   };
