@@ -80,6 +80,8 @@ describe('external address', () => {
       monthlyUsd: 3.65,
     });
     expect(line(r, 'google_compute_address.main[0]')?.note).toMatch(/no free tier/);
+    // Egress is usage: named with its allowance and rate, never summed.
+    expect(line(r, 'google_compute_address.main[0]')?.note).toMatch(/1 GiB\/month free, then \$0\.12\/GiB/);
     expect(line(r, 'google_compute_address.internal')?.class).toBe('free');
   });
 });

@@ -92,13 +92,15 @@ export const address: Rule = (r, ctx) => {
     ctx.add(r, FREE, 0, 'internal address');
     return;
   }
-  // No free tier covers an external IPv4 address, in use or not.
+  // No free tier covers an external IPv4 address, in use or not. What the VM sends out through it
+  // is usage: named here, not added up.
   const p = ctx.prices.external_ipv4_hourly;
+  const egress = ctx.prices.internet_egress_gib;
   ctx.add(
     r,
     KNOWN,
     p.usd * ctx.hours,
-    `external IPv4 in use by the VM at $${p.usd}/hour (unattached it costs more; no free tier)`,
+    `external IPv4 in use by the VM at $${p.usd}/hour (unattached it costs more; no free tier); internet egress: ${egress.free_gib_per_month} GiB/month free, then $${egress.premium_north_america_usd}/GiB to North America (usage-based)`,
     ctx.cite(p.source),
   );
 };

@@ -40,6 +40,7 @@ export interface Prices {
   disk_gb_month: PriceEntry;
   snapshot_gb_month: { source: string; regional_usd: number; multi_regional_usd: number };
   external_ipv4_hourly: { source: string; usd: number };
+  internet_egress_gib: { source: string; premium_north_america_usd: number; free_gib_per_month: number };
   storage_standard_gb_month: { source: string; usd: number };
   alert_condition_month: { source: string; usd: number; million_time_series_usd: number };
   free_resource_types: { types: string[] };
