@@ -107,7 +107,7 @@ resource "google_compute_resource_policy" "snapshots" {
       on_source_disk_delete = "KEEP_AUTO_SNAPSHOTS"
     }
     snapshot_properties {
-      # Regional storage in a free-tier region is what the 5 GB-month snapshot allowance covers.
+      # Regional storage costs less than multi-regional (the cost report fails the latter).
       storage_locations = [var.region]
       labels            = local.labels
     }

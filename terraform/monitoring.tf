@@ -31,7 +31,15 @@ resource "google_monitoring_uptime_check_config" "main" {
   user_labels = local.labels
 }
 
+# The alert policy was created without count before enable_alert_policy: keep it where it is.
+moved {
+  from = google_monitoring_alert_policy.main
+  to   = google_monitoring_alert_policy.main[0]
+}
+
+# Alerting is charged per condition (terraform/prices.json); the uptime check above is not.
 resource "google_monitoring_alert_policy" "main" {
+  count        = var.enable_alert_policy ? 1 : 0
   display_name = "${local.name} /healthz failing"
   combiner     = "OR"
 

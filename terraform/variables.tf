@@ -193,9 +193,15 @@ variable "backup_noncurrent_retention_days" {
 }
 
 variable "enable_snapshots" {
-  description = "Take a daily snapshot of the boot disk. Snapshots are incremental; keep retention short to stay inside the 5 GB-month free snapshot storage."
+  description = "Take a daily snapshot of the boot disk. Snapshot storage is not in the free tier: about 0.05 USD per GB-month of snapshot data, at most the disk's 30 GB for the first snapshot plus the daily changes (npm run infra:cost prices it). The nightly database backups to the bucket do not depend on it."
   type        = bool
   default     = false
+}
+
+variable "enable_alert_policy" {
+  description = "Email alert_email when /healthz fails (one alerting condition, 1.50 USD a month). With false the uptime check still runs inside its free allowance and its result shows in the console, but nobody is told when the site goes down."
+  type        = bool
+  default     = true
 }
 
 variable "snapshot_retention_days" {
@@ -205,7 +211,7 @@ variable "snapshot_retention_days" {
 
   validation {
     condition     = var.snapshot_retention_days >= 1 && (var.allow_paid_resources || var.snapshot_retention_days <= 7)
-    error_message = "snapshot_retention_days must be between 1 and 7 to stay near the 5 GB-month free snapshot storage. Set allow_paid_resources = true for longer retention."
+    error_message = "snapshot_retention_days must be between 1 and 7: every day kept adds that day's changed blocks to the billed snapshot storage. Set allow_paid_resources = true for longer retention."
   }
 }
 

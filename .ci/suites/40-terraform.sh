@@ -109,6 +109,19 @@ else
   tail -20 "$out/plan-paid.log"; fail "plan dev, paid e2-small"
 fi
 
+# The cheapest shape (README: What it costs): without the alert policy and the snapshots, the
+# only charge left is the external IPv4 address.
+if timed "plan prod, cheapest shape" "$out/plan-cheapest.log" bash terraform/offline-plan.sh prod "$out/plan-cheapest.json" \
+  -var enable_alert_policy=false -var enable_snapshots=false; then
+  node scripts/infra-cost.mjs --json "$out/plan-cheapest.json" >"$out/cost-cheapest.json"
+  rc=$?
+  known=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).knownMonthlyUsd' "$out/cost-cheapest.json")
+  echo "cheapest shape: known charges $known USD/mo (exit $rc)"
+  if [ "$rc" -eq 0 ] && [ "$known" = 3.65 ]; then pass; else fail "cheapest shape should cost 3.65 USD/mo (got $known, exit $rc)"; fi
+else
+  tail -20 "$out/plan-cheapest.log"; fail "plan prod, cheapest shape"
+fi
+
 # The guardrails' messages, as a user sees them from a real plan.
 guardrail() {
   local name=$1 expect=$2; shift 2

@@ -79,11 +79,11 @@ run "monitoring_watches_healthz_and_emails" {
     error_message = "The uptime check must probe https://<domain>/healthz."
   }
   assert {
-    condition     = tolist(google_monitoring_alert_policy.main.notification_channels) == tolist([google_monitoring_notification_channel.email.id]) && google_monitoring_notification_channel.email.labels.email_address == "ops@example.com"
+    condition     = tolist(google_monitoring_alert_policy.main[0].notification_channels) == tolist([google_monitoring_notification_channel.email.id]) && google_monitoring_notification_channel.email.labels.email_address == "ops@example.com"
     error_message = "The alert policy must notify the email channel."
   }
   assert {
-    condition     = strcontains(google_monitoring_alert_policy.main.conditions[0].condition_threshold[0].filter, google_monitoring_uptime_check_config.main.uptime_check_id)
+    condition     = strcontains(google_monitoring_alert_policy.main[0].conditions[0].condition_threshold[0].filter, google_monitoring_uptime_check_config.main.uptime_check_id)
     error_message = "The alert must watch this uptime check."
   }
 }

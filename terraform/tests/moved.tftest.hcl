@@ -50,4 +50,8 @@ run "upgrade_moves_the_vm_instead_of_replacing_it" {
     condition     = google_service_account.vm[0].id == run.existing_vm.service_account_id
     error_message = "The VM's service account must be kept."
   }
+  assert {
+    condition     = google_monitoring_alert_policy.main[0].id == run.existing_vm.alert_policy_id
+    error_message = "The alert policy must be kept when enable_alert_policy put it under count."
+  }
 }

@@ -3,19 +3,23 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { costReport, formatReport, plannedResources } from './lib/infra-cost.mjs';
+import { costReport, formatReport, plannedResources } from './report.ts';
+import type { Prices } from './types.ts';
 
-const prices = JSON.parse(readFileSync(new URL('../terraform/prices.json', import.meta.url), 'utf8'));
+const prices: Prices = JSON.parse(
+  readFileSync(new URL('../../../terraform/prices.json', import.meta.url), 'utf8'),
+);
+const entry = (key: string) => (prices as unknown as Record<string, { source: string }>)[key];
 
 // The parts of `terraform show -json` the report reads, shaped as Terraform prints them.
-const rc = (address, after, actions = ['create']) => ({
+const rc = (address: string, after: Record<string, unknown>, actions = ['create']) => ({
   address,
   mode: 'managed',
   type: address.split('.')[0],
   name: address.split('.')[1],
   change: { actions, after },
 });
-const vm = (over = {}) =>
+const vm = (over: Record<string, unknown> = {}) =>
   rc('google_compute_instance.main', {
     machine_type: 'e2-micro',
     zone: 'us-central1-b',
@@ -31,8 +35,12 @@ const freeStack = () => [
   rc('google_monitoring_uptime_check_config.main', { period: '300s', selected_regions: null }),
   rc('google_monitoring_alert_policy.main', { conditions: [{ display_name: 'down' }] }),
 ];
-const plan = (changes) => ({ format_version: '1.2', resource_changes: changes });
-const line = (report, address) => report.lines.find((l) => l.address === address);
+const plan = (changes: unknown[]) => ({ format_version: '1.2', resource_changes: changes });
+const line = (report: ReturnType<typeof costReport>, address: string) => {
+  const found = report.lines.find((l) => l.address === address);
+  if (!found) throw new Error(`no line for ${address}`);
+  return found;
+};
 
 describe('costReport', () => {
   it('passes the free-tier stack with the external IPv4 and the alert condition as known charges', () => {
@@ -115,7 +123,7 @@ describe('costReport', () => {
       costReport(plan([rc('google_storage_bucket.b', { location: 'US', storage_class: 'STANDARD' })]), prices)
         .ok,
     ).toBe(false);
-    const snap = (loc) =>
+    const snap = (loc: string[]) =>
       rc('google_compute_resource_policy.s', {
         snapshot_schedule_policy: [{ snapshot_properties: [{ storage_locations: loc }] }],
       });
@@ -124,7 +132,7 @@ describe('costReport', () => {
   });
 
   it('fails an uptime check that runs beyond the free executions', () => {
-    const check = (period) => rc('google_monitoring_uptime_check_config.main', { period });
+    const check = (period: string) => rc('google_monitoring_uptime_check_config.main', { period });
     expect(costReport(plan([check('300s')]), prices).ok).toBe(true);
     expect(costReport(plan([check('1s')]), prices).ok).toBe(false);
   });
@@ -158,16 +166,16 @@ describe('costReport', () => {
       'secret_version_month',
       'artifact_registry_gb_month',
     ]) {
-      expect(prices.sources[prices[key].source], key).toBeDefined();
+      expect(prices.sources[entry(key).source], key).toBeDefined();
     }
   });
 });
 
 // The cloud_run shape's priced resources, as the provider plans them (terraform/cloud_run.tf).
-const container = (cpu, memory, cpuIdle = true) => ({
+const container = (cpu: string, memory: string, cpuIdle = true) => ({
   resources: [{ limits: { cpu, memory }, cpu_idle: cpuIdle }],
 });
-const runService = (over = {}) =>
+const runService = (over: Record<string, unknown> = {}) =>
   rc('google_cloud_run_v2_service.main', {
     template: [
       {
@@ -177,7 +185,7 @@ const runService = (over = {}) =>
       },
     ],
   });
-const sqlInstance = (settings = {}) =>
+const sqlInstance = (settings: Record<string, unknown> = {}) =>
   rc('google_sql_database_instance.main', {
     settings: [
       { tier: 'db-f1-micro', availability_type: 'ZONAL', disk_type: 'PD_HDD', disk_size: 10, ...settings },
@@ -217,7 +225,7 @@ describe('costReport, cloud_run shape', () => {
   });
 
   it('fails more instances, more memory, always-on CPU or a minimum instance', () => {
-    const noteOf = (over) => {
+    const noteOf = (over: Record<string, unknown>) => {
       const l = line(costReport(plan([runService(over)]), prices), 'google_cloud_run_v2_service.main');
       expect(l.class).toBe('unexpected');
       return l.note;
@@ -273,11 +281,11 @@ describe('formatReport and scripts/infra-cost.mjs', () => {
     expect(
       execFileSync(process.execPath, ['scripts/infra-cost.mjs', join(dir, 'ok.json')], { encoding: 'utf8' }),
     ).toMatch(/^OK:/m);
-    let err;
+    let err: { status?: number; stdout?: unknown } | undefined;
     try {
       execFileSync(process.execPath, ['scripts/infra-cost.mjs', join(dir, 'paid.json')], { stdio: 'pipe' });
     } catch (e) {
-      err = e;
+      err = e as typeof err;
     }
     expect(err?.status).toBe(1);
     expect(String(err?.stdout)).toMatch(/FAIL: 1 resource\(s\) would cost money unexpectedly/);
