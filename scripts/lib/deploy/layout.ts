@@ -1,5 +1,6 @@
 // Where things live on the VM. The paths setup.yml creates (ansible/roles/docker, caddy, app_env)
-// and the names the deploy gives its containers; one place so the plan and the tests agree.
+// and the names the deploy gives its containers; one place so the plan and the tests agree. The
+// roles' defaults own the paths: layout.test.ts fails when one of them and this file part ways.
 export const Colours = ['blue', 'green'] as const;
 export type Colour = (typeof Colours)[number];
 
@@ -15,6 +16,8 @@ export const layout = {
   envFile: '/etc/e2-micro/app.env',
   /** Caddy imports this file; the deploy renames a new one over it and reloads Caddy. */
   upstreamFile: '/etc/caddy/e2m/upstream.caddy',
+  /** The maintenance page's directory (the caddy role writes index.html there). */
+  maintenanceRoot: '/var/www/e2m-maintenance',
   /** A named volume both colours share: the kill switch's file fallback lives here. */
   dataVolume: 'e2m-app-data',
   imageRepo: 'e2m/backend',

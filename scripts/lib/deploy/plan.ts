@@ -96,8 +96,25 @@ export const lock = (actor: Actor, command: string) =>
 
 export const unlock = () => run('unlock', 'release the deploy lock', 'vm', cmd.releaseLock());
 
+/**
+ * The maintenance page the deploy puts back when a first deploy fails: the same snippet the caddy
+ * role writes until the first deploy (roles/caddy/templates/upstream-maintenance.caddy.j2 with its
+ * defaults; scripts/lib/deploy/layout.test.ts holds the two equal), so a visitor sees one page.
+ */
 export function maintenanceSnippet(): string {
-  return 'handle {\n\theader Retry-After 120\n\trespond "Down for maintenance" 503\n}\n';
+  return [
+    '# Written by the deploy script: the maintenance page, as the caddy role writes it.',
+    'handle {',
+    `\troot * ${layout.maintenanceRoot}`,
+    '\theader Retry-After 120',
+    '\theader Cache-Control no-store',
+    '\trewrite * /index.html',
+    '\tfile_server {',
+    '\t\tstatus 503',
+    '\t}',
+    '}',
+    '',
+  ].join('\n');
 }
 
 /** Start-to-serving for one colour: wait ready, switch the proxy, verify, stop the old colour, record. */
