@@ -13,7 +13,7 @@ export default defineConfig({
             'backend/test/unit/**/*.test.ts',
             'scripts/**/*.test.{ts,mjs}',
             'terraform/test/**/*.test.{ts,mjs}',
-            'bench/**/*.test.mjs',
+            'bench/**/*.test.ts',
           ],
         },
       },

@@ -1,10 +1,11 @@
 #!/usr/bin/env zx
-// `npm run bench -- NAME`: runs one benchmark from bench/NAME.mjs, which prints its figures.
+// @ts-check
+// `npm run bench -- NAME`: runs one benchmark from bench/NAME.ts, which prints its figures.
 import { $, argv, echo, fs, path } from 'zx';
 
 const names = (await fs.readdir(import.meta.dirname))
-  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && !f.startsWith('lib'))
-  .map((f) => f.slice(0, -4));
+  .filter((/** @type {string} */ f) => f.endsWith('.ts') && !f.startsWith('lib'))
+  .map((/** @type {string} */ f) => f.slice(0, -3));
 const [name] = argv._;
 if (!name || argv.help || argv.h) {
   echo(
@@ -17,4 +18,4 @@ if (!names.includes(name)) {
   process.exit(2);
 }
 $.verbose = false;
-await import(path.join(import.meta.dirname, `${name}.mjs`));
+await import(path.join(import.meta.dirname, `${name}.ts`));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWrk } from './wrk.mjs';
+import { parseWrk } from './wrk.ts';
 
 const sample = `Running 10s test @ http://127.0.0.1:3000/notes/1
   2 threads and 16 connections

@@ -13,7 +13,7 @@ import { loadTarget } from '../scripts/lib/target.ts';
 const root = join(import.meta.dirname, '..');
 const target = loadTarget('twin', root);
 
-async function converge(label) {
+async function converge(label: string): Promise<number> {
   const t0 = Date.now();
   const out = await $({ cwd: join(root, 'ansible'), nothrow: true })`ansible-playbook setup.yml`;
   const seconds = (Date.now() - t0) / 1000;
@@ -29,9 +29,9 @@ async function converge(label) {
 const COMPONENTS =
   /^(mariadbd|redis-server|caddy|dockerd|containerd|systemd-journal|systemd|sshd|fail2ban-server|unattended-upgr|cron|dbus-daemon|systemd-logind)$/;
 
-async function rss(ssh) {
+async function rss(ssh: SshRunner): Promise<Record<string, number>> {
   const ps = await ssh.capture(['ps', '-eo', 'rss=,comm=']);
-  const by = {};
+  const by: Record<string, number> = {};
   for (const line of ps.split('\n')) {
     const [kb, comm = ''] = line.trim().split(/\s+/, 2);
     const key = comm.startsWith('containerd-shim')
@@ -44,7 +44,7 @@ async function rss(ssh) {
   return by;
 }
 
-async function lynis(ssh, skipKernel) {
+async function lynis(ssh: SshRunner, skipKernel: boolean): Promise<number> {
   if (skipKernel)
     await ssh.run([
       'sudo',
@@ -75,7 +75,7 @@ try {
   for (const [k, v] of Object.entries(by).sort((a, b) => b[1] - a[1]))
     echo(`  ${k.padEnd(18)} ${v.toFixed(1)}`);
   echo(`  ${'total'.padEnd(18)} ${total.toFixed(1)}`);
-  const result = {
+  const result: Record<string, number> = {
     convergeFirstSeconds: first,
     convergeConvergedSeconds: second,
     rssTotalMiB: Math.round(total),

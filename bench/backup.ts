@@ -16,7 +16,7 @@ const sizes = String(argv.sizes ?? '50,200')
   .map(Number);
 const reps = Number(argv.reps ?? 2);
 const t0 = Date.now();
-const step = (msg) => echo(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+const step = (msg: string) => echo(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 
 const services = await startServices();
 const gcs = await startGcs();
@@ -26,9 +26,9 @@ try {
     .bucket('e2m-test-backups')
     .create();
   const { sql } = job;
-  const timed = (fn) => {
+  const timed = <T>(fn: () => T) => {
     let best = Number.POSITIVE_INFINITY;
-    let last;
+    let last: T | undefined;
     for (let i = 0; i < reps; i++) {
       const t = Date.now();
       last = fn();
@@ -78,12 +78,12 @@ try {
     rows.push({
       mb,
       dataMb,
-      dumpMb: run.last.bytes / 1e6,
+      dumpMb: Number(run.last?.bytes) / 1e6,
       plainS: plain.ms / 1000,
       jobS: run.ms / 1000,
       ratio: plain.ms / run.ms,
-      rssMb: run.last.maxRssKb / 1024,
-      anonMb: run.last.rssAnonKb / 1024,
+      rssMb: Number(run.last?.maxRssKb) / 1024,
+      anonMb: Number(run.last?.rssAnonKb) / 1024,
       gcsCpu,
       restoreS: restore.ms / 1000,
     });

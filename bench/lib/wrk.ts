@@ -1,13 +1,13 @@
 // Parses wrk's --latency report into numbers (ms and requests/s).
-const UNIT_MS = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
 
-function toMs(text) {
+function toMs(text: string): number {
   const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
   if (!m) throw new Error(`wrk: cannot read a latency from "${text}"`);
   return Number(m[1]) * UNIT_MS[m[2]];
 }
 
-export function parseWrk(out) {
+export function parseWrk(out: string) {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
   const p50 = /^\s+50%\s+(\S+)/m.exec(out);
   const p99 = /^\s+99%\s+(\S+)/m.exec(out);

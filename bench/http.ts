@@ -7,16 +7,16 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { $, argv, echo, tmpdir } from 'zx';
 import { freePort, startServices } from '../backend/test/support/services.ts';
-import { parseWrk } from './lib/wrk.mjs';
+import { parseWrk } from './lib/wrk.ts';
 
 const root = join(import.meta.dirname, '..');
 const duration = Number(argv.duration ?? 10);
 const connections = Number(argv.connections ?? 16);
 const LIMITS = ['--memory', '256m', '--memory-swap', '256m', '--cpus', '0.5'];
 const t0 = Date.now();
-const step = (msg) => echo(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+const step = (msg: string) => echo(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 
-async function waitReady(url) {
+async function waitReady(url: string) {
   for (let i = 0; i < 100; i++) {
     const res = await fetch(`${url}/readyz`).catch(() => null);
     if (res?.status === 200) return;
@@ -25,14 +25,14 @@ async function waitReady(url) {
   throw new Error(`${url}/readyz never answered 200`);
 }
 
-async function peakRssMb(container) {
+async function peakRssMb(container: string) {
   const pid = (await $`docker inspect --format {{.State.Pid}} ${container}`).stdout.trim();
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
-async function measure(label, container, url) {
+async function measure(label: string, container: string, url: string) {
   await waitReady(url);
   const id = (
     await (
@@ -69,7 +69,7 @@ try {
     ).stdout
       .trim()
       .split('\n')
-      .pop(),
+      .pop() ?? '',
   );
   const dbUrl = `${services.mysqlAdminUrl}/bench`;
   await $`docker run --rm --network host -e DATABASE_URL=${`${services.mysqlAdminUrl}/mysql`} -e REDIS_URL=${services.redisUrl} --entrypoint /app/server e2m/backend:bench migrate --dry-run`;
@@ -77,7 +77,7 @@ try {
   const admin = await mysql.createConnection(services.mysqlAdminUrl);
   await admin.query('CREATE DATABASE IF NOT EXISTS bench');
   await admin.end();
-  const env = (port) => [
+  const env = (port: number) => [
     '-e',
     `PORT=${port}`,
     '-e',
@@ -126,7 +126,7 @@ try {
     'runtime                              | GET cached rps | p50 ms | p99 ms | POST rps | p50 ms | p99 ms | non-2xx | idle RSS MB | peak RSS MB',
   );
   for (const r of results) {
-    const f = (n, d = 1) => n.toFixed(d).padStart(6);
+    const f = (n: number, d = 1) => n.toFixed(d).padStart(6);
     echo(
       `${r.label.padEnd(36)} | ${f(r.get.rps, 0).padStart(14)} | ${f(r.get.p50Ms, 2)} | ${f(r.get.p99Ms, 2)} | ${f(r.post.rps, 0).padStart(8)} | ${f(r.post.p50Ms, 2)} | ${f(r.post.p99Ms, 2)} | ${String(r.get.non2xx + r.post.non2xx + r.get.socketErrors + r.post.socketErrors).padStart(7)} | ${f(r.idleRssMb).padStart(11)} | ${f(r.peakRssMb).padStart(11)}`,
     );

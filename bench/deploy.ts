@@ -15,7 +15,7 @@ const deploys = Number(argv.deploys ?? 5);
 const target = loadTarget('twin', root);
 const client = proxyClient(target.httpsUrl, target.domain);
 const t0 = Date.now();
-const step = (msg) => echo(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+const step = (msg: string) => echo(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 
 // The twin's memory cgroup on this host (cgroup v1: memory/docker/<id>). Its high-water mark
 // counts page cache (image layers just loaded), so the figure that matters is sampled instead:
@@ -24,7 +24,7 @@ const id = (await $`docker inspect --format {{.Id}} e2m-twin`).stdout.trim();
 const cgroup = `/sys/fs/cgroup/memory/docker/${id}`;
 const memStat = async () => {
   const text = await readFile(join(cgroup, 'memory.stat'), 'utf8').catch(() => '');
-  const get = (k) => Number(new RegExp(`^${k} (\\d+)$`, 'm').exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
+  const get = (k: string) => Number(new RegExp(`^${k} (\\d+)$`, 'm').exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
   return { rssMb: get('total_rss'), cacheMb: get('total_cache') };
 };
 const oomKills = async () =>
@@ -40,7 +40,7 @@ const sampler = setInterval(async () => {
   if (m.rssMb > peakRssMb) [peakRssMb, cacheAtPeakMb] = [m.rssMb, m.cacheMb];
 }, 250);
 
-const deployCli = async (...args) => {
+const deployCli = async (...args: string[]) => {
   const r = await $({ cwd: root, nothrow: true })`zx scripts/deploy.mjs ${args} --json`;
   const last = JSON.parse(r.stdout.trim().split('\n').pop() || '{}');
   if (r.exitCode !== 0) throw new Error(`deploy ${args.join(' ')} failed: ${last.error ?? r.stdout}`);
@@ -58,8 +58,8 @@ for (let i = 1; i <= deploys; i++) {
 
 const oomBefore = await oomKills();
 const idleRssMb = (await memStat()).rssMb;
-let done;
-const finished = new Promise((r) => {
+let done: () => void = () => {};
+const finished = new Promise<void>((r) => {
   done = r;
 });
 const load = loadUntil(client, '/healthz', finished, {
@@ -75,9 +75,10 @@ try {
     const r = await deployCli('deploy', '--image', `e2m/backend:${release}`);
     times.push({ what: `deploy ${release}`, ms: r.ms, shipped: 'upload' in (r.stepTimes ?? {}) });
   }
-  step(`rollback to ${releases.at(-2)}`);
-  const rb = await deployCli('rollback', releases.at(-2));
-  times.push({ what: `rollback ${releases.at(-2)}`, ms: rb.ms });
+  const previous = releases.at(-2) ?? releases[0];
+  step(`rollback to ${previous}`);
+  const rb = await deployCli('rollback', previous);
+  times.push({ what: `rollback ${previous}`, ms: rb.ms });
 } finally {
   done();
 }
