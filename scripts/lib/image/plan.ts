@@ -44,6 +44,14 @@ export type BuildInputs = {
   noCache?: boolean;
 };
 
+/** Why DIR cannot be built as an app (docs/app-contract.md), or undefined when it can. */
+export function appDirProblem(dir: string, has: { dir: boolean; dockerfile: boolean }): string | undefined {
+  if (!has.dir) return `--app ${dir}: no such directory`;
+  if (!has.dockerfile)
+    return `--app ${dir}: no Dockerfile there; an app brings its own image recipe (docs/app-contract.md)`;
+  return undefined;
+}
+
 /** The app image build: the classic builder (BuildKit is not in Debian here), bases as build args. */
 export function buildArgv(b: BuildInputs): string[] {
   return [
