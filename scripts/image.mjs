@@ -113,7 +113,9 @@ async function build(dryRun) {
   }
   const recipe = await ensureBase(dryRun);
   const git = await gitInfo(context);
-  const release = argv.release ?? releaseId(new Date(git.epoch * 1000), git.sha, git.dirty);
+  const release =
+    argv.release ??
+    releaseId(new Date(git.epoch * 1000), git.sha, git.dirty, argv.app ? path.basename(context) : undefined);
   const tag = argv.tag ?? `${APP_REPO}:${release}`;
   const cmd = buildArgv({
     context,

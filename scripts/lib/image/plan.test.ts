@@ -70,6 +70,9 @@ describe('image plan', () => {
     expect(releaseId(new Date('2026-11-23T03:45:02Z'), 'f4311cadeadbeef', true)).toBe(
       '20261123T034502-f4311ca-dirty',
     );
+    expect(releaseId(new Date('2026-11-23T03:45:02Z'), 'f4311cadeadbeef', false, 'byo_Bun')).toBe(
+      '20261123T034502-f4311ca-byo-bun',
+    );
   });
 
   it('refuses an --app directory that is missing or has no Dockerfile, naming which', () => {
