@@ -19,6 +19,7 @@ import {
   unlockPlan,
 } from './lib/deploy/plan.ts';
 import { isStale, lockAgeMs, rollbackTarget, StateError } from './lib/deploy/state.ts';
+import { appDirProblem } from './lib/image/plan.ts';
 import { LocalRunner, SshRunner } from './lib/runner.ts';
 import { loadTarget, TargetError } from './lib/target.ts';
 
@@ -27,7 +28,7 @@ const HELP = {
 
 Commands:
   deploy [--ref GIT_REF | --image IMAGE]   build (or take) an image and deploy it blue-green;
-            [--keep N]                    then apply image retention (default 5)
+            [--app DIR] [--keep N]        then apply image retention (default 5)
   rollback [RELEASE]                      back to the previous (or the named) release
   releases                                recent releases; the serving one marked *
   cleanup [--keep N]                      remove old images (keeps N=5 most recent, in-use,
@@ -45,8 +46,10 @@ Options (every command):
   --dry-run                        print the exact plan (every command on every host), change nothing
   --json                           machine-readable output
   -h, --help                       help (also after a command)`,
-  deploy: `Usage: deploy [--ref GIT_REF | --image IMAGE] [--keep N] [--target T] [--dry-run] [--json]
-Builds the backend image from the working tree (or GIT_REF), or takes a local IMAGE; ships it to
+  deploy: `Usage: deploy [--ref GIT_REF | --image IMAGE] [--app DIR] [--keep N] [--target T] [--dry-run] [--json]
+Builds the backend image from the working tree (or GIT_REF), or takes a local IMAGE; --app DIR
+builds DIR's Dockerfile instead (your own app: see docs/app-contract.md, example examples/byo-bun).
+Any image must meet that contract, and a deploy that finds a piece missing says which. Ships it to
 the VM unless the VM has that image id (docker save | zstd | ssh | docker load); runs migrations;
 starts the idle colour; waits for /readyz; switches Caddy; verifies; drains and stops the old
 colour (kept for rollback); records the release; then removes images beyond the N (--keep,
@@ -67,7 +70,7 @@ that release: a few seconds), switches Caddy and stops the current one.`,
 
 // Arguments after this script's path, whether run by `zx scripts/deploy.mjs` or `node scripts/deploy.mjs`.
 const argv = minimist(process.argv.slice(process.argv.findIndex((a) => a.endsWith('deploy.mjs')) + 1), {
-  string: ['target', 'ref', 'image', 'keep'],
+  string: ['target', 'ref', 'image', 'keep', 'app'],
   boolean: ['dry-run', 'json', 'force', 'help'],
   alias: { h: 'help' },
   default: { target: 'twin' },
@@ -81,6 +84,15 @@ const fail = failer(json);
 
 handleHelp(HELP, command, argv.help, fail);
 if (argv.ref && argv.image) fail('give --ref or --image, not both', 2);
+if (argv.app && argv.image) fail('--app builds an image from DIR; --image takes a built one: give one', 2);
+if (argv.app) {
+  const dir = resolve(argv.app);
+  const problem = appDirProblem(argv.app, {
+    dir: fs.existsSync(dir) && fs.statSync(dir).isDirectory(),
+    dockerfile: fs.existsSync(join(dir, 'Dockerfile')),
+  });
+  if (problem) fail(problem, 2);
+}
 
 // An environment moved to Cloud Run (README: Growth path) deploys through the Cloud Run API.
 let cloudRun;
@@ -181,7 +193,12 @@ async function buildImage() {
       `[${((Date.now() - t0) / 1000).toFixed(1)}s] build the image${argv.ref ? ` at ${argv.ref}` : ''}`,
     ),
   );
-  const args = ['build', '--json', ...(argv.ref ? ['--ref', argv.ref] : [])];
+  const args = [
+    'build',
+    '--json',
+    ...(argv.ref ? ['--ref', argv.ref] : []),
+    ...(argv.app ? ['--app', resolve(argv.app)] : []),
+  ];
   const out = await $({ cwd: root })`zx scripts/image.mjs ${args}`.quiet().nothrow();
   if (out.exitCode !== 0) fail(`image build failed:\n${out.stderr || out.stdout}`);
   const built = JSON.parse(out.stdout.trim().split('\n').pop());

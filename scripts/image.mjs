@@ -3,7 +3,15 @@
 // `build` makes the app image on them. Thin: arguments in, plan from lib/image/plan.ts, run, print.
 import { readFile } from 'node:fs/promises';
 import { $, argv, chalk, echo, fs, path, tmpdir } from 'zx';
-import { APP_REPO, baseImages, baseRecipeHash, buildArgv, importArgv, releaseId } from './lib/image/plan.ts';
+import {
+  APP_REPO,
+  appDirProblem,
+  baseImages,
+  baseRecipeHash,
+  buildArgv,
+  importArgv,
+  releaseId,
+} from './lib/image/plan.ts';
 
 const USAGE = `Usage: npm run image -- <command> [options]
 
@@ -14,8 +22,11 @@ Commands:
 Options:
   --tag TAG       image tag for build (default ${APP_REPO}:<release>)
   --release ID    release id baked into the image (default: from the git commit)
-  --context DIR   backend source to build (default backend/; the reproducibility check passes
-                  an export of the commit)
+  --app DIR       build DIR's Dockerfile instead of backend/: your own app, meeting the
+                  contract in docs/app-contract.md (example: examples/byo-bun). The bases are
+                  passed as BUILDER_IMAGE and RUNTIME_IMAGE build args; the tag stays
+                  ${APP_REPO}:<release> so deploy, rollback and retention see it
+  --context DIR   the same as --app (the reproducibility check passes an export of the commit)
   --no-cache      rebuild every step
   --dry-run       print the plan, change nothing
   --json          machine-readable result
@@ -81,21 +92,33 @@ async function ensureBase(dryRun) {
   return recipe;
 }
 
-async function gitInfo() {
+async function gitInfo(context) {
   const sha = (await $`git -C ${root} rev-parse HEAD`.quiet().nothrow()).stdout.trim() || 'unknown';
   const epoch = Number((await $`git -C ${root} log -1 --format=%ct`.quiet().nothrow()).stdout.trim()) || 0;
   const dirty =
-    (await $`git -C ${root} status --porcelain -- backend`.quiet().nothrow()).stdout.trim() !== '';
+    (await $`git -C ${root} status --porcelain -- ${context}`.quiet().nothrow()).stdout.trim() !== '';
   return { sha, epoch, dirty };
 }
 
 async function build(dryRun) {
+  const dir = argv.app ?? argv.context;
+  const context = dir ? path.resolve(String(dir)) : backend;
+  const problem = appDirProblem(String(dir ?? 'backend'), {
+    dir: fs.existsSync(context) && fs.statSync(context).isDirectory(),
+    dockerfile: fs.existsSync(path.join(context, 'Dockerfile')),
+  });
+  if (problem) {
+    echo(chalk.red(problem));
+    process.exit(2);
+  }
   const recipe = await ensureBase(dryRun);
-  const git = await gitInfo();
-  const release = argv.release ?? releaseId(new Date(git.epoch * 1000), git.sha, git.dirty);
+  const git = await gitInfo(context);
+  const release =
+    argv.release ??
+    releaseId(new Date(git.epoch * 1000), git.sha, git.dirty, argv.app ? path.basename(context) : undefined);
   const tag = argv.tag ?? `${APP_REPO}:${release}`;
   const cmd = buildArgv({
-    context: argv.context ? path.resolve(argv.context) : backend,
+    context,
     noCache: argv.cache === false, // minimist reads --no-cache as cache: false
     tag,
     release,

@@ -4,17 +4,36 @@ import * as cmd from './commands.ts';
 
 // Exact command strings: what runs on the VM is reviewed here, once.
 describe('deploy commands', () => {
-  it('runs a colour locked down, on loopback, with the shared env file and the release', () => {
+  it('runs a colour locked down, on loopback, with the shared env file, PORT and the release, as `serve`', () => {
     expect(toShell(cmd.runColour({ colour: 'green', image: 'e2m/backend:r2', release: 'r2' }))).toBe(
       'docker run --detach --name e2m-app-green --restart unless-stopped --read-only --cap-drop ALL --security-opt no-new-privileges ' +
         '--memory 256m --memory-swap 256m --cpus 1 --pids-limit 256 --publish 127.0.0.1:3002:3000 --env-file /etc/e2-micro/app.env ' +
-        '--env RELEASE=r2 --volume e2m-app-data:/var/lib/app --label e2m.app=backend --label e2m.colour=green --label e2m.release=r2 e2m/backend:r2',
+        '--env PORT=3000 --env RELEASE=r2 --volume e2m-app-data:/var/lib/app --label e2m.app=backend --label e2m.colour=green --label e2m.release=r2 e2m/backend:r2 serve',
     );
   });
 
-  it('migrates in a one-off container of the new image', () => {
+  it('migrates in a one-off container of the new image, bounded in time, a leftover removed first', () => {
     expect(toShell(cmd.migrate('e2m/backend:r2'))).toBe(
-      'docker run --rm --read-only --cap-drop ALL --security-opt no-new-privileges --network bridge --env-file /etc/e2-micro/app.env --memory 256m e2m/backend:r2 migrate',
+      `sh -c 't=$1; n=$2; shift 2; docker rm -f "$n" >/dev/null 2>&1; timeout "$t" "$@"; rc=$?; [ "$rc" = 124 ] && docker rm -f "$n" >/dev/null 2>&1; exit "$rc"' ` +
+        'sh 300 e2m-migrate docker run --name e2m-migrate --rm --read-only --cap-drop ALL --security-opt no-new-privileges --network bridge --env-file /etc/e2-micro/app.env --memory 256m e2m/backend:r2 migrate',
+    );
+  });
+
+  it('probes a colour from the VM on its loopback port: no binary inside the image is needed', () => {
+    expect(toShell(cmd.readyProbe('blue'))).toBe(
+      'curl -sf -o /dev/null --max-time 2 http://127.0.0.1:3001/readyz',
+    );
+    const probe = cmd.contractProbe('green');
+    expect(probe.slice(3)).toEqual(['sh', 'e2m-app-green', '3002']);
+    expect(probe[2]).toContain(`curl -s -i --max-time 2 "http://127.0.0.1:$2/readyz"`);
+    expect(probe[2]).toContain(
+      `curl -s -o /dev/null -w '%{http_code}\\n' --max-time 2 "http://127.0.0.1:$2/healthz"`,
+    );
+  });
+
+  it('stops a colour with SIGTERM and 30 s to drain, and prints how it exited', () => {
+    expect(toShell(cmd.stopColour('green'))).toBe(
+      `sh -c 'docker stop --time "$2" "$1" >/dev/null && docker inspect --format "{{.State.ExitCode}}" "$1"' sh e2m-app-green 30`,
     );
   });
 

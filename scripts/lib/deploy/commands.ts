@@ -1,7 +1,16 @@
 // Pure: every command the deploy runs, as exact argv. No I/O, no clock, no environment.
 // Where a pipe or a redirect is needed, the argv is `sh -c SCRIPT sh ARG...`: the script is a
 // constant and the values travel as positional parameters, so nothing is ever spliced into it.
-import { type Colour, containerName, layout, limits, ports } from './layout.ts';
+import {
+  APP_PORT,
+  type Colour,
+  containerName,
+  DRAIN_TIMEOUT_S,
+  layout,
+  limits,
+  MIGRATE_TIMEOUT_S,
+  ports,
+} from './layout.ts';
 
 export type Argv = string[];
 
@@ -16,25 +25,39 @@ export const loadImage = (file: string): Argv => sh('zstd -q -dc "$1" | docker l
 
 export const mkdirImages = (): Argv => ['mkdir', '-p', layout.imagesDir];
 
-/** Migrations run in a one-off container of the new image, before it serves anything. */
-export const migrate = (image: string): Argv => [
-  'docker',
-  'run',
-  '--rm',
-  '--read-only',
-  '--cap-drop',
-  'ALL',
-  '--security-opt',
-  'no-new-privileges',
-  '--network',
-  'bridge',
-  '--env-file',
-  layout.envFile,
-  '--memory',
-  limits.memory,
-  image,
-  'migrate',
-];
+/** The one-off migrate container's name, so a run past its time can be removed. */
+export const MIGRATE_CONTAINER = 'e2m-migrate';
+
+/**
+ * Migrations run in a one-off container of the new image (`IMAGE migrate`), before it serves
+ * anything. Bounded: past MIGRATE_TIMEOUT_S the container is removed and the exit code is 124
+ * (timeout's), which the contract judge names. A leftover of a run whose SSH dropped is removed
+ * first (the deploy lock is held, so no other migration runs).
+ */
+export const migrate = (image: string): Argv =>
+  sh(
+    't=$1; n=$2; shift 2; docker rm -f "$n" >/dev/null 2>&1; timeout "$t" "$@"; rc=$?; [ "$rc" = 124 ] && docker rm -f "$n" >/dev/null 2>&1; exit "$rc"',
+    String(MIGRATE_TIMEOUT_S),
+    MIGRATE_CONTAINER,
+    'docker',
+    'run',
+    '--name',
+    MIGRATE_CONTAINER,
+    '--rm',
+    '--read-only',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
+    '--network',
+    'bridge',
+    '--env-file',
+    layout.envFile,
+    '--memory',
+    limits.memory,
+    image,
+    'migrate',
+  );
 
 export const removeContainer = (colour: Colour): Argv => ['docker', 'rm', '-f', containerName(colour)];
 
@@ -62,9 +85,11 @@ export const runColour = ({ colour, image, release }: RunSpec): Argv => [
   '--pids-limit',
   limits.pids,
   '--publish',
-  `127.0.0.1:${ports[colour]}:3000`,
+  `127.0.0.1:${ports[colour]}:${APP_PORT}`,
   '--env-file',
   layout.envFile,
+  '--env',
+  `PORT=${APP_PORT}`,
   '--env',
   `RELEASE=${release}`,
   '--volume',
@@ -76,19 +101,36 @@ export const runColour = ({ colour, image, release }: RunSpec): Argv => [
   '--label',
   `e2m.release=${release}`,
   image,
+  'serve',
 ];
 
 export const startContainer = (colour: Colour): Argv => ['docker', 'start', containerName(colour)];
 
-/** Exit 0 once the colour's /readyz answers 200 (probed from inside its container). */
+/** Exit 0 once the colour's /readyz answers 2xx on its loopback port (any app: no binary inside). */
 export const readyProbe = (colour: Colour): Argv => [
-  'docker',
-  'exec',
-  containerName(colour),
-  '/app/server',
-  'healthcheck',
-  '--ready',
+  'curl',
+  '-sf',
+  '-o',
+  '/dev/null',
+  '--max-time',
+  '2',
+  `http://127.0.0.1:${ports[colour]}/readyz`,
 ];
+
+/**
+ * What the deploy's contract judge (contract.ts) reads of a new colour: its container state,
+ * /healthz's status, /readyz's status line, headers and body, and the last log lines. Exits 0
+ * whatever it sees: the judge decides.
+ */
+export const contractProbe = (colour: Colour): Argv =>
+  sh(
+    `echo '--- state'; docker inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}' "$1" 2>/dev/null || echo missing
+echo '--- healthz'; curl -s -o /dev/null -w '%{http_code}\\n' --max-time 2 "http://127.0.0.1:$2/healthz"
+echo '--- readyz'; curl -s -i --max-time 2 "http://127.0.0.1:$2/readyz" | head -c 2000; echo
+echo '--- log'; docker logs --tail 2 "$1" 2>&1 | cut -c 1-200; true`,
+    containerName(colour),
+    String(ports[colour]),
+  );
 
 /** The Caddy snippet that routes to one colour. */
 export function upstreamSnippet(colour: Colour, release: string): string {
@@ -116,8 +158,16 @@ export const probeThroughProxy = (domain: string): Argv =>
     domain,
   );
 
-/** SIGTERM, then up to 30 s for requests in flight; the container is kept for a rollback. */
-export const stopColour = (colour: Colour): Argv => ['docker', 'stop', '--time', '30', containerName(colour)];
+/**
+ * SIGTERM, then up to DRAIN_TIMEOUT_S for requests in flight; the container is kept for a
+ * rollback. Prints the exit code: 137 means Docker had to kill it (the contract judge warns).
+ */
+export const stopColour = (colour: Colour): Argv =>
+  sh(
+    'docker stop --time "$2" "$1" >/dev/null && docker inspect --format "{{.State.ExitCode}}" "$1"',
+    containerName(colour),
+    String(DRAIN_TIMEOUT_S),
+  );
 
 export const readState = (): Argv => sh('cat "$1" 2>/dev/null || true', layout.stateFile);
 export const readReleases = (n = 200): Argv =>

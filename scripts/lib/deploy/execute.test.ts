@@ -7,6 +7,24 @@ import { deployPlan, type Plan } from './plan.ts';
 // Orchestration through recording runners: each failure path ends with the old colour serving.
 const args = deployArgs;
 
+/** What the contract probe prints for a colour in a given state (commands.ts contractProbe). */
+const probeOut = (p: { state?: string; readyz?: string; release?: string } = {}) =>
+  [
+    '--- state',
+    p.state ?? 'running 0 0',
+    '--- healthz',
+    '200',
+    '--- readyz',
+    `HTTP/1.1 ${p.readyz ?? '200'} OK`,
+    `x-release: ${p.release ?? 'v3'}`,
+    '',
+    '{}',
+    '--- log',
+    '',
+  ].join('\n');
+const isContractProbe = (l: string) => l.includes('--- state');
+const isDrain = (l: string) => l.includes('docker stop --time');
+
 type Fault = {
   when: (line: string) => boolean;
   result?: { code: number; stdout?: string; stderr?: string };
@@ -29,7 +47,9 @@ function harness(faults: Fault[] = []) {
       }
     }
     // a healthy VM: colours become ready, the proxy answers from the new release
-    if (line.includes('healthcheck --ready')) return { code: 0 };
+    if (isContractProbe(line)) return { code: 0, stdout: probeOut() };
+    if (isDrain(line)) return { code: 0, stdout: '0\n' };
+    if (line.includes('curl -sf')) return { code: 0 };
     if (line.includes('/readyz')) return { code: 0, stdout: '200 v3' };
     return undefined;
   };
@@ -69,7 +89,8 @@ describe('deploy orchestration', () => {
     const { outcome, vm } = await run(deployPlan(twoReleases(), args), []);
     expect(outcome).toMatchObject({ ok: true, switched: true, rescueErrors: [] });
     expect(vm.at(-1)).toBe('rm -rf /srv/app/lock');
-    expect(vm.some((l) => l.includes('docker stop --time 30 e2m-app-green'))).toBe(true);
+    expect(vm.some((l) => isDrain(l) && l.endsWith('e2m-app-green 30'))).toBe(true);
+    expect(outcome.warnings).toEqual([]);
   });
 
   it.each([
@@ -92,21 +113,55 @@ describe('deploy orchestration', () => {
     },
   );
 
-  it('health never passes: bounded wait, then the same rescue', async () => {
+  it('health never passes: bounded wait naming the last answer, then the same rescue', async () => {
     const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
-      { when: (l) => l.includes('healthcheck --ready'), result: { code: 1, stderr: '/readyz answered 503' } },
+      { when: isContractProbe, result: { code: 0, stdout: probeOut({ readyz: '503' }) } },
     ]);
     expect(outcome).toMatchObject({ ok: false, failedStep: 'ready', switched: false });
-    expect(outcome.error).toBe('not done after 60 s: /readyz answered 503');
+    expect(outcome.error).toBe('not done after 60 s: /readyz answered 503: {}');
     // polled every 250 ms for 60 s of (fake) time, then given up: bounded
-    expect(vm.filter((l) => l.includes('healthcheck --ready')).length).toBe(241);
+    expect(vm.filter(isContractProbe).length).toBe(241);
     expect(switchedTo(vm)).toEqual([]);
     expect(vm).toContain('docker rm -f e2m-app-blue');
   });
 
+  it('a missing piece of the contract fails the ready step at once, naming it; nothing switched', async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
+      { when: isContractProbe, result: { code: 0, stdout: probeOut({ readyz: '404' }) } },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'ready', switched: false });
+    expect(outcome.error).toBe(
+      '/readyz answered 404: the contract needs GET /readyz (200 once it can serve)',
+    );
+    expect(vm.filter(isContractProbe).length).toBe(1);
+    expect(vm).toContain('docker rm -f e2m-app-blue');
+  });
+
+  it('an image without a migrate command is named before anything starts', async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
+      { when: (l) => l.includes(' migrate'), result: { code: 2, stderr: 'unknown command: migrate' } },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'migrate', switched: false });
+    expect(outcome.error).toMatch(/^the image has no `migrate` command \(exit 2: unknown command: migrate\)/);
+    expect(vm.some((l) => l.startsWith('docker run --detach'))).toBe(false);
+  });
+
+  it('an old colour that had to be killed is a warning about the contract; the deploy still succeeds', async () => {
+    const { outcome } = await run(deployPlan(twoReleases(), args), [
+      { when: isDrain, result: { code: 0, stdout: '137\n' } },
+    ]);
+    expect(outcome).toMatchObject({ ok: true, switched: true });
+    expect(outcome.warnings).toEqual([
+      'drain: e2m-app-green did not stop within 30 s of SIGTERM and was killed: the contract needs the app to drain and exit 0 on SIGTERM',
+    ]);
+  });
+
   it('the proxy verification fails after the switch: old colour restarted and routed back, new removed', async () => {
     const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
-      { when: (l) => l.includes('/readyz') && l.includes('curl'), result: { code: 0, stdout: '502 ' } },
+      {
+        when: (l) => l.includes('https://$1/readyz') && l.includes('curl'),
+        result: { code: 0, stdout: '502 ' },
+      },
     ]);
     expect(outcome).toMatchObject({ ok: false, failedStep: 'verify', switched: true });
     expect(outcome.error).toBe('not done after 15 s: got "502", want "200 v3"');

@@ -2,6 +2,7 @@
 // failure run the rescue (before or after the switch) so the old colour is left serving.
 import { CommandError, type Runner, toShell } from '../runner.ts';
 import * as cmd from './commands.ts';
+import { judgeReady, judgeRun, parseReadyProbe } from './contract.ts';
 import type { Host, Plan, Step } from './plan.ts';
 import { parseActive, parseContainers, parseImages, parseLock, parseReleases, type VmView } from './state.ts';
 
@@ -53,15 +54,22 @@ export interface ExecOptions {
 
 const describeError = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** Runs one step; throws when it failed; returns a warning a contract judge raised, if any. */
 async function runStep(
   step: Step,
   runners: Runners,
   opts: Required<Pick<ExecOptions, 'sleep' | 'now'>>,
-): Promise<void> {
+): Promise<string | undefined> {
   switch (step.kind) {
-    case 'run':
-      await runners[step.host].run(step.argv);
-      return;
+    case 'run': {
+      if (!step.check) {
+        await runners[step.host].run(step.argv);
+        return;
+      }
+      const verdict = judgeRun(step.check, await runners[step.host].run(step.argv, { check: false }));
+      if (verdict?.error) throw new Error(verdict.error);
+      return verdict?.warning;
+    }
     case 'upload':
       await runners.vm.upload(step.from, step.to);
       return;
@@ -71,11 +79,17 @@ async function runStep(
       for (;;) {
         const r = await runners[step.host].run(step.argv, { check: false });
         const out = r.stdout.trim();
-        if (r.code === 0 && (step.expect === undefined || out === step.expect)) return;
-        last =
-          r.code === 0
-            ? `got "${out}", want "${step.expect}"`
-            : (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
+        if (step.check?.kind === 'ready' && r.code === 0) {
+          const v = judgeReady(parseReadyProbe(r.stdout), step.check.release);
+          if (v.kind === 'ready') return;
+          if (v.kind === 'broken') throw new Error(v.why);
+          last = v.why;
+        } else if (r.code === 0 && (step.expect === undefined || out === step.expect)) return;
+        else
+          last =
+            r.code === 0
+              ? `got "${out}", want "${step.expect}"`
+              : (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
         if (opts.now() >= deadline) throw new Error(`not done after ${step.timeoutMs / 1000} s: ${last}`);
         await opts.sleep(step.intervalMs);
       }
@@ -107,7 +121,8 @@ export async function execute(plan: Plan, runners: Runners, options: ExecOptions
     const s0 = opts.now();
     emit({ type: 'start', index, total: plan.steps.length, step, phase: 'plan' });
     try {
-      await runStep(step, runners, opts);
+      const warning = await runStep(step, runners, opts);
+      if (warning) outcome.warnings.push(`${step.id}: ${warning}`);
       if (step.kind === 'run' && step.switches) outcome.switched = true;
       const ms = opts.now() - s0;
       outcome.stepTimes[step.id] = (outcome.stepTimes[step.id] ?? 0) + ms;

@@ -25,6 +25,15 @@ export const layout = {
 
 export const ports: Record<Colour, number> = { blue: 3001, green: 3002 };
 
+/** The port the app listens on inside its container (docs/app-contract.md); the deploy sets PORT. */
+export const APP_PORT = 3000;
+
+/** Seconds an app gets to drain after SIGTERM before Docker kills it. */
+export const DRAIN_TIMEOUT_S = 30;
+
+/** Seconds `IMAGE migrate` may run: an image that ignores its command would serve forever. */
+export const MIGRATE_TIMEOUT_S = 300;
+
 export const containerName = (colour: Colour) => `e2m-app-${colour}`;
 
 export const otherColour = (colour: Colour): Colour => (colour === 'blue' ? 'green' : 'blue');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { actor, deployArgs, empty, twoReleases } from '../../../test/support/deploy-fixtures.ts';
+import * as cmd from './commands.ts';
 import { cleanupPlan, deployPlan, rollbackPlan, unlockPlan } from './plan.ts';
 import { rollbackTarget } from './state.ts';
 
@@ -49,7 +50,8 @@ describe('deploy plan', () => {
     const plan = deployPlan(twoReleases(), args);
     expect(ids(plan.steps)).toEqual(['lock', ...SHIP, 'migrate', 'clear', 'start', ...ACTIVATE]);
     expect(plan.steps.find((s) => s.id === 'drain')).toMatchObject({
-      argv: ['docker', 'stop', '--time', '30', 'e2m-app-green'],
+      argv: cmd.stopColour('green'),
+      check: { kind: 'drain', container: 'e2m-app-green', timeoutS: 30 },
     });
     expect(ids(plan.rescueBeforeSwitch)).toEqual(['stop-new', 'record-failure', 'audit', 'unlock']);
     expect(ids(plan.rescueAfterSwitch)).toEqual([

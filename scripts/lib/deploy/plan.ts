@@ -2,7 +2,8 @@
 // each with the exact argv and the host it runs on, plus the rescue steps for a failure before
 // and after the proxy switched. The executor runs them; a dry run prints them.
 import * as cmd from './commands.ts';
-import { type Colour, containerName, layout } from './layout.ts';
+import type { StepCheck } from './contract.ts';
+import { type Colour, containerName, DRAIN_TIMEOUT_S, layout } from './layout.ts';
 import {
   containerOf,
   type ImageInfo,
@@ -25,6 +26,8 @@ export type Step =
       switches?: boolean;
       /** A failure is reported but neither stops the plan nor triggers a rescue. */
       optional?: boolean;
+      /** Judge the result against the app contract (contract.ts) instead of by exit code alone. */
+      check?: StepCheck;
     }
   | { kind: 'upload'; id: string; title: string; from: string; to: string }
   | {
@@ -35,6 +38,8 @@ export type Step =
       argv: string[];
       /** Done when the command exits 0 and, if set, its trimmed stdout equals this. */
       expect?: string;
+      /** Done when the contract judge (contract.ts) says ready; it may also fail at once. */
+      check?: StepCheck;
       timeoutMs: number;
       intervalMs: number;
     };
@@ -63,7 +68,7 @@ export const run = (
   title: string,
   host: Host,
   argv: string[],
-  extra: { switches?: boolean; optional?: boolean } = {},
+  extra: { switches?: boolean; optional?: boolean; check?: StepCheck } = {},
 ): Step => ({
   kind: 'run',
   id,
@@ -138,9 +143,10 @@ function activate(
     {
       kind: 'wait',
       id: 'ready',
-      title: `wait for ${containerName(p.colour)} /readyz (60 s at most)`,
+      title: `wait for ${containerName(p.colour)} /healthz and /readyz with X-Release ${p.release} (60 s at most)`,
       host: 'vm',
-      argv: cmd.readyProbe(p.colour),
+      argv: cmd.contractProbe(p.colour),
+      check: { kind: 'ready', release: p.release },
       timeoutMs: 60_000,
       intervalMs: 250,
     },
@@ -165,7 +171,9 @@ function activate(
   ];
   if (old && old !== p.colour)
     steps.push(
-      run('drain', `drain and stop ${containerName(old)} (kept for rollback)`, 'vm', cmd.stopColour(old)),
+      run('drain', `drain and stop ${containerName(old)} (kept for rollback)`, 'vm', cmd.stopColour(old), {
+        check: { kind: 'drain', container: containerName(old), timeoutS: DRAIN_TIMEOUT_S },
+      }),
     );
   steps.push(
     run(
@@ -311,7 +319,11 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
       ]),
     );
   }
-  steps.push(run('migrate', 'run database migrations with the new image', 'vm', cmd.migrate(a.image)));
+  steps.push(
+    run('migrate', 'run database migrations with the new image', 'vm', cmd.migrate(a.image), {
+      check: { kind: 'migrate' },
+    }),
+  );
   if (containerOf(view, colour))
     steps.push(
       run(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseImages, baseRecipeHash, buildArgv, importArgv, releaseId } from './plan.ts';
+import { appDirProblem, baseImages, baseRecipeHash, buildArgv, importArgv, releaseId } from './plan.ts';
 
 const inputs = {
   rootfsScript: 'echo base',
@@ -70,5 +70,18 @@ describe('image plan', () => {
     expect(releaseId(new Date('2026-11-23T03:45:02Z'), 'f4311cadeadbeef', true)).toBe(
       '20261123T034502-f4311ca-dirty',
     );
+    expect(releaseId(new Date('2026-11-23T03:45:02Z'), 'f4311cadeadbeef', false, 'byo_Bun')).toBe(
+      '20261123T034502-f4311ca-byo-bun',
+    );
+  });
+
+  it('refuses an --app directory that is missing or has no Dockerfile, naming which', () => {
+    expect(appDirProblem('examples/x', { dir: false, dockerfile: false })).toBe(
+      '--app examples/x: no such directory',
+    );
+    expect(appDirProblem('examples/x', { dir: true, dockerfile: false })).toBe(
+      '--app examples/x: no Dockerfile there; an app brings its own image recipe (docs/app-contract.md)',
+    );
+    expect(appDirProblem('examples/x', { dir: true, dockerfile: true })).toBeUndefined();
   });
 });

@@ -44,6 +44,14 @@ export type BuildInputs = {
   noCache?: boolean;
 };
 
+/** Why DIR cannot be built as an app (docs/app-contract.md), or undefined when it can. */
+export function appDirProblem(dir: string, has: { dir: boolean; dockerfile: boolean }): string | undefined {
+  if (!has.dir) return `--app ${dir}: no such directory`;
+  if (!has.dockerfile)
+    return `--app ${dir}: no Dockerfile there; an app brings its own image recipe (docs/app-contract.md)`;
+  return undefined;
+}
+
 /** The app image build: the classic builder (BuildKit is not in Debian here), bases as build args. */
 export function buildArgv(b: BuildInputs): string[] {
   return [
@@ -67,11 +75,16 @@ export function buildArgv(b: BuildInputs): string[] {
   ];
 }
 
-/** A release id that sorts by time and names the commit: 20261123T034900-1a2b3c4 (dirty trees say so). */
-export function releaseId(commitTime: Date, gitSha: string, dirty: boolean): string {
+/**
+ * A release id that sorts by commit time and names the commit: 20261123T034900-1a2b3c4 (dirty
+ * trees say so). An --app build adds the app's directory name, so its tag never takes the
+ * backend's of the same commit: 20261123T034900-1a2b3c4-byo-bun.
+ */
+export function releaseId(commitTime: Date, gitSha: string, dirty: boolean, app?: string): string {
   const stamp = commitTime
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, '');
-  return `${stamp}-${gitSha.slice(0, 7)}${dirty ? '-dirty' : ''}`;
+  const name = app?.toLowerCase().replace(/[^a-z0-9.-]+/g, '-');
+  return `${stamp}-${gitSha.slice(0, 7)}${dirty ? '-dirty' : ''}${name ? `-${name}` : ''}`;
 }

@@ -323,4 +323,18 @@ describe('kill switch', () => {
       threshold: 'warn while on: every route but health answers 503 on purpose',
     });
   });
+
+  it('is ok when the app offers no kill switch (optional in the contract); fails when it cannot say', () => {
+    expect(judgeKillSwitch(out('', 2, 'unknown command: kill-switch (serve | migrate)'))).toMatchObject({
+      level: 'ok',
+      summary: 'not offered by this app (optional: docs/app-contract.md)',
+    });
+    expect(
+      judgeKillSwitch(out('', 127, 'OCI runtime exec failed: exec: "/app/server": no such file')),
+    ).toMatchObject({ level: 'ok' });
+    expect(judgeKillSwitch(out('', 1, 'error: redis down'))).toMatchObject({
+      level: 'fail',
+      summary: 'kill-switch status: exit 1: error: redis down',
+    });
+  });
 });

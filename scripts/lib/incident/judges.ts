@@ -423,6 +423,10 @@ export function judgeCertificate(r: RunResult, ctx: JudgeContext): Verdict {
 
 export function judgeKillSwitch(r: RunResult): Verdict {
   const threshold = 'warn while on: every route but health answers 503 on purpose';
+  // Optional in the app contract (docs/app-contract.md): an app without the command answers
+  // with a usage error (2), or the image has no /app/server at all (Docker's 126/127).
+  if ([2, 126, 127].includes(r.code))
+    return v('ok', 'not offered by this app (optional: docs/app-contract.md)', threshold);
   const bad = failedProbe(r, 'kill-switch status');
   if (bad) return bad;
   try {

@@ -23,7 +23,7 @@ describe('restart plans', () => {
     expect(lines(plan.steps)).toEqual([
       `sudo -n -u deploy sh -c 'mkdir "$1" 2>/dev/null || { echo "locked" >&2; exit 75; }; printf "%s\\n" "$2" > "$1/holder.json"' sh /srv/app/lock '{"who":"dev@example.com","host":"laptop","pid":42,"command":"incident restart app","time":"2026-11-23T04:00:00.000Z"}'`,
       'sudo -n docker restart --time 30 e2m-app-green',
-      'sudo -n docker exec e2m-app-green /app/server healthcheck --ready',
+      'curl -sf -o /dev/null --max-time 2 http://127.0.0.1:3002/readyz',
       `sh -c 'curl -sk -o /dev/null --max-time 5 -w "%{http_code}" --resolve "$1:443:127.0.0.1" "https://$1/readyz"' sh example.com`,
       `sudo -n -u deploy sh -c 'printf "%s\\n" "$1" >> "$2"' sh '{"time":"2026-11-23T04:00:00.000Z","who":"dev@example.com","from":"laptop","event":"restart","service":"app","outcome":"done"}' /srv/app/audit.jsonl`,
       'sudo -n -u deploy rm -rf /srv/app/lock',
