@@ -7,7 +7,6 @@ import { join, resolve } from 'node:path';
 import { $, chalk, echo, fs, minimist } from 'zx';
 import { currentActor, failer, handleHelp } from './lib/cli.ts';
 import { cloudRunCommand } from './lib/cloudrun/cli.ts';
-import { findCloudRunTarget } from './lib/cloudrun/target.ts';
 import { diskFree } from './lib/deploy/commands.ts';
 import { execute, readView, renderPlan } from './lib/deploy/execute.ts';
 import {
@@ -21,7 +20,7 @@ import {
 import { isStale, lockAgeMs, rollbackTarget, StateError } from './lib/deploy/state.ts';
 import { appDirProblem } from './lib/image/plan.ts';
 import { LocalRunner, SshRunner } from './lib/runner.ts';
-import { loadTarget, TargetError } from './lib/target.ts';
+import { resolveTarget, TargetError } from './lib/target.ts';
 
 const HELP = {
   main: `Usage: zx scripts/deploy.mjs <command> [options]     (or: npm run deploy -- <command>)
@@ -94,21 +93,17 @@ if (argv.app) {
   if (problem) fail(problem, 2);
 }
 
-// An environment moved to Cloud Run (README: Growth path) deploys through the Cloud Run API.
-let cloudRun;
+// One inventory file says both where and how (E2M_INVENTORY or inventory/<target>): an
+// environment moved to Cloud Run (README: Growth path) deploys through the Cloud Run API.
+let resolved;
 try {
-  cloudRun = findCloudRunTarget(argv.target, root);
+  resolved = resolveTarget(argv.target, root);
 } catch (e) {
   fail(e instanceof TargetError ? e.message : String(e), 2);
 }
-if (cloudRun) process.exit(await cloudRunCommand(cloudRun, { command, rest, argv, root, t0 }));
-
-let target;
-try {
-  target = loadTarget(argv.target, root);
-} catch (e) {
-  fail(e instanceof TargetError ? e.message : String(e), 2);
-}
+if (resolved.platform === 'cloud_run')
+  process.exit(await cloudRunCommand(resolved.target, { command, rest, argv, root, t0 }));
+const target = resolved.target;
 
 const actor = await currentActor(root);
 const deployUser = target.deployUser ?? 'deploy';
