@@ -6,7 +6,7 @@ import { createContext } from '../cli/context.ts';
 import { RecordingRunner, type RunResult } from '../runner.ts';
 import type { Target } from '../target.ts';
 import { type BackupIo, build, dispatch, prune } from './cli.ts';
-import { identityPath, jobArgv } from './commands.ts';
+import { identityPath } from './commands.ts';
 import { objectName } from './plan.ts';
 
 const target = {
@@ -214,27 +214,5 @@ describe('backup build', () => {
     }));
     expect(r).toMatchObject({ code: 0, json: { ok: true, path: '/cache/e2m-backup-abc', built: false } });
     expect(r.text).toMatch(/^up to date: \/cache\/e2m-backup-abc \(\d+\.\ds\)$/);
-  });
-});
-
-describe('jobArgv', () => {
-  it('runs as the job user unless restoring with --force', () => {
-    expect(jobArgv('verify', { object: 'o', identity: '/run/k' })).toEqual([
-      'sudo',
-      '-n',
-      '-u',
-      'e2m-backup',
-      '/usr/local/lib/e2-micro/e2m-backup',
-      'verify',
-      '--identity',
-      '/run/k',
-      'o',
-      '--json',
-    ]);
-    expect(jobArgv('restore', { force: true, dryRun: true }).slice(0, 3)).toEqual([
-      'sudo',
-      '-n',
-      '/usr/local/lib/e2-micro/e2m-backup',
-    ]);
   });
 });

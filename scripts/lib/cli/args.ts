@@ -110,7 +110,13 @@ export function decide(spec: CliSpec, args: readonly string[]): Decision {
       strict: true,
     }) as { values: Values; positionals: string[] };
   } catch (e) {
-    return { kind: 'usage', message: (e as Error).message, json };
+    const err = e as Error & { code?: string };
+    const name = /'(-[^']*)'/.exec(err.message)?.[1];
+    const message =
+      err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && name
+        ? `unknown option ${name} (see --help)`
+        : err.message;
+    return { kind: 'usage', message, json };
   }
   const [command, ...rest] = parsed.positionals;
   const wantsHelp = parsed.values.help === true;
