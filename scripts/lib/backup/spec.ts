@@ -1,7 +1,6 @@
 // `npm run backup`'s command line: its options and commands, from which the parser reads argv
 // and --help is written (lib/cli/args.ts).
-import type { CliSpec } from '../cli/args.ts';
-import { TARGET_NAMES } from '../target.ts';
+import { type CliSpec, helpOption, targetOption } from '../cli/args.ts';
 import { DEFAULT_RETENTION, vmPaths } from './plan.ts';
 
 export const backupSpec: CliSpec = {
@@ -10,13 +9,7 @@ export const backupSpec: CliSpec = {
   commandsTitle: 'Commands:',
   column: 23,
   options: {
-    target: {
-      type: 'string',
-      default: 'twin',
-      value: 'T',
-      choices: TARGET_NAMES,
-      help: 'which VM and bucket (default twin)',
-    },
+    target: targetOption('which VM and bucket (default twin)'),
     'dry-run': { type: 'boolean', help: 'say what would happen, change nothing' },
     json: { type: 'boolean', help: 'machine-readable output' },
     'to-database': { type: 'string', value: 'NAME' },
@@ -28,7 +21,7 @@ export const backupSpec: CliSpec = {
     daily: { type: 'string', value: 'N' },
     weekly: { type: 'string', value: 'M' },
     now: { type: 'string', value: 'ISO' },
-    help: { type: 'boolean', short: 'h', help: 'help (also after a command)' },
+    help: helpOption,
   },
   commands: {
     run: {

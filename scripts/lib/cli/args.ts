@@ -2,6 +2,7 @@
 // node:util parseArgs (strict: an unknown or misspelt flag is a usage error, never ignored), and
 // the same table renders `--help`. Pure: argv in, a decision out; printing and exiting are run.ts's.
 import { parseArgs } from 'node:util';
+import { TARGET_NAMES } from '../target.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -14,6 +15,17 @@ export interface OptionSpec {
   /** Listed in the main help under "Options (every command)" when given. */
   help?: string;
 }
+
+/** --target, as every entry takes it: the default is the twin. */
+export const targetOption = (help: string): OptionSpec => ({
+  type: 'string',
+  default: 'twin',
+  value: 'T',
+  choices: TARGET_NAMES,
+  help,
+});
+
+export const helpOption: OptionSpec = { type: 'boolean', short: 'h', help: 'help (also after a command)' };
 
 export interface CommandSpec {
   /** The command's line in the main help (continuation lines after a newline). */

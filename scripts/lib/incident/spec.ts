@@ -1,7 +1,6 @@
 // `npm run incident`'s command line: its options and commands, from which the parser reads
 // argv and --help is written (lib/cli/args.ts).
-import type { CliSpec } from '../cli/args.ts';
-import { TARGET_NAMES } from '../target.ts';
+import { type CliSpec, helpOption, targetOption } from '../cli/args.ts';
 
 export const incidentSpec: CliSpec = {
   script: 'incident.mjs',
@@ -9,13 +8,7 @@ export const incidentSpec: CliSpec = {
   commandsTitle: 'Commands, in the order an operator reaches for them (README "Runbook"):',
   column: 38,
   options: {
-    target: {
-      type: 'string',
-      default: 'twin',
-      value: 'T',
-      choices: TARGET_NAMES,
-      help: 'where (default twin)',
-    },
+    target: targetOption('where (default twin)'),
     json: { type: 'boolean', help: 'machine-readable output (one JSON object on the last line)' },
     since: { type: 'string', value: '30s|10m|2h|1d|DATE' },
     follow: { type: 'boolean', short: 'f' },
@@ -29,7 +22,7 @@ export const incidentSpec: CliSpec = {
     zone: { type: 'string', value: 'ZONE' },
     instance: { type: 'string', value: 'NAME' },
     'compute-endpoint': { type: 'string', value: 'URL' },
-    help: { type: 'boolean', short: 'h', help: 'help (also after a command)' },
+    help: helpOption,
   },
   commands: {
     status: {
