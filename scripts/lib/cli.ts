@@ -1,8 +1,7 @@
-// What every entry script (deploy, incident) does the same way before its own work: answer
-// --help, refuse an unknown command, and say who is acting for the audit log.
-import { hostname, userInfo } from 'node:os';
-import { $, chalk, echo } from 'zx';
-import type { Actor } from './deploy/plan.ts';
+// What deploy.mjs does before its own work: answer --help, refuse an unknown command, and say
+// who is acting. The other entries hand a declared spec to lib/cli/run.ts instead; deploy moves
+// there when it is converted (issue 17).
+import { chalk, echo } from 'zx';
 
 /** Prints the error (as JSON with --json) and exits with `code` (1 failed, 2 usage). */
 export function failer(json: boolean) {
@@ -34,12 +33,4 @@ export function handleHelp(
   }
 }
 
-/** Who runs this, from where: git's user.email, else the login name. */
-export async function currentActor(root: string): Promise<Actor> {
-  return {
-    who: (await $`git -C ${root} config user.email`.quiet().nothrow()).stdout.trim() || userInfo().username,
-    host: hostname(),
-    pid: process.pid,
-    now: new Date().toISOString(),
-  };
-}
+export { currentActor } from './cli/actor.ts';

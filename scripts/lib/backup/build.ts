@@ -7,10 +7,13 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
 
+/** The operator's side (npm run backup), never part of the VM's binary. */
+const OPERATOR_SIDE = ['build.ts', 'cli.ts', 'commands.ts', 'spec.ts'];
+
 /** The files the binary is built from, relative to the repo root. */
 export function jobInputs(root: string): string[] {
   const lib = readdirSync(join(root, 'scripts/lib/backup'))
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'build.ts')
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !OPERATOR_SIDE.includes(f))
     .map((f) => `scripts/lib/backup/${f}`);
   return [
     'scripts/backup-job.mjs',

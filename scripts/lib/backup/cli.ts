@@ -1,0 +1,250 @@
+// `npm run backup`'s commands, each a function returning a Result. `run`, `list`, `restore` and
+// `verify` run the VM's job (scripts/backup-job.mjs, compiled by setup) over SSH; `prune`
+// deletes from this machine, because the VM's service account may not delete (terraform/iam.tf).
+import { readFileSync } from 'node:fs';
+import type { Bucket } from '@google-cloud/storage';
+import { chalk } from 'zx';
+import type { Invocation, Values } from '../cli/args.ts';
+import { CliError, type Context, type Result } from '../cli/context.ts';
+import { reachVm } from '../cli/ssh.ts';
+import { readTarget } from '../cli/target.ts';
+import { createStorage } from '../gcs.ts';
+import { type Runner, toShell } from '../runner.ts';
+import type { Target } from '../target.ts';
+import { buildJob } from './build.ts';
+import {
+  identityPath,
+  installIdentity,
+  type JobOptions,
+  jobArgv,
+  jobDryRun,
+  readLastRun,
+  removeIdentity,
+  runsAsRoot,
+  startUnit,
+} from './commands.ts';
+import { pruneBackups } from './job.ts';
+import {
+  type BackupConfig,
+  type BackupEntry,
+  DEFAULT_RETENTION,
+  type RetentionPolicy,
+  vmPaths,
+} from './plan.ts';
+import { backupSpec } from './spec.ts';
+
+/** What the SSH commands reach besides their arguments. */
+export interface BackupIo {
+  ctx: Context;
+  target: Target;
+  vm: Runner;
+  /** Reads the --identity key on this machine. */
+  readFile(path: string): string;
+  /** Names the key's copy on the VM. */
+  pid: number;
+}
+
+const str = (v: Values, key: string) => v[key] as string | undefined;
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+export async function build(ctx: Context, root: string, builder = buildJob): Promise<Result> {
+  const b = await builder(root);
+  return {
+    code: 0,
+    json: { ok: true, ...b },
+    text: `${b.built ? 'built' : 'up to date'}: ${b.path} (${ctx.elapsed()})`,
+  };
+}
+
+/** --daily and --weekly: a count, else a usage error naming the flag. */
+export function count(value: string | undefined, flag: string, def: number): number {
+  if (value === undefined) return def;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 1000)
+    throw new CliError(`--${flag} must be an integer 0..1000 (got "${value}")`, 2);
+  return n;
+}
+
+export async function prune(
+  ctx: Context,
+  target: Target,
+  o: { daily?: string; weekly?: string; now?: string; dryRun: boolean },
+  bucket: Bucket,
+): Promise<Result> {
+  const policy: RetentionPolicy = {
+    daily: count(o.daily, 'daily', DEFAULT_RETENTION.daily),
+    weekly: count(o.weekly, 'weekly', DEFAULT_RETENTION.weekly),
+  };
+  const now = o.now ? new Date(o.now) : new Date();
+  if (Number.isNaN(now.getTime())) throw new CliError(`--now must be an ISO time (got "${o.now}")`, 2);
+  ctx.progress(
+    `listing gs://${target.bucket}/${target.env}/ (keep ${policy.daily} daily, ${policy.weekly} weekly)`,
+  );
+  let r: { deleted: string[]; kept: string[] };
+  try {
+    // With the bucket given, pruning reads only the config's env.
+    const cfg = { env: target.env, bucket: target.bucket } as BackupConfig;
+    r = await pruneBackups(cfg, bucket, now, policy, o.dryRun);
+  } catch (e) {
+    throw new CliError(`prune gs://${target.bucket}: ${(e as Error).message}`);
+  }
+  return {
+    code: 0,
+    json: { ok: true, dryRun: o.dryRun, policy, ...r },
+    text: [
+      ...r.deleted.map((d) => `${o.dryRun ? 'would delete' : 'deleted'} ${d}`),
+      `${r.kept.length} kept, ${r.deleted.length} ${o.dryRun ? 'to delete' : 'deleted'} (${ctx.elapsed()})`,
+    ].join('\n'),
+  };
+}
+
+/** `run`: start the nightly unit and wait for it (or, dry, ask the job what it would do). */
+export async function runUnit(io: BackupIo, dryRun: boolean): Promise<Result> {
+  const { ctx, vm, target } = io;
+  const start = startUnit();
+  if (dryRun) {
+    const job = JSON.parse((await vm.run(jobDryRun())).stdout);
+    return {
+      code: 0,
+      json: { ok: true, dryRun: true, command: toShell(start), job },
+      text: `would run on ${vm.where}: ${toShell(start)}\n${job.script}`,
+    };
+  }
+  ctx.progress(`${vm.where}: ${toShell(start)} (waits for the dump and upload)`);
+  const r = await vm.run(start, { check: false });
+  const last = JSON.parse((await vm.run(readLastRun(), { check: false })).stdout || '{}');
+  const ok = r.code === 0 && last.ok === true;
+  return {
+    code: ok ? 0 : 1,
+    json: { ok, ...last },
+    text: ok
+      ? `backup ok: gs://${target.bucket}/${last.object} (${mb(last.bytes)} MB in ${secs(last.durationMs)}, total ${ctx.elapsed()})`
+      : chalk.red(
+          `backup FAILED: ${last.error ?? r.stderr.trim()}\n(journalctl -u ${vmPaths.unit} on the VM has every step)`,
+        ),
+  };
+}
+
+interface VerifyValue {
+  object: string;
+  ok: boolean;
+  restoreMs: number;
+  error?: string;
+  tables: { ok: boolean; table: string; restored?: { rows: number }; production?: { rows: number } }[];
+}
+
+/** The job's answer (its last JSON line) as text. */
+export function renderJobAnswer(command: string, value: unknown, target: Target): string {
+  if (command === 'list') {
+    const entries = value as BackupEntry[];
+    return entries.length === 0
+      ? `no backups in gs://${target.bucket}/${target.env}/`
+      : entries
+          .map((e) => `${e.complete ? ' ' : '!'} ${e.at}  ${mb(e.bytes).padStart(8)} MB  ${e.object}`)
+          .join('\n');
+  }
+  if (command === 'verify') {
+    const v = value as VerifyValue;
+    return [
+      `verify ${v.object}: ${v.ok ? chalk.green('ok') : chalk.red('FAILED')} (restore ${secs(v.restoreMs)})`,
+      ...v.tables.map(
+        (t) =>
+          `  ${t.ok ? 'ok  ' : chalk.red('FAIL')} ${t.table}: rows ${t.restored?.rows ?? '-'} / ${t.production?.rows ?? '-'}`,
+      ),
+      ...(v.error ? [chalk.red(`  ${v.error}`)] : []),
+    ].join('\n');
+  }
+  return JSON.stringify(value);
+}
+
+/** `list`, `restore`, `verify` and `run --from-defaults-file`: the job itself, over SSH. */
+export async function job(io: BackupIo, command: string, o: JobOptions): Promise<Result> {
+  const { ctx, vm, target } = io;
+  ctx.progress(`${vm.where}: ${command}${o.object ? ` ${o.object}` : ''}`);
+  const onVm = identityPath(io.pid);
+  if (o.identity) {
+    let key: string;
+    try {
+      key = io.readFile(o.identity);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new CliError(`--identity ${o.identity}: ${err.code ?? err.message}`, 2);
+    }
+    const owner = runsAsRoot(command, o) ? 'root' : vmPaths.user;
+    await vm.run(installIdentity(onVm, owner), { input: key });
+  }
+  const r = await vm
+    .run(jobArgv(command, { ...o, identity: o.identity ? onVm : undefined }), { check: false })
+    .finally(() => (o.identity ? vm.run(removeIdentity(onVm), { check: false }) : undefined));
+  const lines = r.stdout.trim().split('\n').filter(Boolean);
+  const answer = lines.length ? lines[lines.length - 1] : '';
+  let value: unknown;
+  try {
+    value = JSON.parse(answer);
+  } catch {
+    value = undefined;
+  }
+  const body =
+    r.code !== 0 && !value
+      ? chalk.red(r.stderr.trim() || `exit ${r.code}`)
+      : renderJobAnswer(command, value, target);
+  return {
+    code: r.code === 0 ? 0 : 1,
+    json: answer || JSON.stringify({ ok: false, error: r.stderr.trim() }),
+    text: `${body}\n${chalk.dim(`(${ctx.elapsed()})`)}`,
+  };
+}
+
+const jobOptions = (inv: Invocation): JobOptions => ({
+  object: inv.rest[0],
+  identity: str(inv.values, 'identity'),
+  toDatabase: str(inv.values, 'to-database'),
+  toDefaultsFile: str(inv.values, 'to-defaults-file'),
+  fromDefaultsFile: str(inv.values, 'from-defaults-file'),
+  fromDatabase: str(inv.values, 'from-database'),
+  force: inv.values.force === true,
+  dryRun: inv.values['dry-run'] === true,
+});
+
+/** The commands that run over SSH, given a connected VM. */
+export function dispatch(io: BackupIo, inv: Invocation): Promise<Result> {
+  const o = jobOptions(inv);
+  // Dumping another server is a one-off (the way back from Cloud SQL): the job runs directly, as
+  // its user, instead of through the nightly unit, whose command line is fixed.
+  if (inv.command === 'run' && !o.fromDefaultsFile) return runUnit(io, o.dryRun === true);
+  return job(io, inv.command, o);
+}
+
+export async function main(inv: Invocation, ctx: Context, root: string): Promise<Result> {
+  const v = inv.values;
+  if (inv.command === 'build') return build(ctx, root);
+  const target = readTarget(str(v, 'target') ?? 'twin', root);
+  if (inv.command === 'prune') {
+    const storage = createStorage({ projectId: target.projectId, gcsEndpoint: target.gcsEndpoint });
+    const o = {
+      daily: str(v, 'daily'),
+      weekly: str(v, 'weekly'),
+      now: str(v, 'now'),
+      dryRun: v['dry-run'] === true,
+    };
+    return prune(ctx, target, o, storage.bucket(target.bucket));
+  }
+  const reach = await reachVm(target);
+  if (!reach.ok)
+    throw new CliError(`cannot reach ${reach.where} over SSH (${target.inventoryFile}): ${reach.error}`);
+  try {
+    const io = {
+      ctx,
+      target,
+      vm: reach.vm,
+      readFile: (p: string) => readFileSync(p, 'utf8'),
+      pid: process.pid,
+    };
+    return await dispatch(io, inv);
+  } finally {
+    await reach.vm.close();
+  }
+}
+
+export const backupCli = { spec: backupSpec, main };

@@ -1,0 +1,58 @@
+// Pure: the operator's commands on the VM for `npm run backup`, as exact argv. The job itself
+// (scripts/backup-job.mjs, compiled) runs as its own user; restoring over real data needs root.
+import { vmPaths } from './plan.ts';
+
+type Argv = string[];
+
+/** What the nightly timer starts; `systemctl start` waits for the oneshot unit to finish. */
+export const startUnit = (): Argv => ['sudo', '-n', 'systemctl', 'start', vmPaths.unit];
+
+/** The job's own dry run: the script it would run. */
+export const jobDryRun = (): Argv => ['sudo', '-n', vmPaths.binary, 'run', '--dry-run', '--json'];
+
+/** The last run's result, which the unit writes. */
+export const readLastRun = (): Argv => ['sudo', '-n', 'cat', vmPaths.lastRunFile];
+
+/** An encrypted backup's key goes to the VM's tmpfs for this one command, readable by the job. */
+export const identityPath = (pid: number) => `/run/e2m-backup-identity-${pid}`;
+export const installIdentity = (path: string, owner: string): Argv => [
+  'sudo',
+  '-n',
+  'install',
+  '-m',
+  '0400',
+  '-o',
+  owner,
+  '/dev/stdin',
+  path,
+];
+export const removeIdentity = (path: string): Argv => ['sudo', '-n', 'rm', '-f', path];
+
+export interface JobOptions {
+  object?: string;
+  identity?: string;
+  toDatabase?: string;
+  toDefaultsFile?: string;
+  fromDefaultsFile?: string;
+  fromDatabase?: string;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+/** Restore with --force may write over production: the job runs as root, not as its user. */
+export const runsAsRoot = (command: string, o: JobOptions) => command === 'restore' && o.force === true;
+
+/** The job's own command line on the VM; `identity` is the key's path there. */
+export function jobArgv(command: string, o: JobOptions): Argv {
+  const args = [command];
+  if (o.identity) args.push('--identity', o.identity);
+  if (o.object) args.push(o.object);
+  if (o.toDatabase) args.push('--to-database', o.toDatabase);
+  if (o.toDefaultsFile) args.push('--to-defaults-file', o.toDefaultsFile);
+  if (o.fromDefaultsFile) args.push('--from-defaults-file', o.fromDefaultsFile);
+  if (o.fromDatabase) args.push('--from-database', o.fromDatabase);
+  if (o.force) args.push('--force');
+  if (o.dryRun) args.push('--dry-run');
+  args.push('--json');
+  return ['sudo', '-n', ...(runsAsRoot(command, o) ? [] : ['-u', vmPaths.user]), vmPaths.binary, ...args];
+}

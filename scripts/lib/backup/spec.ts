@@ -1,0 +1,79 @@
+// `npm run backup`'s command line: its options and commands, from which the parser reads argv
+// and --help is written (lib/cli/args.ts).
+import { type CliSpec, helpOption, targetOption } from '../cli/args.ts';
+import { DEFAULT_RETENTION, vmPaths } from './plan.ts';
+
+export const backupSpec: CliSpec = {
+  script: 'backup.mjs',
+  usage: 'zx scripts/backup.mjs <command> [options]     (or: npm run backup -- <command>)',
+  commandsTitle: 'Commands:',
+  column: 23,
+  options: {
+    target: targetOption('which VM and bucket (default twin)'),
+    'dry-run': { type: 'boolean', help: 'say what would happen, change nothing' },
+    json: { type: 'boolean', help: 'machine-readable output' },
+    'to-database': { type: 'string', value: 'NAME' },
+    'to-defaults-file': { type: 'string', value: 'FILE' },
+    'from-defaults-file': { type: 'string', value: 'FILE' },
+    'from-database': { type: 'string', value: 'NAME' },
+    identity: { type: 'string', value: 'FILE' },
+    force: { type: 'boolean' },
+    daily: { type: 'string', value: 'N' },
+    weekly: { type: 'string', value: 'M' },
+    now: { type: 'string', value: 'ISO' },
+    help: helpOption,
+  },
+  commands: {
+    run: {
+      summary: "start the VM's backup now (the unit the nightly timer starts), wait, report",
+      args: '[--from-defaults-file FILE [--from-database NAME]]',
+      options: ['target', 'dry-run', 'json'],
+      about: `Starts ${vmPaths.unit} (as the timer does: user ${vmPaths.user}, its memory and time limits),
+waits for it, and prints its result (${vmPaths.lastRunFile}). The dump is one consistent
+snapshot streamed through zstd into a create-only resumable upload; a manifest written last
+marks it complete. Exit 1 when the job failed. --from-defaults-file dumps another server (a
+MariaDB client option file on the VM, readable by ${vmPaths.user}), e.g. Cloud SQL (README).`,
+    },
+    list: {
+      summary: "the environment's backups in the bucket, newest first",
+      options: ['target', 'json'],
+      about: 'Backups under gs://<bucket>/<env>/, newest first; "!" marks an incomplete one (no manifest).',
+    },
+    restore: {
+      synopsis: 'restore [OBJECT]',
+      summary: 'restore OBJECT (default: newest complete) into a scratch database',
+      args: '[OBJECT]',
+      options: ['to-database', 'to-defaults-file', 'force', 'identity', 'target', 'dry-run', 'json'],
+      about: `Restores into e2m_scratch_restore unless --to-database names another e2m_scratch_* database.
+Any other database (production included) needs --force; the object is then checked against its
+manifest before a byte is written. --to-defaults-file names a MariaDB client option file on
+the VM (host, port, user, password) for another server, e.g. Cloud SQL when moving (README).
+--identity FILE: the age private key (on this machine) of an encrypted backup; it is copied to
+the VM's tmpfs for this command only and removed after.`,
+    },
+    verify: {
+      synopsis: 'verify [OBJECT]',
+      summary: `the drill: restore into a scratch database and compare every table with
+production (rows and CHECKSUM TABLE); exit 1 on any mismatch`,
+      args: '[OBJECT]',
+      options: ['identity', 'target', 'json'],
+      about: `Restores OBJECT (default: newest complete) into e2m_scratch_verify, compares row counts and
+CHECKSUM TABLE of every table with production, drops the scratch copy. Exit 1 on a mismatch,
+a corrupted object or a failed restore. Run it when writes are quiet: rows written since the
+dump count as a mismatch.`,
+    },
+    prune: {
+      summary: 'delete backups beyond the retention policy (keep N daily, M weekly)',
+      options: ['daily', 'weekly', 'now', 'target', 'dry-run', 'json'],
+      about: `Keeps the newest complete backup of each of the last N days (default ${DEFAULT_RETENTION.daily}) and of each of the
+last M ISO weeks (default ${DEFAULT_RETENTION.weekly}), and always the newest; deletes the rest with their manifests.
+Incomplete dumps older than a day go too. Runs here with your credentials. The bucket's own
+lifecycle rule (terraform) is the second line.`,
+    },
+    build: {
+      summary: "build the VM's job binary (setup does this; prints its path)",
+      options: ['json'],
+      about: 'Builds scripts/backup-job.mjs into one binary (bun build --compile), cached by its inputs.',
+    },
+  },
+};

@@ -1,0 +1,24 @@
+// SSH to the target VM with one answer for "unreachable": the entries judge it (incident turns
+// it into the status screen's first finding, backup into an error), none of them catches it.
+import { SshRunner, type SshTarget } from '../runner.ts';
+
+export type Reach =
+  | { ok: true; vm: SshRunner; where: string; ms: number }
+  | { ok: false; where: string; error: string; ms: number };
+
+export type Connect = (target: SshTarget, opts: { readyTimeoutMs?: number }) => Promise<SshRunner>;
+
+export async function reachVm(
+  target: SshTarget,
+  opts: { readyTimeoutMs?: number } = {},
+  connect: Connect = (t, o) => SshRunner.connect(t, o),
+): Promise<Reach> {
+  const where = `${target.user}@${target.host}:${target.port}`;
+  const t0 = Date.now();
+  try {
+    const vm = await connect(target, opts);
+    return { ok: true, vm, where: vm.where, ms: Date.now() - t0 };
+  } catch (e) {
+    return { ok: false, where, error: (e as Error).message, ms: Date.now() - t0 };
+  }
+}
