@@ -19,6 +19,7 @@ import {
   unlockPlan,
 } from './lib/deploy/plan.ts';
 import { isStale, lockAgeMs, rollbackTarget, StateError } from './lib/deploy/state.ts';
+import { stepLine } from './lib/plan/progress.ts';
 import { LocalRunner, SshRunner } from './lib/runner.ts';
 import { loadTarget, TargetError } from './lib/target.ts';
 
@@ -117,15 +118,7 @@ try {
 const runners = { local: new LocalRunner(), vm };
 const where = { local: 'local', vm: vm.where };
 
-const progress = (e) => {
-  if (json) return;
-  const tag = e.phase === 'rescue' ? chalk.yellow('rescue') : `${e.index + 1}/${e.total}`;
-  if (e.type === 'start')
-    echo(chalk.dim(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${tag} ${e.step.title}`));
-  if (e.type === 'done') echo(chalk.dim(`      ok (${(e.ms / 1000).toFixed(1)}s)`));
-  if (e.type === 'failed')
-    echo(chalk.red(`      FAILED at ${e.step.id} after ${(e.ms / 1000).toFixed(1)}s: ${e.error}`));
-};
+const progress = (e) => json || echo(stepLine(e, Date.now() - t0));
 
 /** `after` runs once the plan did; what it returns joins the --json output. */
 async function runPlan(plan, extra = {}, after = async () => ({})) {
