@@ -19,7 +19,7 @@ import {
   unlockPlan,
 } from './lib/deploy/plan.ts';
 import { isStale, lockAgeMs, rollbackTarget, StateError } from './lib/deploy/state.ts';
-import { stepLine } from './lib/plan/progress.ts';
+import { outcomeLines, stepLine } from './lib/plan/progress.ts';
 import { LocalRunner, SshRunner } from './lib/runner.ts';
 import { loadTarget, TargetError } from './lib/target.ts';
 
@@ -134,19 +134,12 @@ async function runPlan(plan, extra = {}, after = async () => ({})) {
     echo(
       JSON.stringify({ ok: outcome.ok, action: plan.action, release: plan.record?.id, ...outcome, ...extra }),
     );
-  else if (outcome.ok) {
-    echo(chalk.green(`${plan.action} done in ${(outcome.ms / 1000).toFixed(1)}s`));
-    for (const w of outcome.warnings) echo(chalk.yellow(`warning (not fatal): ${w}`));
-  } else {
-    echo(chalk.red(`${plan.action} failed at step "${outcome.failedStep}": ${outcome.error}`));
-    echo(
-      outcome.switched
-        ? 'The proxy was switched back to the previous colour.'
-        : 'The proxy was never switched: the previous colour kept serving.',
-    );
-    for (const r of outcome.rescueErrors)
-      echo(chalk.red(`rescue step failed: ${r} (check with: npm run deploy -- status)`));
-  }
+  else
+    for (const line of outcomeLines(plan.action, outcome, {
+      sentBack: 'The proxy was switched back to the previous colour.',
+      neverMoved: 'The proxy was never switched: the previous colour kept serving.',
+    }))
+      echo(line);
   return outcome.ok;
 }
 

@@ -3,7 +3,7 @@
 // meaning here (lock, unlock, cleanup) say so: Cloud Run serialises updates by etag, and the
 // image repository's cleanup policy (terraform/cloud_run.tf) prunes old images.
 import { $, chalk, echo } from 'zx';
-import { stepLine } from '../plan/progress.ts';
+import { outcomeLines, stepLine } from '../plan/progress.ts';
 import { type Clients, createClients, execute, readView, type StepEvent } from './execute.ts';
 import {
   deployPlan,
@@ -75,22 +75,13 @@ export async function cloudRunCommand(target: CloudRunTarget, o: CliOptions): Pr
       say(chalk.bold(`${plan.action}: ${plan.summary}`));
       const outcome = await execute(plan, clients, { onEvent: progress });
       if (json) echo(JSON.stringify({ action: plan.action, revision: plan.revision, ...outcome }));
-      else if (outcome.ok)
-        echo(
-          chalk.green(
-            `${plan.action} done in ${(outcome.ms / 1000).toFixed(1)}s: ${shortName(plan.revision)} serves`,
-          ),
-        );
-      else {
-        echo(chalk.red(`${plan.action} failed at step "${outcome.failedStep}": ${outcome.error}`));
-        echo(
-          outcome.switched
-            ? `Traffic was sent back; serving: ${outcome.serving ?? 'unknown (check with: npm run deploy -- status)'}`
-            : 'Traffic never moved: the previous revision kept serving.',
-        );
-        for (const r of outcome.rescueErrors)
-          echo(chalk.red(`rescue step failed: ${r} (check with: npm run deploy -- status)`));
-      }
+      else
+        for (const line of outcomeLines(plan.action, outcome, {
+          done: `: ${shortName(plan.revision)} serves`,
+          sentBack: `Traffic was sent back; serving: ${outcome.serving ?? 'unknown (check with: npm run deploy -- status)'}`,
+          neverMoved: 'Traffic never moved: the previous revision kept serving.',
+        }))
+          echo(line);
       return outcome.ok;
     };
     switch (o.command) {

@@ -1,7 +1,7 @@
 // The deploy's progress lines, to the letter (colours aside): VM and Cloud Run print these.
 import { stripVTControlCharacters as plain } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { stepLine } from './progress.ts';
+import { outcomeLines, stepLine } from './progress.ts';
 
 const step = { kind: 'run', id: 'migrate', title: 'run the migrations' };
 
@@ -18,5 +18,32 @@ describe('stepLine', () => {
     expect(plain(stepLine({ type: 'failed', ...at, ms: 250, error: 'exit 1', phase: 'plan' }, 0))).toBe(
       '      FAILED at migrate after 0.3s: exit 1',
     );
+  });
+});
+
+describe('outcomeLines', () => {
+  const words = { done: ': rev-2 serves', sentBack: 'sent back', neverMoved: 'never moved' };
+  const base = { ms: 61_000, switched: false, rescueErrors: [], stepTimes: {} };
+
+  it('says done with the time, and lists warnings', () => {
+    const lines = outcomeLines('deploy', { ...base, ok: true, warnings: ['prune: busy'] }, words);
+    expect(lines.map(plain)).toEqual([
+      'deploy done in 61.0s: rev-2 serves',
+      'warning (not fatal): prune: busy',
+    ]);
+  });
+
+  it('names the failed step, where traffic is, and each rescue step that failed', () => {
+    const failed = { ...base, ok: false, failedStep: 'verify', error: 'HTTP 502' };
+    expect(outcomeLines('deploy', failed, words).map(plain)).toEqual([
+      'deploy failed at step "verify": HTTP 502',
+      'never moved',
+    ]);
+    const rescued = { ...failed, switched: true, rescueErrors: ['traffic-back: 409'] };
+    expect(outcomeLines('rollback', rescued, words).map(plain)).toEqual([
+      'rollback failed at step "verify": HTTP 502',
+      'sent back',
+      'rescue step failed: traffic-back: 409 (check with: npm run deploy -- status)',
+    ]);
   });
 });

@@ -85,18 +85,18 @@ export async function runPlan<S extends PlanStep>(
   ) => {
     const s0 = now();
     emit({ type: 'start', index, total, step, phase });
+    let warning: unknown;
     try {
-      const handle = handlers[step.kind as S['kind']] as (s: S) => Promise<unknown>;
-      const warning = await handle(step);
-      if (typeof warning === 'string' && warning) result.warnings.push(`${stepId(step)}: ${warning}`);
-      const ms = now() - s0;
-      times[stepId(step)] = (times[stepId(step)] ?? 0) + ms;
-      emit({ type: 'done', index, total, step, ms, phase });
-      return undefined;
+      warning = await (handlers[step.kind as S['kind']] as (s: S) => Promise<unknown>)(step);
     } catch (error) {
       emit({ type: 'failed', index, total, step, ms: now() - s0, error: describeError(error), phase });
       return { error };
     }
+    if (typeof warning === 'string' && warning) result.warnings.push(`${stepId(step)}: ${warning}`);
+    const ms = now() - s0;
+    times[stepId(step)] = (times[stepId(step)] ?? 0) + ms;
+    emit({ type: 'done', index, total, step, ms, phase });
+    return undefined;
   };
 
   for (const [index, step] of plan.steps.entries()) {
