@@ -19,6 +19,7 @@ import {
 } from './lib/deploy/plan.ts';
 import { isStale, lockAgeMs, rollbackTarget, StateError } from './lib/deploy/state.ts';
 import { appDirProblem } from './lib/image/plan.ts';
+import { outcomeLines, stepLine } from './lib/plan/progress.ts';
 import { LocalRunner, SshRunner } from './lib/runner.ts';
 import { resolveTarget, TargetError } from './lib/target.ts';
 
@@ -124,15 +125,7 @@ try {
 const runners = { local: new LocalRunner(), vm };
 const where = { local: 'local', vm: vm.where };
 
-const progress = (e) => {
-  if (json) return;
-  const tag = e.phase === 'rescue' ? chalk.yellow('rescue') : `${e.index + 1}/${e.total}`;
-  if (e.type === 'start')
-    echo(chalk.dim(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${tag} ${e.step.title}`));
-  if (e.type === 'done') echo(chalk.dim(`      ok (${(e.ms / 1000).toFixed(1)}s)`));
-  if (e.type === 'failed')
-    echo(chalk.red(`      FAILED at ${e.step.id} after ${(e.ms / 1000).toFixed(1)}s: ${e.error}`));
-};
+const progress = (e) => json || echo(stepLine(e, Date.now() - t0));
 
 /** `after` runs once the plan did; what it returns joins the --json output. */
 async function runPlan(plan, extra = {}, after = async () => ({})) {
@@ -148,19 +141,12 @@ async function runPlan(plan, extra = {}, after = async () => ({})) {
     echo(
       JSON.stringify({ ok: outcome.ok, action: plan.action, release: plan.record?.id, ...outcome, ...extra }),
     );
-  else if (outcome.ok) {
-    echo(chalk.green(`${plan.action} done in ${(outcome.ms / 1000).toFixed(1)}s`));
-    for (const w of outcome.warnings) echo(chalk.yellow(`warning (not fatal): ${w}`));
-  } else {
-    echo(chalk.red(`${plan.action} failed at step "${outcome.failedStep}": ${outcome.error}`));
-    echo(
-      outcome.switched
-        ? 'The proxy was switched back to the previous colour.'
-        : 'The proxy was never switched: the previous colour kept serving.',
-    );
-    for (const r of outcome.rescueErrors)
-      echo(chalk.red(`rescue step failed: ${r} (check with: npm run deploy -- status)`));
-  }
+  else
+    for (const line of outcomeLines(plan.action, outcome, {
+      sentBack: 'The proxy was switched back to the previous colour.',
+      neverMoved: 'The proxy was never switched: the previous colour kept serving.',
+    }))
+      echo(line);
   return outcome.ok;
 }
 

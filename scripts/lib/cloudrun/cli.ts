@@ -3,6 +3,7 @@
 // meaning here (lock, unlock, cleanup) say so: Cloud Run serialises updates by etag, and the
 // image repository's cleanup policy (terraform/cloud_run.tf) prunes old images.
 import { $, chalk, echo } from 'zx';
+import { outcomeLines, stepLine } from '../plan/progress.ts';
 import { type Clients, createClients, execute, readView, type StepEvent } from './execute.ts';
 import {
   deployPlan,
@@ -51,15 +52,7 @@ async function imageToDeploy(target: CloudRunTarget, o: CliOptions, say: (s: str
 export async function cloudRunCommand(target: CloudRunTarget, o: CliOptions): Promise<number> {
   const json = !!o.argv.json;
   const say = (s: string) => json || echo(s);
-  const progress = (e: StepEvent) => {
-    if (json) return;
-    const tag = e.phase === 'rescue' ? chalk.yellow('rescue') : `${e.index + 1}/${e.total}`;
-    if (e.type === 'start')
-      echo(chalk.dim(`[${((Date.now() - o.t0) / 1000).toFixed(1)}s] ${tag} ${e.step.title}`));
-    if (e.type === 'done') echo(chalk.dim(`      ok (${(e.ms / 1000).toFixed(1)}s)`));
-    if (e.type === 'failed')
-      echo(chalk.red(`      FAILED at ${e.step.id} after ${(e.ms / 1000).toFixed(1)}s: ${e.error}`));
-  };
+  const progress = (e: StepEvent) => json || echo(stepLine(e, Date.now() - o.t0));
   const where = `Cloud Run service ${target.service} in ${target.projectId}/${target.region}`;
   if (['lock', 'unlock', 'cleanup'].includes(o.command)) {
     const why = {
@@ -82,22 +75,13 @@ export async function cloudRunCommand(target: CloudRunTarget, o: CliOptions): Pr
       say(chalk.bold(`${plan.action}: ${plan.summary}`));
       const outcome = await execute(plan, clients, { onEvent: progress });
       if (json) echo(JSON.stringify({ action: plan.action, revision: plan.revision, ...outcome }));
-      else if (outcome.ok)
-        echo(
-          chalk.green(
-            `${plan.action} done in ${(outcome.ms / 1000).toFixed(1)}s: ${shortName(plan.revision)} serves`,
-          ),
-        );
-      else {
-        echo(chalk.red(`${plan.action} failed at step "${outcome.failedStep}": ${outcome.error}`));
-        echo(
-          outcome.switched
-            ? `Traffic was sent back; serving: ${outcome.serving ?? 'unknown (check with: npm run deploy -- status)'}`
-            : 'Traffic never moved: the previous revision kept serving.',
-        );
-        for (const r of outcome.rescueErrors)
-          echo(chalk.red(`rescue step failed: ${r} (check with: npm run deploy -- status)`));
-      }
+      else
+        for (const line of outcomeLines(plan.action, outcome, {
+          done: `: ${shortName(plan.revision)} serves`,
+          sentBack: `Traffic was sent back; serving: ${outcome.serving ?? 'unknown (check with: npm run deploy -- status)'}`,
+          neverMoved: 'Traffic never moved: the previous revision kept serving.',
+        }))
+          echo(line);
       return outcome.ok;
     };
     switch (o.command) {

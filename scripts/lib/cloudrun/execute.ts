@@ -5,7 +5,18 @@
 
 import { JobsClient, RevisionsClient, ServicesClient } from '@google-cloud/run';
 import { googleAuthLibrary } from 'google-gax';
-import type { StepEvent as DeployStepEvent } from '../deploy/execute.ts';
+import {
+  type Clock,
+  clockOf,
+  type DeployOutcome,
+  describeError,
+  type ExecOptions,
+  failureOf,
+  type Handlers,
+  type StepEvent as PlanStepEvent,
+  poll,
+  runPlan,
+} from '../plan/run.ts';
 import {
   type Job,
   jobName,
@@ -72,27 +83,12 @@ export async function readView(clients: Clients, target: CloudRunTarget): Promis
   return { service, job, revisions };
 }
 
-export type StepEvent = DeployStepEvent<Step>;
+export type StepEvent = PlanStepEvent<Step>;
 
-export interface Outcome {
-  ok: boolean;
-  ms: number;
-  failedStep?: string;
-  error?: string;
-  switched: boolean;
-  rescueErrors: string[];
-  stepTimes: Record<string, number>;
+export interface Outcome extends DeployOutcome {
   /** The revision serving at the end, as the last operation reported it. */
   serving?: string;
 }
-
-export interface ExecOptions {
-  onEvent?: (e: StepEvent) => void;
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-}
-
-const describeError = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Sends one request and waits for its long-running operation; returns what it produced. */
 async function send(
@@ -125,80 +121,57 @@ function check(step: Extract<Step, { kind: 'call' }>, result: Record<string, unk
   return undefined;
 }
 
-async function probe(
-  step: Extract<Step, { kind: 'probe' }>,
-  opts: Required<Pick<ExecOptions, 'sleep' | 'now'>>,
-): Promise<void> {
-  const deadline = opts.now() + step.timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const res = await fetch(step.url, { signal: AbortSignal.timeout(10_000) });
-      const release = res.headers.get('x-release');
-      if (res.status === 200 && (step.release === undefined || release === step.release)) return;
-      last = `HTTP ${res.status}, x-release ${release ?? 'absent'}`;
-    } catch (e) {
-      last = describeError(e);
-    }
-    if (opts.now() >= deadline) throw new Error(`not ready after ${step.timeoutMs / 1000} s: ${last}`);
-    await opts.sleep(step.intervalMs);
-  }
+function probe(step: Extract<Step, { kind: 'probe' }>, clock: Clock): Promise<void> {
+  return poll(
+    step,
+    clock,
+    async () => {
+      try {
+        const res = await fetch(step.url, { signal: AbortSignal.timeout(10_000) });
+        const release = res.headers.get('x-release');
+        if (res.status === 200 && (step.release === undefined || release === step.release)) return undefined;
+        return `HTTP ${res.status}, x-release ${release ?? 'absent'}`;
+      } catch (e) {
+        return describeError(e);
+      }
+    },
+    (last) => new Error(`not ready after ${step.timeoutMs / 1000} s: ${last}`),
+  );
 }
 
 /**
  * Runs the plan. A failing step stops it; after the switch the rescue then runs to its end.
  * Never throws for a step failure: the outcome says what failed and why.
  */
-export async function execute(plan: Plan, clients: Clients, options: ExecOptions = {}): Promise<Outcome> {
-  const opts = {
-    sleep: options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
-    now: options.now ?? Date.now,
+export async function execute(
+  plan: Plan,
+  clients: Clients,
+  options: ExecOptions<Step> = {},
+): Promise<Outcome> {
+  const clock = clockOf(options);
+  const state: { switched: boolean; serving?: string } = { switched: false };
+  const handlers: Handlers<Step> = {
+    probe: (step) => probe(step, clock),
+    call: async (step) => {
+      const result = (await send(step, clients)) as Record<string, unknown>;
+      if (step.switches) state.switched = true;
+      const problem = check(step, result);
+      if ('traffic' in result) state.serving = servingRevision(result as Service);
+      if (problem) throw new Error(problem);
+    },
   };
-  const emit = options.onEvent ?? (() => {});
-  const t0 = opts.now();
-  const outcome: Outcome = { ok: true, ms: 0, switched: false, rescueErrors: [], stepTimes: {} };
-
-  const runOne = async (step: Step, index: number, total: number, phase: 'plan' | 'rescue') => {
-    const s0 = opts.now();
-    emit({ type: 'start', index, total, step, phase });
-    try {
-      if (step.kind === 'probe') await probe(step, opts);
-      else {
-        const result = (await send(step, clients)) as Record<string, unknown>;
-        if (step.switches) outcome.switched = true;
-        const problem = check(step, result);
-        if ('traffic' in result) outcome.serving = servingRevision(result as Service);
-        if (problem) throw new Error(problem);
-      }
-      const ms = opts.now() - s0;
-      outcome.stepTimes[step.id] = ms;
-      emit({ type: 'done', index, total, step, ms, phase });
-    } catch (e) {
-      const ms = opts.now() - s0;
-      emit({ type: 'failed', index, total, step, ms, error: describeError(e), phase });
-      throw e;
-    }
+  const r = await runPlan<Step>(
+    { steps: plan.steps, onFailure: () => (state.switched ? plan.rescueAfterSwitch : []) },
+    handlers,
+    { onEvent: options.onEvent, now: clock.now },
+  );
+  return {
+    ok: r.ok,
+    ms: r.ms,
+    switched: state.switched,
+    rescueErrors: r.rescueErrors,
+    stepTimes: { ...r.stepTimes, ...r.rescueTimes },
+    ...(state.serving === undefined ? {} : { serving: state.serving }),
+    ...failureOf(r),
   };
-
-  for (const [i, step] of plan.steps.entries()) {
-    try {
-      await runOne(step, i, plan.steps.length, 'plan');
-    } catch (e) {
-      outcome.ok = false;
-      outcome.failedStep = step.id;
-      outcome.error = describeError(e);
-      if (outcome.switched) {
-        for (const [j, r] of plan.rescueAfterSwitch.entries()) {
-          try {
-            await runOne(r, j, plan.rescueAfterSwitch.length, 'rescue');
-          } catch (re) {
-            outcome.rescueErrors.push(`${r.id}: ${describeError(re)}`);
-          }
-        }
-      }
-      break;
-    }
-  }
-  outcome.ms = opts.now() - t0;
-  return outcome;
 }

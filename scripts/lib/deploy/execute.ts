@@ -1,5 +1,16 @@
 // The deploy's I/O: read the VM's state, run a plan's steps through the runners, and on any
 // failure run the rescue (before or after the switch) so the old colour is left serving.
+import {
+  type Clock,
+  clockOf,
+  type DeployOutcome,
+  failureOf,
+  type Handlers,
+  type ExecOptions as PlanExecOptions,
+  type StepEvent as PlanStepEvent,
+  poll,
+  runPlan,
+} from '../plan/run.ts';
 import { CommandError, type Runner, toShell } from '../runner.ts';
 import * as cmd from './commands.ts';
 import { judgeReady, judgeRun, parseReadyProbe } from './contract.ts';
@@ -19,82 +30,50 @@ export async function readView(vm: Runner): Promise<VmView> {
   };
 }
 
-/** Progress of a plan's steps; generic so the Cloud Run executor reports the same way. */
-export type StepEvent<S = Step> =
-  | { type: 'start'; index: number; total: number; step: S; phase: 'plan' | 'rescue' }
-  | { type: 'done'; index: number; total: number; step: S; ms: number; phase: 'plan' | 'rescue' }
-  | {
-      type: 'failed';
-      index: number;
-      total: number;
-      step: S;
-      ms: number;
-      error: string;
-      phase: 'plan' | 'rescue';
-    };
+export type StepEvent = PlanStepEvent<Step>;
+export type ExecOptions = PlanExecOptions<Step>;
 
-export interface Outcome {
-  ok: boolean;
-  ms: number;
-  failedStep?: string;
-  error?: string;
-  switched: boolean;
-  rescueErrors: string[];
+export interface Outcome extends DeployOutcome {
   /** Optional steps that failed: reported, never fatal (an image retention could not remove). */
   warnings: string[];
-  stepTimes: Record<string, number>;
 }
 
-export interface ExecOptions {
-  onEvent?: (e: StepEvent) => void;
-  /** For tests: wait steps sleep through this. */
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-}
-
-const describeError = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-/** Runs one step; throws when it failed; returns a warning a contract judge raised, if any. */
-async function runStep(
-  step: Step,
-  runners: Runners,
-  opts: Required<Pick<ExecOptions, 'sleep' | 'now'>>,
-): Promise<string | undefined> {
-  switch (step.kind) {
-    case 'run': {
+/** A handler per step kind, for the one plan executor (plan/run.ts). A string returned is a
+ * warning a contract judge raised (docs/app-contract.md). */
+function handlers(runners: Runners, clock: Clock, state: { switched: boolean }): Handlers<Step> {
+  return {
+    run: async (step) => {
+      if (step.switches) state.switched = true;
       if (!step.check) {
         await runners[step.host].run(step.argv);
-        return;
+        return undefined;
       }
       const verdict = judgeRun(step.check, await runners[step.host].run(step.argv, { check: false }));
       if (verdict?.error) throw new Error(verdict.error);
       return verdict?.warning;
-    }
-    case 'upload':
-      await runners.vm.upload(step.from, step.to);
-      return;
-    case 'wait': {
-      const deadline = opts.now() + step.timeoutMs;
-      let last = '';
-      for (;;) {
-        const r = await runners[step.host].run(step.argv, { check: false });
-        const out = r.stdout.trim();
-        if (step.check?.kind === 'ready' && r.code === 0) {
-          const v = judgeReady(parseReadyProbe(r.stdout), step.check.release);
-          if (v.kind === 'ready') return;
-          if (v.kind === 'broken') throw new Error(v.why);
-          last = v.why;
-        } else if (r.code === 0 && (step.expect === undefined || out === step.expect)) return;
-        else
-          last =
-            r.code === 0
-              ? `got "${out}", want "${step.expect}"`
-              : (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
-        if (opts.now() >= deadline) throw new Error(`not done after ${step.timeoutMs / 1000} s: ${last}`);
-        await opts.sleep(step.intervalMs);
-      }
-    }
-  }
+    },
+    upload: (step) => runners.vm.upload(step.from, step.to),
+    wait: (step) =>
+      poll(
+        step,
+        clock,
+        async () => {
+          const r = await runners[step.host].run(step.argv, { check: false });
+          const out = r.stdout.trim();
+          if (step.check?.kind === 'ready' && r.code === 0) {
+            const v = judgeReady(parseReadyProbe(r.stdout), step.check.release);
+            if (v.kind === 'ready') return undefined;
+            if (v.kind === 'broken') throw new Error(v.why);
+            return v.why;
+          }
+          if (r.code === 0 && (step.expect === undefined || out === step.expect)) return undefined;
+          return r.code === 0
+            ? `got "${out}", want "${step.expect}"`
+            : (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
+        },
+        (last) => new Error(`not done after ${step.timeoutMs / 1000} s: ${last}`),
+      ),
+  };
 }
 
 /**
@@ -103,91 +82,25 @@ async function runStep(
  * failure: the outcome says what failed and why.
  */
 export async function execute(plan: Plan, runners: Runners, options: ExecOptions = {}): Promise<Outcome> {
-  const opts = {
-    sleep: options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
-    now: options.now ?? Date.now,
-  };
-  const emit = options.onEvent ?? (() => {});
-  const t0 = opts.now();
-  const outcome: Outcome = {
-    ok: true,
-    ms: 0,
-    switched: false,
-    rescueErrors: [],
-    warnings: [],
-    stepTimes: {},
-  };
-  for (const [index, step] of plan.steps.entries()) {
-    const s0 = opts.now();
-    emit({ type: 'start', index, total: plan.steps.length, step, phase: 'plan' });
-    try {
-      const warning = await runStep(step, runners, opts);
-      if (warning) outcome.warnings.push(`${step.id}: ${warning}`);
-      if (step.kind === 'run' && step.switches) outcome.switched = true;
-      const ms = opts.now() - s0;
-      outcome.stepTimes[step.id] = (outcome.stepTimes[step.id] ?? 0) + ms;
-      emit({ type: 'done', index, total: plan.steps.length, step, ms, phase: 'plan' });
-    } catch (e) {
-      if (step.kind === 'run' && step.optional) {
-        outcome.warnings.push(`${step.id}: ${describeError(e)}`);
-        emit({
-          type: 'failed',
-          index,
-          total: plan.steps.length,
-          step,
-          ms: opts.now() - s0,
-          error: describeError(e),
-          phase: 'plan',
-        });
-        continue;
-      }
-      // A switch step that failed may have half-happened: rescue as if it had.
-      if (step.kind === 'run' && step.switches) outcome.switched = true;
-      const error = describeError(e);
-      Object.assign(outcome, { ok: false, failedStep: step.id, error });
-      emit({
-        type: 'failed',
-        index,
-        total: plan.steps.length,
-        step,
-        ms: opts.now() - s0,
-        error,
-        phase: 'plan',
-      });
-      // Losing the lock race means nothing was started and the lock is someone else's.
-      if (step.id === 'lock') break;
-      const rescue = outcome.switched ? plan.rescueAfterSwitch : plan.rescueBeforeSwitch;
-      for (const [ri, r] of rescue.entries()) {
-        const r0 = opts.now();
-        emit({ type: 'start', index: ri, total: rescue.length, step: r, phase: 'rescue' });
-        try {
-          await runStep(r, runners, opts);
-          emit({
-            type: 'done',
-            index: ri,
-            total: rescue.length,
-            step: r,
-            ms: opts.now() - r0,
-            phase: 'rescue',
-          });
-        } catch (re) {
-          outcome.rescueErrors.push(`${r.id}: ${describeError(re)}`);
-          emit({
-            type: 'failed',
-            index: ri,
-            total: rescue.length,
-            step: r,
-            ms: opts.now() - r0,
-            error: describeError(re),
-            phase: 'rescue',
-          });
-        }
-      }
-      break;
-    }
-  }
-  outcome.ms = opts.now() - t0;
-  return outcome;
+  const clock = clockOf(options);
+  const state = { switched: false };
+  const r = await runPlan<Step>(
+    {
+      steps: plan.steps,
+      optional: (step) => step.kind === 'run' && !!step.optional,
+      onFailure: (step) => {
+        // A switch step that failed may have half-happened: rescue as if it had.
+        if (step.kind === 'run' && step.switches) state.switched = true;
+        // Losing the lock race means nothing was started and the lock is someone else's.
+        if (step.id === 'lock') return [];
+        return state.switched ? plan.rescueAfterSwitch : plan.rescueBeforeSwitch;
+      },
+    },
+    handlers(runners, clock, state),
+    { onEvent: options.onEvent, now: clock.now },
+  );
+  const { ok, ms, rescueErrors, warnings, stepTimes } = r;
+  return { ok, ms, switched: state.switched, rescueErrors, warnings, stepTimes, ...failureOf(r) };
 }
 
 /** The plan as text: every command on every host, in order (the dry run prints this). */

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Handlers, poll, realClock, runPlan } from '../plan/run.ts';
 import type { Runner } from '../runner.ts';
 import {
   afterStartSteps,
@@ -53,50 +54,46 @@ export const consoleProgress = (write: (s: string) => void = (s) => process.stde
   fail: (t, ms) => write(`<== ${t}: FAILED after ${(ms / 1000).toFixed(1)}s\n`),
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function runStep(runner: Runner, step: Step, progress: Progress): Promise<void> {
-  const t0 = Date.now();
-  progress.start(step.title);
-  try {
-    switch (step.kind) {
-      case 'run':
-        await runner.run(step.argv, { input: step.input });
-        break;
-      case 'wait': {
-        const deadline = t0 + step.timeoutMs;
-        for (;;) {
+/** A handler per step kind, for the one plan executor (plan/run.ts). */
+function handlers(runner: Runner): Handlers<Step> {
+  return {
+    run: async (step) => {
+      await runner.run(step.argv, { input: step.input });
+    },
+    wait: (step) =>
+      poll(
+        step,
+        realClock,
+        async () => {
           const r = await runner.run(step.argv, { check: false });
           const out = r.stdout.trim();
-          if (r.code === 0 && (step.expect === undefined || out === step.expect)) break;
+          if (r.code === 0 && (step.expect === undefined || out === step.expect)) return undefined;
           if (step.failOn?.includes(out)) throw new TwinError(`${step.title}: got "${out}"`);
-          if (Date.now() + step.intervalMs > deadline) {
-            throw new TwinError(
-              `${step.title}: not ready after ${step.timeoutMs / 1000}s (last: exit ${r.code} ${(out || r.stderr.trim()).slice(0, 300)})`,
-            );
-          }
-          await sleep(step.intervalMs);
-        }
-        break;
-      }
-      case 'writeFile':
-        await mkdir(dirname(step.path), { recursive: true });
-        await writeFile(step.path, step.content, { mode: step.mode });
-        break;
-      case 'removeFile':
-        await rm(step.path, { force: true });
-        break;
-    }
-  } catch (e) {
-    progress.fail(step.title, Date.now() - t0);
-    throw e;
-  }
-  progress.done(step.title, Date.now() - t0);
+          return `exit ${r.code} ${(out || r.stderr.trim()).slice(0, 300)}`;
+        },
+        (last) => new TwinError(`${step.title}: not ready after ${step.timeoutMs / 1000}s (last: ${last})`),
+      ),
+    writeFile: async (step) => {
+      await mkdir(dirname(step.path), { recursive: true });
+      await writeFile(step.path, step.content, { mode: step.mode });
+    },
+    removeFile: (step) => rm(step.path, { force: true }),
+  };
 }
 
+/** Runs the steps in order; the first failure is thrown as the step threw it. */
 export async function runSteps(runner: Runner, steps: Step[], progress: Progress): Promise<void> {
-  for (const step of steps) await runStep(runner, step, progress);
+  const result = await runPlan({ steps }, handlers(runner), {
+    onEvent: (e) => {
+      if (e.type === 'start') progress.start(e.step.title);
+      else if (e.type === 'done') progress.done(e.step.title, e.ms);
+      else progress.fail(e.step.title, e.ms);
+    },
+  });
+  if (result.failed) throw result.failed.error;
 }
+
+export const runStep = (runner: Runner, step: Step, progress: Progress) => runSteps(runner, [step], progress);
 
 /** Config from the real environment: reads the recipe and hashes the emulator binary. */
 export function loadConfig(
