@@ -99,6 +99,37 @@ describe('help from the table', () => {
   });
 });
 
+describe('help laid out by the entry', () => {
+  const laid: CliSpec = {
+    ...spec,
+    optionsTitle: 'Options:',
+    optionsColumn: 16,
+    footer: 'Exit codes: 0 ok, 2 usage.',
+    options: {
+      out: { type: 'string', value: 'DIR', help: 'report directory' },
+      json: spec.options.json,
+      help: spec.options.help,
+    },
+    commands: { ...spec.commands, scan: { summary: 'scan', options: ['out'] } },
+  };
+
+  it('names the option list, places its column, shows values and closes with the footer', () => {
+    expect(mainHelp(laid).split('\n').slice(-6)).toEqual([
+      'Options:',
+      '  --out DIR     report directory',
+      '  --json        machine-readable output',
+      '  -h, --help    help',
+      '',
+      'Exit codes: 0 ok, 2 usage.',
+    ]);
+  });
+
+  it('a command without its own page answers --help with the main help', () => {
+    expect(decide(laid, ['scan', '--help'])).toEqual({ kind: 'help', text: mainHelp(laid), code: 0 });
+    expect(decide(laid, ['logs', '--help'])).toMatchObject({ text: commandHelp(laid, 'logs') });
+  });
+});
+
 describe('scriptArgs', () => {
   it('takes what follows the script, however it was started', () => {
     expect(scriptArgs(['node', '/x/zx', 'scripts/tool.mjs', 'logs'], 'tool.mjs')).toEqual(['logs']);
