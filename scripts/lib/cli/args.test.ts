@@ -130,6 +130,31 @@ describe('help laid out by the entry', () => {
   });
 });
 
+describe('an entry that does one thing', () => {
+  const one: CliSpec = {
+    ...spec,
+    intro: 'Starts it.',
+    defaultCommand: 'start',
+    commands: { start: { summary: 'start', options: ['json'] } },
+  };
+
+  it('runs its command when none is named; the help has the intro and no command list', () => {
+    expect(decide(one, ['--json'])).toMatchObject({
+      kind: 'run',
+      invocation: { command: 'start', rest: [] },
+    });
+    expect(decide(one, ['-h'])).toEqual({ kind: 'help', text: mainHelp(one), code: 0 });
+    expect(mainHelp(one).split('\n').slice(0, 5)).toEqual([
+      'Usage: zx scripts/tool.mjs <command> [options]',
+      '',
+      'Starts it.',
+      '',
+      'Options (every command):',
+    ]);
+    expect(decide(one, ['stop'])).toMatchObject({ kind: 'usage', message: /^unknown command: stop/ });
+  });
+});
+
 describe('scriptArgs', () => {
   it('takes what follows the script, however it was started', () => {
     expect(scriptArgs(['node', '/x/zx', 'scripts/tool.mjs', 'logs'], 'tool.mjs')).toEqual(['logs']);

@@ -58,6 +58,10 @@ export interface CliSpec {
   optionsColumn?: number;
   /** A paragraph after the option list (exit codes, say). */
   footer?: string;
+  /** A paragraph after the usage line. */
+  intro?: string;
+  /** An entry that does one thing: this command runs when none is named, and the help lists none. */
+  defaultCommand?: string;
 }
 
 export type Values = Record<string, string | boolean | undefined>;
@@ -97,9 +101,8 @@ export function mainHelp(spec: CliSpec): string {
   return [
     `Usage: ${spec.usage}`,
     '',
-    spec.commandsTitle,
-    ...commands,
-    '',
+    ...(spec.intro ? [spec.intro, ''] : []),
+    ...(spec.defaultCommand ? [] : [spec.commandsTitle, ...commands, '']),
     spec.optionsTitle ?? 'Options (every command):',
     ...options,
     ...(spec.footer ? ['', spec.footer] : []),
@@ -141,7 +144,7 @@ export function decide(spec: CliSpec, args: readonly string[]): Decision {
         : err.message;
     return { kind: 'usage', message, json };
   }
-  const [command, ...rest] = parsed.positionals;
+  const [command = spec.defaultCommand, ...rest] = parsed.positionals;
   const wantsHelp = parsed.values.help === true;
   if (!command || (wantsHelp && !isCommand(spec, command)))
     return { kind: 'help', text: mainHelp(spec), code: command || wantsHelp ? 0 : 2 };
