@@ -99,6 +99,62 @@ describe('help from the table', () => {
   });
 });
 
+describe('help laid out by the entry', () => {
+  const laid: CliSpec = {
+    ...spec,
+    optionsTitle: 'Options:',
+    optionsColumn: 16,
+    footer: 'Exit codes: 0 ok, 2 usage.',
+    options: {
+      out: { type: 'string', value: 'DIR', help: 'report directory' },
+      json: spec.options.json,
+      help: spec.options.help,
+    },
+    commands: { ...spec.commands, scan: { summary: 'scan', options: ['out'] } },
+  };
+
+  it('names the option list, places its column, shows values and closes with the footer', () => {
+    expect(mainHelp(laid).split('\n').slice(-6)).toEqual([
+      'Options:',
+      '  --out DIR     report directory',
+      '  --json        machine-readable output',
+      '  -h, --help    help',
+      '',
+      'Exit codes: 0 ok, 2 usage.',
+    ]);
+  });
+
+  it('a command without its own page answers --help with the main help', () => {
+    expect(decide(laid, ['scan', '--help'])).toEqual({ kind: 'help', text: mainHelp(laid), code: 0 });
+    expect(decide(laid, ['logs', '--help'])).toMatchObject({ text: commandHelp(laid, 'logs') });
+  });
+});
+
+describe('an entry that does one thing', () => {
+  const one: CliSpec = {
+    ...spec,
+    intro: 'Starts it.',
+    defaultCommand: 'start',
+    commands: { start: { summary: 'start', options: ['json'] } },
+  };
+
+  it('runs its command when none is named; the help has the intro and no command list', () => {
+    expect(decide(one, ['--json'])).toMatchObject({
+      kind: 'run',
+      invocation: { command: 'start', rest: [] },
+    });
+    expect(decide(one, ['-h'])).toEqual({ kind: 'help', text: mainHelp(one), code: 0 });
+    expect(mainHelp(one).split('\n').slice(0, 5)).toEqual([
+      'Usage: zx scripts/tool.mjs <command> [options]',
+      '',
+      'Starts it.',
+      '',
+      'Options (every command):',
+    ]);
+    expect(decide(one, ['stop'])).toMatchObject({ kind: 'usage', message: /^unknown command: stop/ });
+  });
+});
+
 describe('scriptArgs', () => {
   it('takes what follows the script, however it was started', () => {
     expect(scriptArgs(['node', '/x/zx', 'scripts/tool.mjs', 'logs'], 'tool.mjs')).toEqual(['logs']);

@@ -36,8 +36,9 @@ export interface CommandSpec {
   args?: string;
   /** The options its usage line shows, in order. */
   options: readonly string[];
-  /** What follows the usage line in the command's own help. */
-  about: string;
+  /** What follows the usage line in the command's own help; without it, --help after the
+   * command prints the main help (an entry whose main help already says everything). */
+  about?: string;
 }
 
 export interface CliSpec {
@@ -51,6 +52,16 @@ export interface CliSpec {
   column: number;
   options: Readonly<Record<string, OptionSpec>>;
   commands: Readonly<Record<string, CommandSpec>>;
+  /** The option list's heading (default "Options (every command):"). */
+  optionsTitle?: string;
+  /** Column at which the option descriptions start (default: 3 past the longest flag). */
+  optionsColumn?: number;
+  /** A paragraph after the option list (exit codes, say). */
+  footer?: string;
+  /** A paragraph after the usage line. */
+  intro?: string;
+  /** An entry that does one thing: this command runs when none is named, and the help lists none. */
+  defaultCommand?: string;
 }
 
 export type Values = Record<string, string | boolean | undefined>;
@@ -81,17 +92,20 @@ export function mainHelp(spec: CliSpec): string {
     return [head, ...more.map((l) => `${' '.repeat(spec.column)}${l}`)].join('\n');
   });
   const listed = Object.entries(spec.options).filter(([, o]) => o.help !== undefined);
-  const left = listed.map(([n, o]) => `${flag(n, o)}${o.choices ? ` ${o.choices.join('|')}` : ''}`);
-  const width = Math.max(...left.map((l) => l.length)) + 3;
+  const left = listed.map(([n, o]) => {
+    const value = o.choices?.join('|') ?? o.value;
+    return `${flag(n, o)}${value ? ` ${value}` : ''}`;
+  });
+  const width = (spec.optionsColumn ?? Math.max(...left.map((l) => l.length)) + 5) - 2;
   const options = listed.map(([, o], i) => `  ${left[i].padEnd(width)}${o.help}`);
   return [
     `Usage: ${spec.usage}`,
     '',
-    spec.commandsTitle,
-    ...commands,
-    '',
-    'Options (every command):',
+    ...(spec.intro ? [spec.intro, ''] : []),
+    ...(spec.defaultCommand ? [] : [spec.commandsTitle, ...commands, '']),
+    spec.optionsTitle ?? 'Options (every command):',
     ...options,
+    ...(spec.footer ? ['', spec.footer] : []),
   ].join('\n');
 }
 
@@ -130,13 +144,16 @@ export function decide(spec: CliSpec, args: readonly string[]): Decision {
         : err.message;
     return { kind: 'usage', message, json };
   }
-  const [command, ...rest] = parsed.positionals;
+  const [command = spec.defaultCommand, ...rest] = parsed.positionals;
   const wantsHelp = parsed.values.help === true;
   if (!command || (wantsHelp && !isCommand(spec, command)))
     return { kind: 'help', text: mainHelp(spec), code: command || wantsHelp ? 0 : 2 };
   if (!isCommand(spec, command))
     return { kind: 'usage', message: `unknown command: ${command}\n\n${mainHelp(spec)}`, json };
-  if (wantsHelp) return { kind: 'help', text: commandHelp(spec, command), code: 0 };
+  if (wantsHelp) {
+    const text = spec.commands[command].about ? commandHelp(spec, command) : mainHelp(spec);
+    return { kind: 'help', text, code: 0 };
+  }
   return {
     kind: 'run',
     invocation: { command, rest, values: parsed.values },

@@ -4,6 +4,7 @@ import {
   backendEnv,
   bootstrapSql,
   devSettings,
+  dryRunLines,
   lockDecision,
   mariadbAdminArgv,
   mariadbdArgv,
@@ -162,6 +163,28 @@ describe('commands', () => {
     expect(backendCommands.migrate).toEqual(['bun', 'src/server.ts', 'migrate']);
     expect(backendCommands.seed).toEqual(['bun', 'src/server.ts', 'seed']);
     expect(backendEnv(env, s)).toMatchObject({ HOST: '127.0.0.1', PORT: '4000', APP_ENV: 'development' });
+  });
+});
+
+describe('dryRunLines', () => {
+  it('the port checks and every command in order, passwords as ***', () => {
+    const o = { dataDir: '/d', backendDir: '/b', osUser: 'me', asRoot: false, initialised: false };
+    const lines = dryRunLines(devSettings(env), o);
+    expect(lines.slice(0, 3)).toEqual([
+      'check DATABASE_URL: 127.0.0.1:3307 is free',
+      'check REDIS_URL: 127.0.0.1:6380 is free',
+      'check PORT: 127.0.0.1:4000 is free',
+    ]);
+    expect(lines[3]).toMatch(/^mariadb-install-db --no-defaults --datadir=\/d\/mariadb /);
+    expect(lines.slice(-3)).toEqual([
+      '(cd /b && bun src/server.ts migrate)',
+      '(cd /b && bun src/server.ts seed)',
+      '(cd /b && bun --watch src/server.ts)',
+    ]);
+    expect(lines.join('\n')).not.toMatch(/s3cret|:pw@|'pw'/);
+    expect(lines.join('\n')).toContain("IDENTIFIED BY '\\''***'\\''");
+    // An initialised data directory is not initialised again.
+    expect(dryRunLines(devSettings(env), { ...o, initialised: true })).toHaveLength(lines.length - 1);
   });
 });
 

@@ -1,6 +1,8 @@
 // Pure planning for `npm run dev`: .env text in, the local stack out (ports named by the key they
 // come from, exact argv of every process, the bootstrap SQL). No I/O, no clock, no env here.
 
+import { toShell } from '../shell.ts';
+
 export type EnvMap = Record<string, string>;
 
 /** Dotenv subset: KEY=value lines, # comments, optional single or double quotes. */
@@ -221,3 +223,24 @@ export function lockDecision(
 
 /** The order in which the stack comes up; shutdown is the reverse of what started. */
 export const START_ORDER = ['mariadb', 'redis', 'migrate', 'seed', 'backend'] as const;
+
+/**
+ * What --dry-run prints: the port checks and every command a start would run, in order, with the
+ * passwords shown as ***.
+ */
+export function dryRunLines(
+  s: DevSettings,
+  o: { dataDir: string; backendDir: string; osUser: string; asRoot: boolean; initialised: boolean },
+): string[] {
+  const secrets = [s.db.password, s.redis.password].filter(Boolean);
+  const show = (argv: readonly string[]) =>
+    toShell(argv.map((a) => secrets.reduce((w, x) => w.replaceAll(x, '***'), a)));
+  return [
+    ...portsToCheck(s).map((p) => `check ${p.key}: ${p.host}:${p.port} is free`),
+    ...(o.initialised ? [] : [show(mariadbInstallArgv(o.dataDir))]),
+    show(mariadbdArgv(s, o.dataDir, o.asRoot)),
+    show(mariadbAdminArgv(o.dataDir, o.osUser, bootstrapSql({ ...s, db: { ...s.db, password: '***' } }))),
+    show(redisArgv(s, o.dataDir)),
+    ...Object.values(backendCommands).map((cmd) => `(cd ${toShell([o.backendDir])} && ${show([...cmd])})`),
+  ];
+}
