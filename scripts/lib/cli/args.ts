@@ -62,6 +62,11 @@ export interface CliSpec {
   intro?: string;
   /** An entry that does one thing: this command runs when none is named, and the help lists none. */
   defaultCommand?: string;
+  /** With defaultCommand: the positional words are its input (its `rest`), not a command, and
+   * this line leads the option list: `PLAN   a plan file`. */
+  operand?: { name: string; help: string };
+  /** The help has no blank line after the usage line and no option heading: usage, then the list. */
+  compact?: boolean;
 }
 
 export type Values = Record<string, string | boolean | undefined>;
@@ -98,6 +103,8 @@ export function mainHelp(spec: CliSpec): string {
   });
   const width = (spec.optionsColumn ?? Math.max(...left.map((l) => l.length)) + 5) - 2;
   const options = listed.map(([, o], i) => `  ${left[i].padEnd(width)}${o.help}`);
+  if (spec.operand) options.unshift(`  ${spec.operand.name.padEnd(width)}${spec.operand.help}`);
+  if (spec.compact) return [`Usage: ${spec.usage}`, ...options].join('\n');
   return [
     `Usage: ${spec.usage}`,
     '',
@@ -144,7 +151,9 @@ export function decide(spec: CliSpec, args: readonly string[]): Decision {
         : err.message;
     return { kind: 'usage', message, json };
   }
-  const [command = spec.defaultCommand, ...rest] = parsed.positionals;
+  const [named, ...others] = parsed.positionals;
+  const command = spec.operand ? spec.defaultCommand : (named ?? spec.defaultCommand);
+  const rest = spec.operand ? parsed.positionals : others;
   const wantsHelp = parsed.values.help === true;
   if (!command || (wantsHelp && !isCommand(spec, command)))
     return { kind: 'help', text: mainHelp(spec), code: command || wantsHelp ? 0 : 2 };
