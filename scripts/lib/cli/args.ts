@@ -65,6 +65,8 @@ export interface CliSpec {
   /** With defaultCommand: the positional words are its input (its `rest`), not a command, and
    * this line leads the option list: `PLAN   a plan file`. */
   operand?: { name: string; help: string };
+  /** How a word that is no command is refused (default `unknown command: WORD`); the main help follows. */
+  unknownCommand?: (word: string) => string;
   /** The help has no blank line after the usage line and no option heading: usage, then the list. */
   compact?: boolean;
 }
@@ -158,7 +160,11 @@ export function decide(spec: CliSpec, args: readonly string[]): Decision {
   if (!command || (wantsHelp && !isCommand(spec, command)))
     return { kind: 'help', text: mainHelp(spec), code: command || wantsHelp ? 0 : 2 };
   if (!isCommand(spec, command))
-    return { kind: 'usage', message: `unknown command: ${command}\n\n${mainHelp(spec)}`, json };
+    return {
+      kind: 'usage',
+      message: `${spec.unknownCommand?.(command) ?? `unknown command: ${command}`}\n\n${mainHelp(spec)}`,
+      json,
+    };
   if (wantsHelp) {
     const text = spec.commands[command].about ? commandHelp(spec, command) : mainHelp(spec);
     return { kind: 'help', text, code: 0 };
