@@ -48,6 +48,11 @@ describe('load', () => {
       summary: 'up 2 min, load 0.1 0.1 0.1 on 2 CPU',
     });
   });
+
+  it('names an answer too short to judge instead of crashing', () => {
+    expect(judgeLoad(out(''))).toMatchObject({ level: 'fail', summary: 'unreadable answer: ' });
+    expect(judgeLoad(out('86400.5 170000.1\n'))).toMatchObject({ level: 'fail' });
+  });
 });
 
 describe('memory and swap', () => {

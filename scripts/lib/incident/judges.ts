@@ -66,9 +66,12 @@ export function judgeLoad(r: RunResult): Verdict {
   const threshold = `load (5 min) per CPU: warn at ${t.warn}, fail at ${t.fail}; warn when up < ${THRESHOLDS.rebootedWithinS / 60} min`;
   const bad = failedProbe(r, 'load');
   if (bad) return bad;
-  const [uptimeLine, loadLine, cpusLine, virt = 'none'] = r.stdout.trim().split('\n');
+  const [uptimeLine = '', loadLine = '', cpusLine, virt = 'none'] = r.stdout.trim().split('\n');
   const up = Number(uptimeLine.split(' ')[0]);
   const [l1, l5, l15] = loadLine.split(' ').map(Number);
+  // A probe cut short (a dying VM, a full disk) answers with too little to judge: say so.
+  if (!uptimeLine || !Number.isFinite(up) || !Number.isFinite(l5))
+    return v('fail', `unreadable answer: ${r.stdout.slice(0, 120)}`, threshold);
   const cpus = Number(cpusLine) || 1;
   const perCpu = l5 / cpus;
   // A container (the twin) sees the host's /proc/uptime and /proc/loadavg: shown, not judged.
