@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { Bucket } from '@google-cloud/storage';
 import { chalk } from 'zx';
-import type { Invocation, Values } from '../cli/args.ts';
+import { count, type Invocation, type Values } from '../cli/args.ts';
 import { CliError, type Context, type Result } from '../cli/context.ts';
-import { reachVm } from '../cli/ssh.ts';
+import { connectVm } from '../cli/ssh.ts';
 import { readTarget } from '../cli/target.ts';
 import { createStorage } from '../gcs.ts';
 import { type Runner, toShell } from '../runner.ts';
@@ -55,15 +55,6 @@ export async function build(ctx: Context, root: string, builder = buildJob): Pro
     json: { ok: true, ...b },
     text: `${b.built ? 'built' : 'up to date'}: ${b.path} (${ctx.elapsed()})`,
   };
-}
-
-/** --daily and --weekly: a count, else a usage error naming the flag. */
-export function count(value: string | undefined, flag: string, def: number): number {
-  if (value === undefined) return def;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 1000)
-    throw new CliError(`--${flag} must be an integer 0..1000 (got "${value}")`, 2);
-  return n;
 }
 
 export async function prune(
@@ -230,20 +221,18 @@ export async function main(inv: Invocation, ctx: Context, root: string): Promise
     };
     return prune(ctx, target, o, storage.bucket(target.bucket));
   }
-  const reach = await reachVm(target);
-  if (!reach.ok)
-    throw new CliError(`cannot reach ${reach.where} over SSH (${target.inventoryFile}): ${reach.error}`);
+  const vm = await connectVm(target, target.inventoryFile);
   try {
     const io = {
       ctx,
       target,
-      vm: reach.vm,
+      vm,
       readFile: (p: string) => readFileSync(p, 'utf8'),
       pid: process.pid,
     };
     return await dispatch(io, inv);
   } finally {
-    await reach.vm.close();
+    await vm.close();
   }
 }
 

@@ -3,6 +3,7 @@
 // the same table renders `--help`. Pure: argv in, a decision out; printing and exiting are run.ts's.
 import { parseArgs } from 'node:util';
 import { TARGET_NAMES } from '../target.ts';
+import { CliError } from './context.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -84,6 +85,15 @@ export type Decision =
   | { kind: 'help'; text: string; code: 0 | 2 }
   | { kind: 'usage'; message: string; json: boolean }
   | { kind: 'run'; invocation: Invocation; json: boolean };
+
+/** A count option (--keep, --daily): an integer 0..max, else a usage error naming the flag. */
+export function count(value: string | undefined, flag: string, def: number, max = 1000): number {
+  if (value === undefined) return def;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > max)
+    throw new CliError(`--${flag} must be an integer 0..${max} (got "${value}")`, 2);
+  return n;
+}
 
 /** The arguments after the script's own name (`zx scripts/x.mjs`, `node scripts/x.mjs`, npm run). */
 export function scriptArgs(argv: readonly string[], script: string): string[] {

@@ -2,7 +2,8 @@
 // --json, whose output is one object on the last line), time its steps, fail with an exit code.
 // A command returns a Result; one renderer prints it as text or as the --json object.
 import { chalk, echo } from 'zx';
-import type { StepEvent } from '../deploy/execute.ts';
+import { stepLine } from '../plan/progress.ts';
+import type { PlanStep, StepEvent } from '../plan/run.ts';
 
 /** A command's answer: the exit code, the --json object, and the text printed without --json. */
 export interface Result {
@@ -35,7 +36,7 @@ export interface Context {
   /** A dim "[1.2s] text" progress line (not with --json). */
   progress(text: string): void;
   /** A plan step's progress with its timing, as the deploy prints them. */
-  step(e: StepEvent): void;
+  step(e: StepEvent<PlanStep>): void;
 }
 
 export interface ContextOptions {
@@ -56,12 +57,7 @@ export function createContext(json: boolean, opts: ContextOptions = {}): Context
       if (!json) write(text);
     },
     progress: (text) => ctx.say(chalk.dim(`[${ctx.elapsed()}] ${text}`)),
-    step: (e) => {
-      const tag = e.phase === 'rescue' ? chalk.yellow('rescue') : `${e.index + 1}/${e.total}`;
-      if (e.type === 'start') ctx.say(chalk.dim(`[${ctx.elapsed()}] ${tag} ${e.step.title}`));
-      if (e.type === 'done') ctx.say(chalk.dim(`      ok (${secs(e.ms)})`));
-      if (e.type === 'failed') ctx.say(chalk.red(`      FAILED after ${secs(e.ms)}: ${e.error}`));
-    },
+    step: (e) => ctx.say(stepLine(e, now() - t0)),
   };
   return ctx;
 }

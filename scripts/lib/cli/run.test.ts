@@ -78,7 +78,7 @@ describe('context', () => {
     const step = { kind: 'run', id: 'x', title: 'restart caddy', host: 'vm', argv: [] } as never;
     ctx.step({ type: 'start', index: 0, total: 2, step, phase: 'plan' });
     ctx.step({ type: 'failed', index: 0, total: 2, step, ms: 250, error: 'boom', phase: 'plan' });
-    expect(lines.join('\n')).toMatch(/\[1\.5s\] 1\/2 restart caddy[\s\S]*FAILED after 0\.3s: boom/);
+    expect(lines.join('\n')).toMatch(/\[1\.5s\] 1\/2 restart caddy[\s\S]*FAILED at x after 0\.3s: boom/);
     const quiet: string[] = [];
     createContext(true, { write: (l) => quiet.push(l) }).say('hello');
     expect(quiet).toEqual([]);

@@ -1,6 +1,7 @@
 // SSH to the target VM with one answer for "unreachable": the entries judge it (incident turns
 // it into the status screen's first finding, backup into an error), none of them catches it.
 import { SshRunner, type SshTarget } from '../runner.ts';
+import { CliError } from './context.ts';
 
 export type Reach =
   | { ok: true; vm: SshRunner; where: string; ms: number }
@@ -21,4 +22,13 @@ export async function reachVm(
   } catch (e) {
     return { ok: false, where, error: (e as Error).message, ms: Date.now() - t0 };
   }
+}
+
+/** For the commands that cannot go on without the VM: connected, or a CliError naming the host
+ * and the inventory that said where it is. */
+export async function connectVm(target: SshTarget, inventoryFile: string): Promise<SshRunner> {
+  const reach = await reachVm(target);
+  if (!reach.ok)
+    throw new CliError(`cannot reach ${reach.where} over SSH (${inventoryFile}): ${reach.error}`);
+  return reach.vm;
 }

@@ -60,10 +60,11 @@ describe('deploy commands', () => {
     expect(toShell(cmd.reloadProxy())).toBe('sudo -n /usr/bin/systemctl reload caddy');
   });
 
-  it('takes the lock with an atomic mkdir and a distinct exit code when taken', () => {
-    expect(toShell(cmd.takeLock('{"who":"a"}'))).toBe(
-      `sh -c 'mkdir "$1" 2>/dev/null || { echo "locked" >&2; exit 75; }; printf "%s\\n" "$2" > "$1/holder.json"' sh /srv/app/lock '{"who":"a"}'`,
-    );
+  it('takes the lock with an atomic mkdir, under flock, with the lease as an argument', () => {
+    const argv = cmd.takeLock('{"who":"a"}', 90);
+    expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(argv[2]).toMatch(/^exec 8>"\$1.flock" && flock -w 10 8/);
+    expect(argv.slice(3)).toEqual(['sh', '/srv/app/lock', '{"who":"a"}', '90']);
     expect(toShell(cmd.releaseLock())).toBe('rm -rf /srv/app/lock');
   });
 

@@ -59,7 +59,25 @@ export const migrate = (image: string): Argv =>
     'migrate',
   );
 
-export const removeContainer = (colour: Colour): Argv => ['docker', 'rm', '-f', containerName(colour)];
+/**
+ * Remove (or stop) one colour's container, unless the proxy serves its release: the last guard
+ * that no stale plan or rescue ever takes down what the site routes to. The proxy is asked on the
+ * VM's loopback, as `probeThroughProxy` asks it. A container that does not exist is done.
+ */
+const unlessServing =
+  (action: 'rm -f' | 'stop --time 5') =>
+  (colour: Colour, domain: string): Argv =>
+    sh(
+      `l=$(docker inspect --format '{{index .Config.Labels "e2m.release"}}' "$1" 2>/dev/null) || exit 0
+r=$(curl -sk -o /dev/null -D - --max-time 5 --resolve "$2:443:127.0.0.1" "https://$2/readyz" | tr -d '\\r' | awk 'tolower($1)=="x-release:"{print $2}')
+if [ -n "$l" ] && [ "$l" = "$r" ]; then echo "refusing to touch $1: the proxy serves its release $r" >&2; exit 1; fi
+docker ${action} "$1" >/dev/null`,
+      containerName(colour),
+      domain,
+    );
+
+export const removeContainer = unlessServing('rm -f');
+export const stopContainer = unlessServing('stop --time 5');
 
 export type RunSpec = { colour: Colour; image: string; release: string };
 
@@ -193,21 +211,61 @@ export const listImages = (): Argv => [
 ];
 export const readLock = (): Argv => sh('cat "$1/holder.json" 2>/dev/null || true', layout.lockDir);
 
+export const removeState = (): Argv => ['rm', '-f', layout.stateFile];
+
 export const writeState = (json: string): Argv =>
   sh('printf "%s\\n" "$1" > "$2.tmp" && mv -f "$2.tmp" "$2"', json, layout.stateFile);
 
 /** One JSON object per line, appended (O_APPEND: lines from concurrent writers never interleave). */
 export const appendLine = (file: string, json: string): Argv => sh('printf "%s\\n" "$1" >> "$2"', json, file);
 
-/** mkdir is atomic: exactly one of two deploys gets the lock. */
-export const takeLock = (holderJson: string): Argv =>
+/**
+ * The deploy lock: a directory (mkdir is atomic) with the holder's JSON. A deploy's lock is a
+ * lease: `lease` in it is touched by the holder's heartbeat, and one not touched for `leaseS`
+ * seconds, by the VM's own clock, belongs to a deploy that died; the next taker breaks it and
+ * prints `expired: <old holder>` for the audit. A manual `lock` (leaseS 0) has no lease and holds
+ * until `unlock`. Taking and breaking happen under flock, so two takers never both break it.
+ * Exit 75 while a live holder has it.
+ */
+export const takeLock = (holderJson: string, leaseS: number, dir: string = layout.lockDir): Argv =>
   sh(
-    'mkdir "$1" 2>/dev/null || { echo "locked" >&2; exit 75; }; printf "%s\\n" "$2" > "$1/holder.json"',
-    layout.lockDir,
+    `exec 8>"$1.flock" && flock -w 10 8 || { echo "cannot flock $1.flock" >&2; exit 75; }
+if ! mkdir "$1" 2>/dev/null; then
+  m=$(stat -c %Y "$1/lease" 2>/dev/null)
+  if [ -n "$m" ] && [ $(( $(date +%s) - m )) -gt "$3" ]; then
+    echo "expired: $(head -c 2000 "$1/holder.json" 2>/dev/null)"
+    rm -rf "$1" && mkdir "$1" || exit 1
+  else
+    echo "locked" >&2; exit 75
+  fi
+fi
+printf "%s\\n" "$2" > "$1/holder.json"
+[ "$3" = 0 ] || touch "$1/lease"`,
+    dir,
     holderJson,
+    String(leaseS),
   );
 
-export const releaseLock = (): Argv => ['rm', '-rf', layout.lockDir];
+/** The heartbeat: renew the lease while the lock is still this holder's (exit 1 once it is not). */
+export const renewLock = (token: string, dir: string = layout.lockDir): Argv =>
+  sh(
+    'grep -qF "$2" "$1/holder.json" 2>/dev/null && touch "$1/lease"',
+    dir,
+    `"token":${JSON.stringify(token)}`,
+  );
+
+/**
+ * Release the lock if it is this holder's (a lease broken while its holder stalled now belongs to
+ * someone else, whose lock stays); without a token, whoever holds it (`unlock --force`).
+ */
+export const releaseLock = (token?: string, dir: string = layout.lockDir): Argv =>
+  token === undefined
+    ? ['rm', '-rf', dir]
+    : sh(
+        'grep -qF "$2" "$1/holder.json" 2>/dev/null && rm -rf "$1" || true',
+        dir,
+        `"token":${JSON.stringify(token)}`,
+      );
 
 export const removeImage = (ref: string): Argv => ['docker', 'image', 'rm', ref];
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { deployArgs, empty, twoReleases } from '../../../test/support/deploy-fixtures.ts';
 import { RecordingRunner } from '../runner.ts';
+import * as cmd from './commands.ts';
 import { execute, renderPlan } from './execute.ts';
-import { deployPlan, type Plan } from './plan.ts';
+import { deployPlan, leaseToken, type Plan } from './plan.ts';
 
 // Orchestration through recording runners: each failure path ends with the old colour serving.
 const args = deployArgs;
@@ -24,6 +25,9 @@ const probeOut = (p: { state?: string; readyz?: string; release?: string } = {})
   ].join('\n');
 const isContractProbe = (l: string) => l.includes('--- state');
 const isDrain = (l: string) => l.includes('docker stop --time');
+/** The new colour's removal (guarded: never the colour the proxy serves) and this deploy's unlock. */
+const RM_BLUE = cmd.removeContainer('blue', args.domain).join(' ');
+const UNLOCK = cmd.releaseLock(leaseToken(args.actor)).join(' ');
 
 type Fault = {
   when: (line: string) => boolean;
@@ -88,7 +92,7 @@ describe('deploy orchestration', () => {
   it('happy path: every step once, in order, the lock released last', async () => {
     const { outcome, vm } = await run(deployPlan(twoReleases(), args), []);
     expect(outcome).toMatchObject({ ok: true, switched: true, rescueErrors: [] });
-    expect(vm.at(-1)).toBe('rm -rf /srv/app/lock');
+    expect(vm.at(-1)).toBe(UNLOCK);
     expect(vm.some((l) => isDrain(l) && l.endsWith('e2m-app-green 30'))).toBe(true);
     expect(outcome.warnings).toEqual([]);
   });
@@ -107,9 +111,9 @@ describe('deploy orchestration', () => {
       expect(outcome.error).toContain('boom');
       expect(switchedTo(vm)).toEqual([]);
       expect(vm.some((l) => l.includes('e2m-app-green') && l.includes('stop'))).toBe(false);
-      expect(vm).toContain('docker rm -f e2m-app-blue');
+      expect(vm).toContain(RM_BLUE);
       expect(vm.some((l) => l.includes('"outcome":"failed"') && l.includes('releases.jsonl'))).toBe(true);
-      expect(vm.at(-1)).toBe('rm -rf /srv/app/lock');
+      expect(vm.at(-1)).toBe(UNLOCK);
     },
   );
 
@@ -122,7 +126,7 @@ describe('deploy orchestration', () => {
     // polled every 250 ms for 60 s of (fake) time, then given up: bounded
     expect(vm.filter(isContractProbe).length).toBe(241);
     expect(switchedTo(vm)).toEqual([]);
-    expect(vm).toContain('docker rm -f e2m-app-blue');
+    expect(vm).toContain(RM_BLUE);
   });
 
   it('a missing piece of the contract fails the ready step at once, naming it; nothing switched', async () => {
@@ -134,7 +138,7 @@ describe('deploy orchestration', () => {
       '/readyz answered 404: the contract needs GET /readyz (200 once it can serve)',
     );
     expect(vm.filter(isContractProbe).length).toBe(1);
-    expect(vm).toContain('docker rm -f e2m-app-blue');
+    expect(vm).toContain(RM_BLUE);
   });
 
   it('an image without a migrate command is named before anything starts', async () => {
@@ -168,8 +172,8 @@ describe('deploy orchestration', () => {
     expect(switchedTo(vm)).toEqual(['3001', '3002']); // to blue (new), then back to green (old)
     const back = vm.findIndex((l) => l.includes('3002') && l.includes('mv -f'));
     expect(vm.indexOf('docker start e2m-app-green')).toBeLessThan(back);
-    expect(vm.lastIndexOf('docker rm -f e2m-app-blue')).toBeGreaterThan(back);
-    expect(vm.at(-1)).toBe('rm -rf /srv/app/lock');
+    expect(vm.lastIndexOf(RM_BLUE)).toBeGreaterThan(back);
+    expect(vm.at(-1)).toBe(UNLOCK);
   });
 
   it('a first deploy that fails after the switch puts the maintenance page back', async () => {
@@ -196,12 +200,14 @@ describe('deploy orchestration', () => {
     ]);
   });
 
-  it("losing the lock race runs nothing else, and never removes the other deploy's lock", async () => {
+  it('SSH drops right after the switch: state.json already names the new colour', async () => {
     const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
-      { when: (l) => l.includes('mkdir "$1"'), result: { code: 75, stderr: 'locked' } },
+      { when: (l) => l.includes('systemctl reload caddy'), throws: new Error('ssh: connection lost') },
     ]);
-    expect(outcome).toMatchObject({ ok: false, failedStep: 'lock' });
-    expect(vm).toHaveLength(1);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'reload', switched: true });
+    const state = vm.find((l) => l.includes('/srv/app/state.json') && l.includes('"colour"'));
+    expect(state).toContain('"colour":"blue","release":"v3"');
+    expect(vm.indexOf(state ?? '')).toBeLessThan(vm.findIndex((l) => l.includes('systemctl reload caddy')));
   });
 });
 
@@ -224,6 +230,6 @@ describe('optional steps', () => {
     expect(outcome).toMatchObject({ ok: true, switched: true, rescueErrors: [] });
     expect(outcome.warnings).toEqual([expect.stringMatching(/^prune: .*image is in use/s)]);
     expect(switchedTo(vm)).toEqual(['3001']);
-    expect(vm.at(-1)).toBe('rm -rf /srv/app/lock');
+    expect(vm.at(-1)).toBe(UNLOCK);
   });
 });

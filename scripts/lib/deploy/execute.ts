@@ -14,8 +14,17 @@ import {
 import { CommandError, type Runner, toShell } from '../runner.ts';
 import * as cmd from './commands.ts';
 import { judgeReady, judgeRun, parseReadyProbe } from './contract.ts';
-import type { Host, Plan, Step } from './plan.ts';
-import { parseActive, parseContainers, parseImages, parseLock, parseReleases, type VmView } from './state.ts';
+import { layout } from './layout.ts';
+import { type Actor, auditLine, type Host, type Plan, type Step } from './plan.ts';
+import {
+  parseActive,
+  parseContainers,
+  parseImages,
+  parseLock,
+  parseReleases,
+  reconcile,
+  type VmView,
+} from './state.ts';
 
 export type Runners = Record<Host, Runner>;
 
@@ -28,6 +37,27 @@ export async function readView(vm: Runner): Promise<VmView> {
     images: parseImages(await vm.capture(cmd.listImages())),
     lock: parseLock(await vm.capture(cmd.readLock())),
   };
+}
+
+/**
+ * The view a plan is made from: read under the lock, then reconciled with the release the proxy
+ * serves (state.ts reconcile); a mismatch is written back to state.json, audited and returned.
+ */
+export async function readLiveView(
+  vm: Runner,
+  domain: string,
+  actor: Actor,
+): Promise<{ view: VmView; repaired?: string }> {
+  const view = await readView(vm);
+  const probe = (await vm.run(cmd.probeThroughProxy(domain), { check: false })).stdout.trim();
+  const release = probe.split(' ')[1];
+  const r = reconcile(view, { release: probe.startsWith('200 ') ? release : undefined }, actor.now);
+  if (!r.repair) return { view };
+  await vm.run(cmd.writeState(JSON.stringify(r.repair.active)));
+  await vm.run(
+    cmd.appendLine(layout.auditFile, auditLine(actor, { event: 'state-repaired', why: r.repair.why })),
+  );
+  return { view: r.view, repaired: r.repair.why };
 }
 
 export type StepEvent = PlanStepEvent<Step>;

@@ -31,6 +31,13 @@ export const APP_PORT = 3000;
 /** Seconds an app gets to drain after SIGTERM before Docker kills it. */
 export const DRAIN_TIMEOUT_S = 30;
 
+/** Seconds a deploy's lease on the lock lives without its holder's heartbeat: a deploy that
+ * died (SSH cut, laptop closed, CI cancelled) blocks the next one for at most this long. */
+export const LOCK_LEASE_S = 90;
+
+/** Seconds between a live deploy's heartbeats: four chances to renew before the lease runs out. */
+export const LOCK_HEARTBEAT_S = 20;
+
 /** Seconds `IMAGE migrate` may run: an image that ignores its command would serve forever. */
 export const MIGRATE_TIMEOUT_S = 300;
 

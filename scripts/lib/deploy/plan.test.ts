@@ -7,14 +7,15 @@ import { rollbackTarget } from './state.ts';
 const args = deployArgs;
 const ids = (steps: { id: string }[]) => steps.map((s) => s.id);
 // Every deploy and rollback ends the same way once its colour is started.
-const ACTIVATE = ['ready', 'switch', 'reload', 'verify', 'drain', 'state', 'record', 'audit', 'unlock'];
+// The lock is not a step: the CLI takes its lease before it reads the VM (lease.ts). The state is
+// recorded at the switch, so a session cut after it leaves state.json true.
+const ACTIVATE = ['ready', 'switch', 'state', 'reload', 'verify', 'drain', 'record', 'audit', 'unlock'];
 const SHIP = ['save', 'mkdir', 'upload', 'load'];
 
 describe('deploy plan', () => {
   it('first deploy: ships the image, starts blue, switches, records; no old colour to drain', () => {
     const plan = deployPlan(empty(), args);
     expect(ids(plan.steps)).toEqual([
-      'lock',
       'save',
       'mkdir',
       'upload',
@@ -23,9 +24,9 @@ describe('deploy plan', () => {
       'start',
       'ready',
       'switch',
+      'state',
       'reload',
       'verify',
-      'state',
       'record',
       'audit',
       'unlock',
@@ -38,6 +39,7 @@ describe('deploy plan', () => {
     // after the switch, a failure puts the maintenance page back: there is no old colour
     expect(ids(plan.rescueAfterSwitch)).toEqual([
       'switch-back',
+      'state-back',
       'reload-back',
       'stop-new',
       'record-failure',
@@ -48,7 +50,7 @@ describe('deploy plan', () => {
 
   it('next deploy: goes to the idle colour, removes its parked container, drains the serving one', () => {
     const plan = deployPlan(twoReleases(), args);
-    expect(ids(plan.steps)).toEqual(['lock', ...SHIP, 'migrate', 'clear', 'start', ...ACTIVATE]);
+    expect(ids(plan.steps)).toEqual([...SHIP, 'migrate', 'clear', 'start', ...ACTIVATE]);
     expect(plan.steps.find((s) => s.id === 'drain')).toMatchObject({
       argv: cmd.stopColour('green'),
       check: { kind: 'drain', container: 'e2m-app-green', timeoutS: 30 },
@@ -58,6 +60,7 @@ describe('deploy plan', () => {
       'restart-old',
       'ready-old',
       'switch-back',
+      'state-back',
       'reload-back',
       'stop-new',
       'record-failure',
@@ -87,13 +90,13 @@ describe('rollback plan', () => {
   it('starts the parked container when it holds the target release: no image work, no migration', () => {
     const view = twoReleases();
     const plan = rollbackPlan(view, rollbackTarget(view), 'localhost', actor);
-    expect(ids(plan.steps)).toEqual(['lock', 'start', ...ACTIVATE]);
-    expect(plan.steps[1]).toMatchObject({ argv: ['docker', 'start', 'e2m-app-blue'] });
+    expect(ids(plan.steps)).toEqual(['start', ...ACTIVATE]);
+    expect(plan.steps[0]).toMatchObject({ argv: ['docker', 'start', 'e2m-app-blue'] });
     expect(plan.record).toMatchObject({ id: 'v1', outcome: 'rolled-back', colour: 'blue' });
     // a failed rollback stops the parked container but never deletes it
     expect(plan.rescueBeforeSwitch[0]).toMatchObject({
       id: 'stop-new',
-      argv: ['docker', 'stop', '--time', '5', 'e2m-app-blue'],
+      argv: cmd.stopContainer('blue', 'localhost'),
     });
   });
 
@@ -110,7 +113,7 @@ describe('rollback plan', () => {
 describe('cleanup and lock plans', () => {
   it('removes exactly what retention says, under the lock, audited', () => {
     const plan = cleanupPlan(twoReleases(), 1, actor);
-    expect(ids(plan.steps)).toEqual(['lock', 'audit', 'unlock']); // v1 is parked, v2 serving: both in use
+    expect(ids(plan.steps)).toEqual(['audit', 'unlock']); // v1 is parked, v2 serving: both in use
   });
 
   it("unlock refuses someone else's lock without --force", () => {

@@ -4,6 +4,7 @@
 import * as cmd from './commands.ts';
 import type { StepCheck } from './contract.ts';
 import { type Colour, containerName, DRAIN_TIMEOUT_S, layout } from './layout.ts';
+import { checkRelease } from './release.ts';
 import {
   containerOf,
   type ImageInfo,
@@ -78,28 +79,40 @@ export const run = (
   ...extra,
 });
 
-export const audit = (actor: Actor, event: Record<string, unknown>) =>
-  run(
-    'audit',
-    'append to the audit log',
-    'vm',
-    cmd.appendLine(
-      layout.auditFile,
-      JSON.stringify({ time: actor.now, who: actor.who, from: actor.host, ...event }),
-    ),
-  );
+/** One line of the audit log: when, who, from where, what. */
+export const auditLine = (actor: Actor, event: Record<string, unknown>) =>
+  JSON.stringify({ time: actor.now, who: actor.who, from: actor.host, ...event });
 
-export const lock = (actor: Actor, command: string) =>
+export const audit = (actor: Actor, event: Record<string, unknown>) =>
+  run('audit', 'append to the audit log', 'vm', cmd.appendLine(layout.auditFile, auditLine(actor, event)));
+
+/** What identifies one command's hold on the lock: its heartbeat and release touch only that. */
+export const leaseToken = (actor: Actor) => `${actor.host}:${actor.pid}:${actor.now}`;
+
+/** The lock's holder file: who, from where, for what, since when, and the token. */
+export const holderJson = (actor: Actor, command: string) =>
+  JSON.stringify({
+    who: actor.who,
+    host: actor.host,
+    pid: actor.pid,
+    command,
+    time: actor.now,
+    token: leaseToken(actor),
+  });
+
+/** The lock as a plan step: a manual `lock` has no lease (held until `unlock`); a short command
+ * with no heartbeat of its own (incident restart) takes a lease long enough for it. */
+export const lock = (actor: Actor, command: string, leaseS = 0) =>
   run(
     'lock',
     `take the deploy lock (${layout.lockDir})`,
     'vm',
-    cmd.takeLock(
-      JSON.stringify({ who: actor.who, host: actor.host, pid: actor.pid, command, time: actor.now }),
-    ),
+    cmd.takeLock(holderJson(actor, command), leaseS),
   );
 
-export const unlock = () => run('unlock', 'release the deploy lock', 'vm', cmd.releaseLock());
+/** Release this command's lease (the CLI took it before reading the VM: cli.ts withLease). */
+export const unlock = (actor: Actor) =>
+  run('unlock', 'release the deploy lock', 'vm', cmd.releaseLock(leaseToken(actor)));
 
 /**
  * The maintenance page the deploy puts back when a first deploy fails: the same snippet the caddy
@@ -157,6 +170,16 @@ function activate(
       cmd.writeUpstream(cmd.upstreamSnippet(p.colour, p.release)),
       { switches: true },
     ),
+    // Recorded at the switch, not at the end: a session cut from here on leaves state.json naming
+    // what the proxy serves (and readLiveView repairs any other mismatch).
+    run(
+      'state',
+      'record the active colour',
+      'vm',
+      cmd.writeState(
+        JSON.stringify({ colour: p.colour, release: p.release, image: p.image, since: p.actor.now }),
+      ),
+    ),
     run('reload', 'reload Caddy (graceful)', 'vm', cmd.reloadProxy()),
     {
       kind: 'wait',
@@ -177,14 +200,6 @@ function activate(
     );
   steps.push(
     run(
-      'state',
-      'record the active colour',
-      'vm',
-      cmd.writeState(
-        JSON.stringify({ colour: p.colour, release: p.release, image: p.image, since: p.actor.now }),
-      ),
-    ),
-    run(
       'record',
       'append to the release history',
       'vm',
@@ -200,7 +215,7 @@ function activate(
       outcome: 'ok',
       ...(prune.length ? { pruned: prune.map((i) => i.ref) } : {}),
     }),
-    unlock(),
+    unlock(p.actor),
   );
   // After the switch, the way back: the old colour running and ready again, then the proxy on it
   // (or, on a first deploy, the maintenance page).
@@ -222,18 +237,36 @@ function activate(
           'vm',
           cmd.writeUpstream(cmd.upstreamSnippet(old, view.active?.release ?? 'previous')),
         ),
+        run(
+          'state-back',
+          'record the old colour as active again',
+          'vm',
+          cmd.writeState(JSON.stringify(view.active)),
+        ),
         run('reload-back', 'reload Caddy', 'vm', cmd.reloadProxy()),
       ]
     : [
         run('switch-back', 'put the maintenance page back', 'vm', cmd.writeUpstream(maintenanceSnippet())),
+        run('state-back', 'record that nothing serves', 'vm', cmd.removeState()),
         run('reload-back', 'reload Caddy', 'vm', cmd.reloadProxy()),
       ];
   return { steps, back };
 }
 
-function failure(p: { colour: Colour; record: ReleaseRecord; actor: Actor; event: string }): Step[] {
+function failure(p: {
+  colour: Colour;
+  record: ReleaseRecord;
+  actor: Actor;
+  event: string;
+  domain: string;
+}): Step[] {
   return [
-    run('stop-new', `stop and remove ${containerName(p.colour)}`, 'vm', cmd.removeContainer(p.colour)),
+    run(
+      'stop-new',
+      `stop and remove ${containerName(p.colour)}`,
+      'vm',
+      cmd.removeContainer(p.colour, p.domain),
+    ),
     run(
       'record-failure',
       'append the failure to the release history',
@@ -241,7 +274,7 @@ function failure(p: { colour: Colour; record: ReleaseRecord; actor: Actor; event
       cmd.appendLine(layout.releasesFile, JSON.stringify({ ...p.record, outcome: 'failed' })),
     ),
     audit(p.actor, { event: p.event, release: p.record.id, colour: p.colour, outcome: 'failed' }),
-    unlock(),
+    unlock(p.actor),
   ];
 }
 
@@ -277,6 +310,8 @@ function viewAfterDeploy(view: VmView, colour: Colour, a: DeployArgs, record: Re
 }
 
 export function deployPlan(view: VmView, a: DeployArgs): Plan {
+  checkRelease(a.release, `image ${a.image}`);
+  if (view.active) checkRelease(view.active.release, `${layout.stateFile} (the serving release)`);
   if (view.active?.release === a.release && containerOf(view, view.active.colour)?.running) {
     throw new StateError(
       `release ${a.release} is already serving on ${view.active.colour}; nothing to deploy`,
@@ -295,7 +330,7 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
     outcome: 'deployed',
     colour,
   };
-  const steps: Step[] = [lock(a.actor, `deploy ${a.release}`)];
+  const steps: Step[] = [];
   if (!onVm) {
     steps.push(
       run('save', `docker save ${a.image} | zstd`, 'local', cmd.saveImage(a.image, a.localArchive)),
@@ -330,7 +365,7 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
         'clear',
         `remove the old ${containerName(colour)} (two releases back)`,
         'vm',
-        cmd.removeContainer(colour),
+        cmd.removeContainer(colour, a.domain),
       ),
     );
   steps.push(
@@ -351,7 +386,7 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
     event: 'deploy',
     prune: retention(viewAfterDeploy(view, colour, a, record), a.keep ?? DEFAULT_KEEP).remove,
   });
-  const p = { colour, record, actor: a.actor, event: 'deploy' };
+  const p = { colour, record, actor: a.actor, event: 'deploy', domain: a.domain };
   return {
     action: 'deploy',
     summary: `deploy ${a.release} to ${colour}${view.active ? ` (serving now: ${view.active.release} on ${view.active.colour})` : ' (first deploy)'}${onVm ? '; image already on the VM' : ''}`,
@@ -363,10 +398,12 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
 }
 
 export function rollbackPlan(view: VmView, target: ReleaseRecord, domain: string, actor: Actor): Plan {
+  checkRelease(target.id, `${layout.releasesFile} (the rollback target)`);
+  if (view.active) checkRelease(view.active.release, `${layout.stateFile} (the serving release)`);
   const colour = nextColour(view);
   const parked = containerOf(view, colour);
   const image = view.images.find((i) => i.ref === target.image || i.id === target.imageId);
-  const steps: Step[] = [lock(actor, `rollback ${target.id}`)];
+  const steps: Step[] = [];
   if (parked && parked.release === target.id) {
     steps.push(
       run(
@@ -383,7 +420,7 @@ export function rollbackPlan(view: VmView, target: ReleaseRecord, domain: string
           'clear',
           `remove ${containerName(colour)} (${parked.release})`,
           'vm',
-          cmd.removeContainer(colour),
+          cmd.removeContainer(colour, domain),
         ),
       );
     steps.push(
@@ -418,17 +455,11 @@ export function rollbackPlan(view: VmView, target: ReleaseRecord, domain: string
     event: 'rollback',
   });
   // A failed rollback must not delete the parked container: it is the rollback target.
-  const p = { colour, record, actor, event: 'rollback' };
+  const p = { colour, record, actor, event: 'rollback', domain };
   const keepParked = (steps: Step[]) =>
     steps.map((s) =>
       s.id === 'stop-new'
-        ? run('stop-new', `stop ${containerName(colour)}`, 'vm', [
-            'docker',
-            'stop',
-            '--time',
-            '5',
-            containerName(colour),
-          ])
+        ? run('stop-new', `stop ${containerName(colour)}`, 'vm', cmd.stopContainer(colour, domain))
         : s,
     );
   return {
@@ -448,12 +479,11 @@ export function cleanupPlan(
 ): Plan & { retention: ReturnType<typeof retention> } {
   const r = retention(view, keep);
   const steps: Step[] = [
-    lock(actor, `cleanup --keep ${keep}`),
     ...r.remove.map((img) => run('rmi', `remove ${img.ref}`, 'vm', cmd.removeImage(img.ref))),
     audit(actor, { event: 'cleanup', removed: r.remove.map((i) => i.ref), freedBytes: r.freedBytes }),
-    unlock(),
+    unlock(actor),
   ];
-  const rescue = [unlock()];
+  const rescue = [unlock(actor)];
   return {
     action: 'cleanup',
     summary: `keep ${r.keep.length} image(s), remove ${r.remove.length}`,
@@ -483,7 +513,10 @@ export function unlockPlan(view: VmView, actor: Actor, force: boolean): Plan {
       `the lock is held by ${view.lock.who}@${view.lock.host} for "${view.lock.command}" since ${view.lock.time}; use --force to break it`,
     );
   }
-  const steps = [unlock(), audit(actor, { event: 'unlock', forced: !mine, holder: view.lock })];
+  const steps = [
+    run('unlock', 'release the deploy lock', 'vm', cmd.releaseLock()),
+    audit(actor, { event: 'unlock', forced: !mine, holder: view.lock }),
+  ];
   return {
     action: 'unlock',
     summary: `release the lock held by ${view.lock.who}@${view.lock.host}`,

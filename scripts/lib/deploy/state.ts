@@ -216,3 +216,37 @@ export function retention(view: VmView, keep: number): RetentionPlan {
   plan.freedBytes = [...freedIds.values()].reduce((a, b) => a + b, 0);
   return plan;
 }
+
+/**
+ * The proxy is the truth about what serves. When `state.json` disagrees with the release the
+ * proxy answers with (an SSH cut after the switch, a hand edit), the running container of that
+ * release is the active one: the view is corrected and the repair returned, for the caller to
+ * write back and report before anything is planned. No answer from the proxy (maintenance page,
+ * proxy down) leaves the view as it is.
+ */
+export function reconcile(
+  view: VmView,
+  live: { release?: string },
+  now: string,
+): { view: VmView; repair?: { active: ActiveState; why: string } } {
+  const serving = live.release
+    ? view.containers.find((c) => c.running && c.release === live.release)
+    : undefined;
+  if (!serving) return { view };
+  const a = view.active;
+  if (a && a.colour === serving.colour && a.release === serving.release) return { view };
+  const active: ActiveState = {
+    colour: serving.colour,
+    release: serving.release,
+    image: serving.image,
+    since: now,
+  };
+  const said = a ? `${a.release} on ${a.colour}` : 'nothing';
+  return {
+    view: { ...view, active },
+    repair: {
+      active,
+      why: `state.json says ${said}, but the proxy serves ${serving.release} from ${serving.name}`,
+    },
+  };
+}

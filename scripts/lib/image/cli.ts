@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { $, chalk, echo, fs, path, tmpdir } from 'zx';
 import type { Invocation, Values } from '../cli/args.ts';
-import type { Context, Result } from '../cli/context.ts';
+import { CliError, type Context, type Result } from '../cli/context.ts';
 import type { Cli } from '../cli/run.ts';
 import {
   APP_REPO,
@@ -81,6 +81,34 @@ async function gitInfo(root: string, context: string) {
   return { sha, epoch, dirty };
 }
 
+/**
+ * --ref REF: the context exactly as REF has it (git archive into a scratch directory), with REF's
+ * commit and time, never the working tree. A usage error names a ref git does not know or a
+ * directory outside the repository.
+ */
+async function exportAtRef(root: string, context: string, ref: string) {
+  const sha = (
+    await $`git -C ${root} rev-parse --verify --quiet ${`${ref}^{commit}`}`.quiet().nothrow()
+  ).stdout.trim();
+  if (!sha) throw new CliError(`--ref ${ref}: no such commit in this repository (git rev-parse)`, 2);
+  const rel = path.relative(root, context);
+  if (rel.startsWith('..') || path.isAbsolute(rel))
+    throw new CliError(`--ref builds from git: ${context} is not inside this repository`, 2);
+  const epoch = Number((await $`git -C ${root} log -1 --format=%ct ${sha}`.quiet()).stdout.trim());
+  const scratch = await fs.mkdtemp(path.join(tmpdir(), 'e2m-ref-'));
+  const tar = path.join(scratch, 'src.tar');
+  const archived = await $`git -C ${root} archive --format=tar -o ${tar} ${sha} -- ${rel || '.'}`
+    .quiet()
+    .nothrow();
+  if (archived.exitCode !== 0) {
+    await fs.remove(scratch);
+    throw new CliError(`--ref ${ref}: ${rel || '.'} is not in that commit (${archived.stderr.trim()})`, 2);
+  }
+  await $`tar -x -f ${tar} -C ${scratch}`.quiet();
+  await fs.remove(tar);
+  return { dir: path.join(scratch, rel), scratch, git: { sha, epoch, dirty: false } };
+}
+
 async function build(v: Values, root: string, dryRun: boolean, progress: Say): Promise<Result> {
   const backend = path.join(root, 'backend');
   const dir = (v.app ?? v.context) as string | undefined;
@@ -93,8 +121,31 @@ async function build(v: Values, root: string, dryRun: boolean, progress: Say): P
     echo(chalk.red(problem));
     return { code: 2 };
   }
+  const ref = v.ref as string | undefined;
+  const atRef = ref ? await exportAtRef(root, context, ref) : undefined;
+  try {
+    return await buildContext(
+      v,
+      backend,
+      atRef?.dir ?? context,
+      atRef?.git ?? (await gitInfo(root, context)),
+      dryRun,
+      progress,
+    );
+  } finally {
+    if (atRef) await fs.remove(atRef.scratch);
+  }
+}
+
+async function buildContext(
+  v: Values,
+  backend: string,
+  context: string,
+  git: { sha: string; epoch: number; dirty: boolean },
+  dryRun: boolean,
+  progress: Say,
+): Promise<Result> {
   const recipe = await ensureBase(backend, dryRun, progress);
-  const git = await gitInfo(root, context);
   const release =
     (v.release as string | undefined) ??
     releaseId(new Date(git.epoch * 1000), git.sha, git.dirty, v.app ? path.basename(context) : undefined);

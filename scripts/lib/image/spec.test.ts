@@ -21,6 +21,8 @@ describe('image --help', () => {
       '                  passed as BUILDER_IMAGE and RUNTIME_IMAGE build args; the tag stays',
       '                  e2m/backend:<release> so deploy, rollback and retention see it',
       '  --context DIR   the same as --app (the reproducibility check passes an export of the commit)',
+      "  --ref GIT_REF   build the app as GIT_REF has it (git archive), with that commit's id and",
+      '                  time in the release id and labels; never the working tree',
       '  --no-cache      rebuild every step',
       '  --dry-run       print the plan, change nothing',
       '  --json          machine-readable result',

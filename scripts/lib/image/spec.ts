@@ -30,14 +30,16 @@ export const imageSpec: CliSpec = {
       value: 'DIR',
       help: 'the same as --app (the reproducibility check passes an export of the commit)',
     },
+    ref: {
+      type: 'string',
+      value: 'GIT_REF',
+      help: `build the app as GIT_REF has it (git archive), with that commit's id and
+                  time in the release id and labels; never the working tree`,
+    },
     'no-cache': { type: 'boolean', help: 'rebuild every step' },
     'dry-run': { type: 'boolean', help: 'print the plan, change nothing' },
     json: { type: 'boolean', help: 'machine-readable result' },
     help: { ...helpOption, help: 'this help' },
-    // Not in the help and not used: deploy.mjs passes `--ref REF` here, which this entry has always
-    // ignored (it builds the working tree). Accepted so `deploy --ref` keeps working until deploy
-    // builds at the ref itself; refusing it would break that deploy, not fix it.
-    ref: { type: 'string' },
   },
   commands: {
     base: {
@@ -46,7 +48,7 @@ export const imageSpec: CliSpec = {
     },
     build: {
       summary: 'build the app image (builds the bases first if needed)',
-      options: ['tag', 'release', 'app', 'context', 'no-cache', 'dry-run', 'json'],
+      options: ['tag', 'release', 'app', 'context', 'ref', 'no-cache', 'dry-run', 'json'],
     },
   },
 };

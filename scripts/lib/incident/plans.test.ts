@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { actor } from '../../../test/support/deploy-fixtures.ts';
+import * as cmd from '../deploy/commands.ts';
+import { holderJson, leaseToken } from '../deploy/plan.ts';
 import type { ActiveState } from '../deploy/state.ts';
 import { toShell } from '../runner.ts';
 import { type Collect, diagCollects, REDACTED, redact, redactEnvFile, secretValues } from './diag.ts';
 import { DRILL_ROUTES, drillAllowed, judgeRoutes } from './drill.ts';
 import { LogArgsError, logsCommand, sinceFor } from './logs.ts';
-import { killSwitchPlan, PlanError, restartPlan } from './plans.ts';
+import { killSwitchPlan, PlanError, RESTART_LEASE_S, restartPlan } from './plans.ts';
 
 const active: ActiveState = {
   colour: 'green',
@@ -21,17 +23,17 @@ describe('restart plans', () => {
     const plan = restartPlan('app', { active, domain: 'example.com', actor, deployUser: 'deploy' });
     expect(plan.summary).toBe('restart app (e2m-app-green)');
     expect(lines(plan.steps)).toEqual([
-      `sudo -n -u deploy sh -c 'mkdir "$1" 2>/dev/null || { echo "locked" >&2; exit 75; }; printf "%s\\n" "$2" > "$1/holder.json"' sh /srv/app/lock '{"who":"dev@example.com","host":"laptop","pid":42,"command":"incident restart app","time":"2026-11-23T04:00:00.000Z"}'`,
+      `sudo -n -u deploy ${toShell(cmd.takeLock(holderJson(actor, 'incident restart app'), RESTART_LEASE_S))}`,
       'sudo -n docker restart --time 30 e2m-app-green',
       'curl -sf -o /dev/null --max-time 2 http://127.0.0.1:3002/readyz',
       `sh -c 'curl -sk -o /dev/null --max-time 5 -w "%{http_code}" --resolve "$1:443:127.0.0.1" "https://$1/readyz"' sh example.com`,
       `sudo -n -u deploy sh -c 'printf "%s\\n" "$1" >> "$2"' sh '{"time":"2026-11-23T04:00:00.000Z","who":"dev@example.com","from":"laptop","event":"restart","service":"app","outcome":"done"}' /srv/app/audit.jsonl`,
-      'sudo -n -u deploy rm -rf /srv/app/lock',
+      `sudo -n -u deploy ${toShell(cmd.releaseLock(leaseToken(actor)))}`,
     ]);
     expect(plan.steps[3]).toMatchObject({ kind: 'wait', expect: '200' });
     expect(lines(plan.rescueBeforeSwitch)).toEqual([
       `sudo -n -u deploy sh -c 'printf "%s\\n" "$1" >> "$2"' sh '{"time":"2026-11-23T04:00:00.000Z","who":"dev@example.com","from":"laptop","event":"restart","service":"app","outcome":"failed"}' /srv/app/audit.jsonl`,
-      'sudo -n -u deploy rm -rf /srv/app/lock',
+      `sudo -n -u deploy ${toShell(cmd.releaseLock(leaseToken(actor)))}`,
     ]);
   });
 

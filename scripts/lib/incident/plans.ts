@@ -9,6 +9,10 @@ import type { ActiveState } from '../deploy/state.ts';
 import { killSwitchCommand, sudo } from './probes.ts';
 
 export const SERVICES = ['app', 'proxy', 'db', 'redis'] as const;
+
+/** A restart holds the deploy lock as a lease with no heartbeat: long enough for its waits (60 s
+ * each), short enough that a restart whose session died frees the deploys soon. */
+export const RESTART_LEASE_S = 300;
 export type Service = (typeof SERVICES)[number];
 
 /** Systemd units behind each service but the app (a container). */
@@ -90,13 +94,16 @@ export function restartPlan(
     action: 'restart',
     summary: `restart ${service}${service === 'app' && p.active ? ` (${containerName(p.active.colour)})` : ''}`,
     steps: [
-      du(lock(p.actor, `incident restart ${service}`)),
+      du(lock(p.actor, `incident restart ${service}`, RESTART_LEASE_S)),
       ...steps,
       ...site,
       du(audit(p.actor, { event: 'restart', service, outcome: 'done' })),
-      du(unlock()),
+      du(unlock(p.actor)),
     ],
-    rescueBeforeSwitch: [du(audit(p.actor, { event: 'restart', service, outcome: 'failed' })), du(unlock())],
+    rescueBeforeSwitch: [
+      du(audit(p.actor, { event: 'restart', service, outcome: 'failed' })),
+      du(unlock(p.actor)),
+    ],
     rescueAfterSwitch: [],
   };
 }

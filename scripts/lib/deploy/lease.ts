@@ -1,0 +1,111 @@
+// The deploy lock as a lease its holder renews (commands.ts takeLock): taken before the VM's
+// state is read, so a plan is never made from state another deploy changed in the meantime;
+// renewed by a heartbeat while the command runs; broken by the next taker once a dead holder's
+// lease ran out, with an audit line naming it. --lock-wait queues behind a live holder.
+
+import type { Runner } from '../runner.ts';
+import * as cmd from './commands.ts';
+import { LOCK_HEARTBEAT_S, LOCK_LEASE_S, layout } from './layout.ts';
+import { type Actor, auditLine, holderJson, leaseToken } from './plan.ts';
+import { parseLock, StateError } from './state.ts';
+
+/** exit code of takeLock while a live holder has the lock */
+const BUSY = 75;
+
+export interface LeaseOptions {
+  /** Seconds to wait for a live holder before giving up (0: refuse at once). */
+  waitS: number;
+  /** Progress lines (waiting, a broken lease). */
+  say(line: string): void;
+  /** The lock directory and the audit log (tests use scratch ones). */
+  dir?: string;
+  auditFile?: string;
+  leaseS?: number;
+  heartbeatMs?: number;
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+export interface Lease {
+  /** The lease was lost while held (the heartbeat found another holder): say so. */
+  readonly lost: boolean;
+  /** The holder whose expired lease this one broke, if any. */
+  readonly broke?: string;
+  /** Stop the heartbeat and release the lock if it is still this command's. */
+  end(): Promise<void>;
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Who holds the lock and how long ago its lease was renewed, for the refusal. */
+async function describeHolder(vm: Runner, dir: string): Promise<string> {
+  const h = parseLock(await vm.capture(cmd.sh('cat "$1/holder.json" 2>/dev/null || true', dir)));
+  const age = await vm.capture(
+    cmd.sh('m=$(stat -c %Y "$1/lease" 2>/dev/null) && echo $(( $(date +%s) - m )) || true', dir),
+  );
+  const who = h ? `${h.who}@${h.host} (${h.command}) since ${h.time}` : 'someone';
+  return age
+    ? `${who}; its lease was renewed ${age} s ago and lapses after ${LOCK_LEASE_S} s without a heartbeat`
+    : `${who}; a manual lock: it holds until \`unlock\``;
+}
+
+export async function takeLease(vm: Runner, actor: Actor, command: string, o: LeaseOptions): Promise<Lease> {
+  const dir = o.dir ?? layout.lockDir;
+  const leaseS = o.leaseS ?? LOCK_LEASE_S;
+  const sleep = o.sleep ?? wait;
+  const now = o.now ?? Date.now;
+  const deadline = now() + o.waitS * 1000;
+  let said = false;
+  for (;;) {
+    const r = await vm.run(cmd.takeLock(holderJson(actor, command), leaseS, dir), { check: false });
+    if (r.code === 0) {
+      const broke = /^expired: (.*)$/m.exec(r.stdout)?.[1];
+      if (broke !== undefined) {
+        o.say(`broke the expired lease of a deploy that died: ${broke}`);
+        const line = auditLine(actor, {
+          event: 'lock-expired',
+          holder: parseLock(broke) ?? broke,
+          by: command,
+        });
+        await vm.run(cmd.appendLine(o.auditFile ?? layout.auditFile, line), { check: false });
+      }
+      return heartbeat(vm, leaseToken(actor), dir, o.heartbeatMs ?? LOCK_HEARTBEAT_S * 1000, broke);
+    }
+    if (r.code !== BUSY)
+      throw new StateError(`cannot take the deploy lock ${dir}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    const holder = await describeHolder(vm, dir);
+    if (now() >= deadline)
+      throw new StateError(
+        `locked by ${holder}${o.waitS ? `; waited ${o.waitS} s` : '; --lock-wait SECONDS queues behind it'}`,
+      );
+    if (!said) o.say(`waiting up to ${o.waitS} s for the deploy lock, held by ${holder}`);
+    said = true;
+    await sleep(o.pollMs ?? 2000);
+  }
+}
+
+function heartbeat(vm: Runner, token: string, dir: string, everyMs: number, broke?: string): Lease {
+  let lost = false;
+  let beating: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    beating = vm.run(cmd.renewLock(token, dir), { check: false }).then(
+      (r) => {
+        if (r.code !== 0) lost = true;
+      },
+      () => undefined, // a dropped connection: the lease runs out on its own
+    );
+  }, everyMs);
+  timer.unref();
+  return {
+    get lost() {
+      return lost;
+    },
+    broke,
+    async end() {
+      clearInterval(timer);
+      await beating;
+      await vm.run(cmd.releaseLock(token, dir), { check: false }).catch(() => undefined);
+    },
+  };
+}
