@@ -1,14 +1,45 @@
 // The deploy on the converged twin, driven exactly as a user types it (zx scripts/deploy.mjs):
 // v1, then v2 under a steady load through Caddy without one failed request, a broken v3 that
 // never gets ready (v2 keeps serving), a rollback to v1, cleanup, and the lock.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SshRunner } from '../../scripts/lib/runner.ts';
-import { zxCli } from './support/cli.ts';
+import { type Cli, zxCli } from './support/cli.ts';
 import { loadUntil, proxyClient } from './support/proxy.ts';
-import { connect, root, sudo, twinTarget } from './support/twin.ts';
+import { connect, root, sudo, twinConfig, twinTarget } from './support/twin.ts';
 
 const deployCli = (...args: string[]) => zxCli('deploy.mjs', ...args);
+
+/** A deploy run as a user runs it, calling `onLine` with each line it prints as it prints it. */
+function deployStreaming(args: string[], onLine: (line: string) => void): Promise<Cli> {
+  return new Promise((done) => {
+    const p = spawn('npx', ['zx', 'scripts/deploy.mjs', ...args], { cwd: root });
+    let out = '';
+    const take = (d: Buffer) => {
+      const text = d.toString();
+      out += text;
+      for (const line of text.split('\n')) onLine(line);
+    };
+    p.stdout.on('data', take);
+    p.stderr.on('data', take);
+    // A client whose session was cut must give up by itself; past 3 minutes it is killed and the
+    // exit code is null, which the test then reads as a hang.
+    const hang = setTimeout(() => p.kill('SIGKILL'), 180_000);
+    p.on('exit', (code) => {
+      clearTimeout(hang);
+      done({ code: code ?? -1, out });
+    });
+  });
+}
+
+/** Polls `check` every 100 ms for at most `ms`; true once it held. */
+async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
 
 const build = (tag: string, release: string) => {
   const r = spawnSync(
@@ -34,6 +65,14 @@ beforeAll(async () => {
     env: { ...process.env, DOCKER_BUILDKIT: '0' },
   });
   if (broken.status !== 0) throw new Error(`broken image build failed: ${broken.stderr}`);
+  // v4 is v2 under another release id: a deploy that heals after a cut needs a release that is
+  // not already serving, wherever the cut landed.
+  const v4 = spawnSync('docker', ['build', '-t', 'e2m/backend:e2e-v4', '-'], {
+    input: 'FROM e2m/backend:e2e-v2\nLABEL org.opencontainers.image.version=e2e-v4\n',
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+  });
+  if (v4.status !== 0) throw new Error(`v4 image build failed: ${v4.stderr}`);
   ops = await connect(target);
 }, 600_000);
 
@@ -146,4 +185,91 @@ describe('deploy.mjs on the twin', () => {
       .map((l) => JSON.parse(l).event);
     expect(audit).toEqual(['deploy', 'deploy', 'deploy', 'rollback', 'cleanup', 'lock', 'unlock']);
   });
+
+  it('two deploys at once: the second is refused, or with --lock-wait queues behind the first; both end right', async () => {
+    const first = deployCli('deploy', '--image', 'e2m/backend:e2e-v2', '--json');
+    const held = await until(
+      async () => (await sudo(ops, ['test', '-d', '/srv/app/lock'], { check: false })).code === 0,
+      60_000,
+    );
+    expect(held).toBe(true);
+    const refused = await deployCli('deploy', '--image', 'e2m/backend:e2e-v4');
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/locked by .* \(deploy e2e-v2\) .*--lock-wait SECONDS queues behind it/);
+    const queued = deployCli('deploy', '--image', 'e2m/backend:e2e-v4', '--lock-wait', '300', '--json');
+    expect((await first).code).toBe(0);
+    const second = await queued;
+    expect(second.code, second.out).toBe(0);
+    expect(second.out).toMatch(/waiting up to 300 s for the deploy lock, held by .*\(deploy e2e-v2\)/);
+    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v4' });
+    const list = await deployCli('releases', '--json');
+    const ids = ((list.json?.releases ?? []) as { id: string; outcome: string }[]).slice(0, 2);
+    expect(ids.map((x) => `${x.id}:${x.outcome}`)).toEqual(['e2e-v4:deployed', 'e2e-v2:deployed']);
+  });
+
+  it('SSH cut right after the switch: the site keeps serving, and the next deploy heals without unlock --force', async () => {
+    const container = twinConfig().container;
+    let cut = false;
+    const cutDeploy = await deployStreaming(['deploy', '--image', 'e2m/backend:e2e-v2'], (line) => {
+      if (cut || !line.includes('record the active colour')) return;
+      cut = true;
+      // The deploy's session dies as in a dropped uplink: sshd gone, its sessions killed.
+      spawnSync('docker', [
+        'exec',
+        container,
+        'sh',
+        '-c',
+        'systemctl stop ssh; pkill -KILL -f "sshd: deploy"',
+      ]);
+    });
+    expect(cut).toBe(true);
+    expect(cutDeploy.code).toBe(1);
+    spawnSync('docker', ['exec', container, 'systemctl', 'start', 'ssh']);
+    await ops.close();
+    ops = await connect(target);
+    const served = await client.get('/readyz');
+    expect(served.status).toBe(200);
+    expect(['e2e-v2', 'e2e-v4']).toContain(served.release);
+    // The dead deploy's lease lapses after 90 s; the next deploy queues, breaks it and deploys.
+    const t0 = Date.now();
+    const healed = await deployCli('deploy', '--image', 'e2m/backend:e2e-v1', '--lock-wait', '240', '--json');
+    expect(healed.code, healed.out).toBe(0);
+    console.log(
+      `deploy after an SSH cut at the switch: healed in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v1' });
+    const audit = (await sudo(ops, ['cat', '/srv/app/audit.jsonl'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(audit.some((a) => a.event === 'lock-expired' && a.holder?.command === 'deploy e2e-v2')).toBe(true);
+    expect((await deployCli('status', '--json')).json).toMatchObject({
+      lock: null,
+      active: { release: 'e2e-v1' },
+    });
+  }, 480_000);
+
+  it('--ref builds and ships exactly that commit: its release id, its revision; an unknown ref changes nothing', async () => {
+    const bad = await deployCli('deploy', '--ref', 'does-not-exist-ref');
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('--ref does-not-exist-ref: no such commit in this repository');
+    const git = (...a: string[]) => spawnSync('git', ['-C', root, ...a], { encoding: 'utf8' }).stdout.trim();
+    const sha = git('rev-parse', 'HEAD~1');
+    const r = await deployCli('deploy', '--ref', 'HEAD~1', '--json');
+    expect(r.code, r.out).toBe(0);
+    const release = r.json?.release as string;
+    expect(release).toMatch(new RegExp(`^\\d{8}T\\d{6}-${sha.slice(0, 7)}$`));
+    expect(await client.get('/readyz')).toMatchObject({ status: 200, release });
+    const label = (
+      await sudo(ops, [
+        'docker',
+        'image',
+        'inspect',
+        '--format',
+        '{{index .Config.Labels "org.opencontainers.image.revision"}}',
+        `e2m/backend:${release}`,
+      ])
+    ).stdout.trim();
+    expect(label).toBe(sha);
+  }, 600_000);
 });
