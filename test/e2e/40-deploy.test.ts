@@ -121,6 +121,9 @@ describe('deploy.mjs on the twin', () => {
     // Named at once by the contract judge, not after the 60 s readiness timeout.
     expect(r.out).toMatch(/the container exited with code \d+ before it was ready/);
     expect(r.out).toContain('The proxy was never switched');
+    // Why, without a second command: the colour's state, its last /readyz answer, its logs.
+    expect(r.out).toMatch(/e2m-app-blue: \w+, exit code \d+, OOM-killed no, restarts \d+/);
+    expect(r.out).toMatch(/its last \d+ log lines:/);
     expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v2' });
     const names = (
       await sudo(ops, [

@@ -15,6 +15,7 @@ import { outcomeLines } from '../plan/progress.ts';
 import { LocalRunner, type Runner } from '../runner.ts';
 import type { Target } from '../target.ts';
 import { diskFree } from './commands.ts';
+import { healthLines } from './contract.ts';
 import { execute, type Runners, readLiveView, readView, renderPlan } from './execute.ts';
 import { takeLease } from './lease.ts';
 import {
@@ -87,10 +88,13 @@ export async function runVmPlan(
   io.ctx.say(chalk.bold(`${plan.action}: ${plan.summary}`));
   const outcome = await execute(plan, io.runners, { onEvent: io.ctx.step });
   Object.assign(extra, await after());
-  const text = outcomeLines(plan.action, outcome, {
-    sentBack: 'The proxy was switched back to the previous colour.',
-    neverMoved: 'The proxy was never switched: the previous colour kept serving.',
-  }).join('\n');
+  const text = [
+    ...outcomeLines(plan.action, outcome, {
+      sentBack: 'The proxy was switched back to the previous colour.',
+      neverMoved: 'The proxy was never switched: the previous colour kept serving.',
+    }),
+    ...(outcome.health ? healthLines(outcome.health) : []),
+  ].join('\n');
   return {
     code: outcome.ok ? 0 : 1,
     json: { action: plan.action, release: plan.record?.id, ...outcome, ...extra },

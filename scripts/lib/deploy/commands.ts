@@ -150,6 +150,16 @@ echo '--- log'; docker logs --tail 2 "$1" 2>&1 | cut -c 1-200; true`,
     String(ports[colour]),
   );
 
+/** A colour that never got ready, for the deploy's report (contract.ts parseHealthReport). */
+export const healthReport = (colour: Colour): Argv =>
+  sh(
+    `echo '--- container'; docker inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}} {{.RestartCount}}' "$1" 2>/dev/null || echo missing
+echo '--- readyz'; curl -s -i --max-time 2 "http://127.0.0.1:$2/readyz" | head -c 2000; echo
+echo '--- log'; docker logs --tail 50 "$1" 2>&1 | cut -c 1-300; true`,
+    containerName(colour),
+    String(ports[colour]),
+  );
+
 /** The Caddy snippet that routes to one colour. */
 export function upstreamSnippet(colour: Colour, release: string): string {
   return [

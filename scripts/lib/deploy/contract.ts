@@ -3,13 +3,13 @@
 // misses, so a deploy of any app fails with "the contract needs /readyz", not "health check
 // failed". No I/O here.
 import type { RunResult } from '../runner.ts';
-import { APP_PORT, MIGRATE_TIMEOUT_S } from './layout.ts';
+import { APP_PORT, type Colour, MIGRATE_TIMEOUT_S } from './layout.ts';
 
 export const CONTRACT_DOC = 'docs/app-contract.md';
 
 /** Which judge a step's result goes through (the executor looks it up; steps stay plain data). */
 export type StepCheck =
-  | { kind: 'ready'; release: string }
+  | { kind: 'ready'; release: string; colour: Colour }
   | { kind: 'migrate' }
   | { kind: 'drain'; container: string; timeoutS: number };
 
@@ -134,4 +134,51 @@ export function judgeRun(check: StepCheck, r: RunResult): { error?: string; warn
     return warning ? { warning } : undefined;
   }
   return undefined;
+}
+
+/** What a deploy shows of a colour that never got ready (commands.ts healthReport), so "it did
+ * not become healthy" always comes with why: its state, exit code, OOM kill, last /readyz
+ * answer and last log lines. */
+export interface HealthReport {
+  container: string;
+  state: string;
+  exitCode: number;
+  oomKilled: boolean;
+  restarts: number;
+  /** The last /readyz answer: status line, headers and body (2000 bytes at most), or "no answer". */
+  readyz: string;
+  logs: string[];
+}
+
+export function parseHealthReport(container: string, stdout: string): HealthReport {
+  const section = (name: string) =>
+    (new RegExp(`^--- ${name}\\n([\\s\\S]*?)(?=^--- |$(?![\\s\\S]))`, 'm').exec(stdout)?.[1] ?? '').replace(
+      /\r/g,
+      '',
+    );
+  const [state = 'missing', exit = '0', oom = 'false', restarts = '0'] = section('container')
+    .trim()
+    .split(/\s+/);
+  return {
+    container,
+    state,
+    exitCode: Number(exit) || 0,
+    oomKilled: oom === 'true',
+    restarts: Number(restarts) || 0,
+    readyz: section('readyz').trim() || 'no answer',
+    logs: section('log')
+      .replace(/\n$/, '')
+      .split('\n')
+      .filter((l) => l !== ''),
+  };
+}
+
+/** The report as the deploy prints it under its failure. */
+export function healthLines(h: HealthReport): string[] {
+  return [
+    `${h.container}: ${h.state}, exit code ${h.exitCode}, OOM-killed ${h.oomKilled ? 'yes' : 'no'}, restarts ${h.restarts}`,
+    `its last /readyz answer: ${h.readyz.split('\n').join('\n  ')}`,
+    `its last ${h.logs.length} log lines:`,
+    ...h.logs.map((l) => `  ${l}`),
+  ];
 }

@@ -129,6 +129,35 @@ describe('deploy orchestration', () => {
     expect(vm).toContain(RM_BLUE);
   });
 
+  it('a colour that never gets ready is reported before the rescue removes it: state, OOM, /readyz, logs', async () => {
+    const report = [
+      '--- container',
+      'exited 137 true 0',
+      '--- readyz',
+      '',
+      '--- log',
+      ...Array.from({ length: 50 }, (_, i) => `{"msg":"line ${i + 1}"}`),
+      '',
+    ].join('\n');
+    const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
+      { when: isContractProbe, result: { code: 0, stdout: probeOut({ state: 'exited 137 0' }) } },
+      { when: (l) => l.includes('docker logs --tail 50'), result: { code: 0, stdout: report } },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'ready' });
+    expect(outcome.health).toMatchObject({
+      container: 'e2m-app-blue',
+      state: 'exited',
+      exitCode: 137,
+      oomKilled: true,
+      readyz: 'no answer',
+    });
+    expect(outcome.health?.logs).toHaveLength(50);
+    expect(outcome.health?.logs.at(-1)).toBe('{"msg":"line 50"}');
+    const read = vm.findIndex((l) => l.includes('docker logs --tail 50'));
+    expect(read).toBeGreaterThan(-1);
+    expect(read).toBeLessThan(vm.lastIndexOf(RM_BLUE));
+  });
+
   it('a missing piece of the contract fails the ready step at once, naming it; nothing switched', async () => {
     const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
       { when: isContractProbe, result: { code: 0, stdout: probeOut({ readyz: '404' }) } },

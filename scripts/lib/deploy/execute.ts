@@ -13,8 +13,8 @@ import {
 } from '../plan/run.ts';
 import { CommandError, type Runner, toShell } from '../runner.ts';
 import * as cmd from './commands.ts';
-import { judgeReady, judgeRun, parseReadyProbe } from './contract.ts';
-import { layout } from './layout.ts';
+import { type HealthReport, judgeReady, judgeRun, parseHealthReport, parseReadyProbe } from './contract.ts';
+import { containerName, layout } from './layout.ts';
 import { type Actor, auditLine, type Host, type Plan, type Step } from './plan.ts';
 import {
   parseActive,
@@ -66,11 +66,17 @@ export type ExecOptions = PlanExecOptions<Step>;
 export interface Outcome extends DeployOutcome {
   /** Optional steps that failed: reported, never fatal (an image retention could not remove). */
   warnings: string[];
+  /** The new colour as it was when it failed to get ready, before the rescue removed it. */
+  health?: HealthReport;
 }
 
 /** A handler per step kind, for the one plan executor (plan/run.ts). A string returned is a
  * warning a contract judge raised (docs/app-contract.md). */
-function handlers(runners: Runners, clock: Clock, state: { switched: boolean }): Handlers<Step> {
+function handlers(
+  runners: Runners,
+  clock: Clock,
+  state: { switched: boolean; health?: HealthReport },
+): Handlers<Step> {
   return {
     run: async (step) => {
       if (step.switches) state.switched = true;
@@ -83,27 +89,42 @@ function handlers(runners: Runners, clock: Clock, state: { switched: boolean }):
       return verdict?.warning;
     },
     upload: (step) => runners.vm.upload(step.from, step.to),
-    wait: (step) =>
-      poll(
-        step,
-        clock,
-        async () => {
-          const r = await runners[step.host].run(step.argv, { check: false });
-          const out = r.stdout.trim();
-          if (step.check?.kind === 'ready' && r.code === 0) {
-            const v = judgeReady(parseReadyProbe(r.stdout), step.check.release);
-            if (v.kind === 'ready') return undefined;
-            if (v.kind === 'broken') throw new Error(v.why);
-            return v.why;
-          }
-          if (r.code === 0 && (step.expect === undefined || out === step.expect)) return undefined;
-          return r.code === 0
-            ? `got "${out}", want "${step.expect}"`
-            : (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
-        },
-        (last) => new Error(`not done after ${step.timeoutMs / 1000} s: ${last}`),
-      ),
+    wait: async (step) => {
+      try {
+        return await waitFor(step);
+      } catch (e) {
+        // Read before the rescue removes the container: the report is why it never got ready.
+        if (step.check?.kind === 'ready') {
+          const colour = step.check.colour;
+          const r = await runners.vm.run(cmd.healthReport(colour), { check: false }).catch(() => undefined);
+          if (r) state.health = parseHealthReport(containerName(colour), r.stdout);
+        }
+        throw e;
+      }
+    },
   };
+
+  function waitFor(step: Extract<Step, { kind: 'wait' }>) {
+    return poll(
+      step,
+      clock,
+      async () => {
+        const r = await runners[step.host].run(step.argv, { check: false });
+        const out = r.stdout.trim();
+        if (step.check?.kind === 'ready' && r.code === 0) {
+          const v = judgeReady(parseReadyProbe(r.stdout), step.check.release);
+          if (v.kind === 'ready') return undefined;
+          if (v.kind === 'broken') throw new Error(v.why);
+          return v.why;
+        }
+        if (r.code === 0 && (step.expect === undefined || out === step.expect)) return undefined;
+        return r.code === 0
+          ? `got "${out}", want "${step.expect}"`
+          : (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.code}`;
+      },
+      (last) => new Error(`not done after ${step.timeoutMs / 1000} s: ${last}`),
+    );
+  }
 }
 
 /**
@@ -113,7 +134,7 @@ function handlers(runners: Runners, clock: Clock, state: { switched: boolean }):
  */
 export async function execute(plan: Plan, runners: Runners, options: ExecOptions = {}): Promise<Outcome> {
   const clock = clockOf(options);
-  const state = { switched: false };
+  const state: { switched: boolean; health?: HealthReport } = { switched: false };
   const r = await runPlan<Step>(
     {
       steps: plan.steps,
@@ -130,7 +151,16 @@ export async function execute(plan: Plan, runners: Runners, options: ExecOptions
     { onEvent: options.onEvent, now: clock.now },
   );
   const { ok, ms, rescueErrors, warnings, stepTimes } = r;
-  return { ok, ms, switched: state.switched, rescueErrors, warnings, stepTimes, ...failureOf(r) };
+  return {
+    ok,
+    ms,
+    switched: state.switched,
+    rescueErrors,
+    warnings,
+    stepTimes,
+    ...failureOf(r),
+    ...(state.health ? { health: state.health } : {}),
+  };
 }
 
 /** The plan as text: every command on every host, in order (the dry run prints this). */

@@ -159,7 +159,7 @@ function activate(
       title: `wait for ${containerName(p.colour)} /healthz and /readyz with X-Release ${p.release} (60 s at most)`,
       host: 'vm',
       argv: cmd.contractProbe(p.colour),
-      check: { kind: 'ready', release: p.release },
+      check: { kind: 'ready', release: p.release, colour: p.colour },
       timeoutMs: 60_000,
       intervalMs: 250,
     },
