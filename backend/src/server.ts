@@ -3,6 +3,7 @@ import { buildApp } from './app.ts';
 import { type Command, parseCommand, USAGE, UsageError } from './cli.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { initOrm } from './db.ts';
+import { migrations } from './migrations/index.ts';
 import { readKillSwitch, setKillSwitch } from './kill-switch.ts';
 import { createLogger } from './logger.ts';
 import { seedSampleNotes } from './seed.ts';
@@ -42,7 +43,17 @@ async function migrate(dryRun: boolean) {
   try {
     const pending = await orm.migrator.getPending();
     if (dryRun) {
-      console.log(JSON.stringify({ pending: pending.map((m) => m.name) }));
+      // The SQL each pending migration would run, so the deploy can refuse a destructive one
+      // (docs/app-contract.md); nothing is executed.
+      const statements: Record<string, string[]> = {};
+      for (const p of pending) {
+        const entry = migrations.find((m) => m.name === p.name);
+        if (!entry) continue;
+        const m = new entry.class(orm.em.getDriver(), orm.config);
+        await m.up();
+        statements[p.name] = m.getQueries().map((q) => (typeof q === 'string' ? q : q.toString()));
+      }
+      console.log(JSON.stringify({ pending: pending.map((m) => m.name), statements }));
       return;
     }
     const applied = await orm.migrator.up();
