@@ -14,10 +14,11 @@ import { appDirProblem } from '../image/plan.ts';
 import { outcomeLines } from '../plan/progress.ts';
 import { LocalRunner, type Runner } from '../runner.ts';
 import type { Target } from '../target.ts';
-import { diskFree } from './commands.ts';
+import { diskFree, readSchemas } from './commands.ts';
 import { healthLines } from './contract.ts';
 import { execute, type Runners, readLiveView, readView, renderPlan } from './execute.ts';
 import { takeLease } from './lease.ts';
+import { type MigrationPlan, parseMigrationPlan } from './migrations.ts';
 import {
   type Actor,
   cleanupPlan,
@@ -74,6 +75,17 @@ export function checkUsage(
     });
     if (problem) throw new CliError(problem, 2);
   }
+}
+
+/** `readSchemas` lines ("<release> <json>") -> each release's recorded migration plan. */
+export function parseSchemas(text: string): Record<string, MigrationPlan> {
+  const out: Record<string, MigrationPlan> = {};
+  for (const line of text.split('\n')) {
+    const at = line.indexOf(' ');
+    const plan = at > 0 ? parseMigrationPlan(line.slice(at + 1)) : undefined;
+    if (plan) out[line.slice(0, at)] = plan;
+  }
+  return out;
 }
 
 /** Runs a plan (or prints it with --dry-run); `after` runs once it did, and what it returns joins --json. */
@@ -134,9 +146,14 @@ async function imageToShip(v: Values, ctx: Context, root: string): Promise<ShipI
   return { image: built.image, imageId, release: built.release, gitSha: built.gitSha };
 }
 
-export async function deploy(io: DeployIo, view: VmView, img: ShipImage, keep: number): Promise<Result> {
+export async function deploy(
+  io: DeployIo,
+  view: VmView,
+  img: ShipImage,
+  o: { keep: number; allowDestructive: boolean },
+): Promise<Result> {
   const localArchive = join(tmpdir(), `e2m-${img.release}.tar.zst`);
-  const plan = deployPlan(view, { ...img, domain: io.target.domain, localArchive, actor: io.actor, keep });
+  const plan = deployPlan(view, { ...img, domain: io.target.domain, localArchive, actor: io.actor, ...o });
   try {
     return await runVmPlan(io, plan, { image: img.image });
   } finally {
@@ -279,12 +296,21 @@ export async function vmCommand(
       await refuseDirty(io, v);
       // Built before the lock (minutes, and nothing on the VM changes); planned under it.
       const img = await imageToShip(v, io.ctx, io.root);
-      return underLease(io, `deploy ${img.release}`, (view) => deploy(io, view, img, n));
+      const allowDestructive = v['allow-destructive'] === true;
+      return underLease(io, `deploy ${img.release}`, (view) =>
+        deploy(io, view, img, { keep: n, allowDestructive }),
+      );
     }
     case 'rollback':
-      return underLease(io, `rollback ${inv.rest[0] ?? 'previous'}`, (view) =>
-        runVmPlan(io, rollbackPlan(view, rollbackTarget(view, inv.rest[0]), io.target.domain, io.actor)),
-      );
+      return underLease(io, `rollback ${inv.rest[0] ?? 'previous'}`, async (view) => {
+        const schemas = parseSchemas(await vm.capture(readSchemas()));
+        const target = rollbackTarget(view, inv.rest[0]);
+        const plan = rollbackPlan(view, target, io.target.domain, io.actor, {
+          schemas,
+          force: v.force === true,
+        });
+        return runVmPlan(io, plan);
+      });
     case 'cleanup': {
       const n = keep();
       return underLease(io, `cleanup --keep ${n}`, (view) => cleanup(io, view, n));

@@ -39,24 +39,52 @@ export const migrate = (image: string): Argv =>
     't=$1; n=$2; shift 2; docker rm -f "$n" >/dev/null 2>&1; timeout "$t" "$@"; rc=$?; [ "$rc" = 124 ] && docker rm -f "$n" >/dev/null 2>&1; exit "$rc"',
     String(MIGRATE_TIMEOUT_S),
     MIGRATE_CONTAINER,
-    'docker',
-    'run',
-    '--name',
-    MIGRATE_CONTAINER,
-    '--rm',
-    '--read-only',
-    '--cap-drop',
-    'ALL',
-    '--security-opt',
-    'no-new-privileges',
-    '--network',
-    'bridge',
-    '--env-file',
-    layout.envFile,
-    '--memory',
-    limits.memory,
-    image,
-    'migrate',
+    ...oneOff(image, MIGRATE_CONTAINER, ['migrate']),
+  );
+
+/** The one-off container's flags, for `migrate` and its dry run alike. */
+const oneOff = (image: string, name: string, command: string[]): Argv => [
+  'docker',
+  'run',
+  '--name',
+  name,
+  '--rm',
+  '--read-only',
+  '--cap-drop',
+  'ALL',
+  '--security-opt',
+  'no-new-privileges',
+  '--network',
+  'bridge',
+  '--env-file',
+  layout.envFile,
+  '--memory',
+  limits.memory,
+  image,
+  ...command,
+];
+
+/**
+ * `IMAGE migrate --dry-run`: the pending migrations and their SQL, judged before anything runs
+ * (contract.ts judgeMigrations). The answer is kept as `schema/<release>.json`, which a later
+ * rollback reads to know what this release changed.
+ */
+export const migrationPlan = (image: string, release: string): Argv =>
+  sh(
+    'd=$1; r=$2; shift 2; out=$(timeout 120 "$@" 2>&1); rc=$?; printf "%s\\n" "$out"; [ "$rc" = 0 ] && mkdir -p "$d" && printf "%s\\n" "$out" | tail -n 1 > "$d/$r.json"; exit "$rc"',
+    layout.schemaDir,
+    release,
+    ...oneOff(image, `${MIGRATE_CONTAINER}-plan`, ['migrate', '--dry-run']),
+  );
+
+/** The dump before a destructive migration: the backup unit, as its timer starts it (waits). */
+export const startBackup = (): Argv => ['sudo', '-n', '/usr/bin/systemctl', 'start', 'e2m-backup.service'];
+
+/** Every release's recorded migration plan, one "<release> <json>" line each (rollback reads it). */
+export const readSchemas = (): Argv =>
+  sh(
+    'for f in "$1"/*.json; do [ -f "$f" ] && printf "%s %s\\n" "$(basename "$f" .json)" "$(head -c 100000 "$f")"; done; true',
+    layout.schemaDir,
   );
 
 /**

@@ -4,6 +4,7 @@
 // failed". No I/O here.
 import type { RunResult } from '../runner.ts';
 import { APP_PORT, type Colour, MIGRATE_TIMEOUT_S } from './layout.ts';
+import { describeDestructive, destructiveStatements, parseMigrationPlan } from './migrations.ts';
 
 export const CONTRACT_DOC = 'docs/app-contract.md';
 
@@ -11,6 +12,8 @@ export const CONTRACT_DOC = 'docs/app-contract.md';
 export type StepCheck =
   | { kind: 'ready'; release: string; colour: Colour }
   | { kind: 'migrate' }
+  /** `IMAGE migrate --dry-run`: refuse a destructive migration unless it is allowed. */
+  | { kind: 'migrations'; allowDestructive: boolean }
   | { kind: 'drain'; container: string; timeoutS: number };
 
 /** What the readiness probe (commands.ts `contractProbe`) saw of the new colour. */
@@ -122,8 +125,36 @@ export function judgeDrain(r: RunResult, container: string, timeoutS: number): s
   return `${container} exited ${code || '?'} after SIGTERM: the contract needs it to drain and exit 0`;
 }
 
+/**
+ * `IMAGE migrate --dry-run` (commands.ts `migrationPlan`). An image that cannot list its
+ * migrations gets a warning (the check is the contract's optional part); a destructive one is
+ * refused unless allowed, and then needs a dump first.
+ */
+export function judgeMigrations(
+  r: RunResult,
+  allowDestructive: boolean,
+): { error?: string; warning?: string; dump?: boolean } | undefined {
+  const plan = r.code === 0 ? parseMigrationPlan(r.stdout) : undefined;
+  if (!plan)
+    return {
+      warning: `the image did not list its pending migrations (\`IMAGE migrate --dry-run\` exit ${r.code}: ${lastLines(r) || 'no JSON line'}): destructive changes were not checked (${CONTRACT_DOC})`,
+    };
+  const found = destructiveStatements(plan);
+  if (!found.length) return undefined;
+  const what = found.map(describeDestructive).join('; ');
+  if (!allowDestructive)
+    return {
+      error: `refusing a destructive migration while the old colour serves and a rollback needs the old schema: ${what}. Deploy with --allow-destructive to run it after a dump (the backup unit), or make it additive`,
+    };
+  return { warning: `destructive migration allowed (--allow-destructive), dump first: ${what}`, dump: true };
+}
+
 /** For a `run` step: an error that fails the step, a warning that does not, or neither. */
-export function judgeRun(check: StepCheck, r: RunResult): { error?: string; warning?: string } | undefined {
+export function judgeRun(
+  check: StepCheck,
+  r: RunResult,
+): { error?: string; warning?: string; dump?: boolean } | undefined {
+  if (check.kind === 'migrations') return judgeMigrations(r, check.allowDestructive);
   if (check.kind === 'migrate') {
     const error = judgeMigrate(r);
     return error ? { error } : undefined;

@@ -25,6 +25,8 @@ const probeOut = (p: { state?: string; readyz?: string; release?: string } = {})
   ].join('\n');
 const isContractProbe = (l: string) => l.includes('--- state');
 const isDrain = (l: string) => l.includes('docker stop --time');
+const isMigrationPlan = (l: string) => l.includes('migrate --dry-run');
+const isMigrate = (l: string) => l.includes(' migrate') && !isMigrationPlan(l);
 /** The new colour's removal (guarded: never the colour the proxy serves) and this deploy's unlock. */
 const RM_BLUE = cmd.removeContainer('blue', args.domain).join(' ');
 const UNLOCK = cmd.releaseLock(leaseToken(args.actor)).join(' ');
@@ -53,6 +55,7 @@ function harness(faults: Fault[] = []) {
     // a healthy VM: colours become ready, the proxy answers from the new release
     if (isContractProbe(line)) return { code: 0, stdout: probeOut() };
     if (isDrain(line)) return { code: 0, stdout: '0\n' };
+    if (isMigrationPlan(line)) return { code: 0, stdout: '{"pending":[],"statements":{}}\n' };
     if (line.includes('curl -sf')) return { code: 0 };
     if (line.includes('/readyz')) return { code: 0, stdout: '200 v3' };
     return undefined;
@@ -99,7 +102,7 @@ describe('deploy orchestration', () => {
 
   it.each([
     ['the image does not load', (l: string) => l.includes('docker load'), 'load'],
-    ['the migration fails', (l: string) => l.includes(' migrate'), 'migrate'],
+    ['the migration fails', isMigrate, 'migrate'],
     ['the new colour does not start', (l: string) => l.startsWith('vm: docker run --detach'), 'start'],
   ])(
     '%s: new colour removed, proxy never touched, old colour untouched, failure recorded',
@@ -172,7 +175,7 @@ describe('deploy orchestration', () => {
 
   it('an image without a migrate command is named before anything starts', async () => {
     const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
-      { when: (l) => l.includes(' migrate'), result: { code: 2, stderr: 'unknown command: migrate' } },
+      { when: isMigrate, result: { code: 2, stderr: 'unknown command: migrate' } },
     ]);
     expect(outcome).toMatchObject({ ok: false, failedStep: 'migrate', switched: false });
     expect(outcome.error).toMatch(/^the image has no `migrate` command \(exit 2: unknown command: migrate\)/);
@@ -218,7 +221,7 @@ describe('deploy orchestration', () => {
 
   it('SSH drops mid-way: the run stops, rescue is attempted and its failures reported, nothing switched', async () => {
     const { outcome } = await run(deployPlan(twoReleases(), args), [
-      { when: (l) => l.includes(' migrate'), throws: new Error('ssh: connection lost') },
+      { when: isMigrate, throws: new Error('ssh: connection lost') },
     ]);
     expect(outcome).toMatchObject({ ok: false, failedStep: 'migrate', switched: false });
     expect(outcome.rescueErrors).toEqual([
@@ -237,6 +240,38 @@ describe('deploy orchestration', () => {
     const state = vm.find((l) => l.includes('/srv/app/state.json') && l.includes('"colour"'));
     expect(state).toContain('"colour":"blue","release":"v3"');
     expect(vm.indexOf(state ?? '')).toBeLessThan(vm.findIndex((l) => l.includes('systemctl reload caddy')));
+  });
+});
+
+describe('destructive migrations', () => {
+  const destructive = '{"pending":["M2"],"statements":{"M2":["alter table `notes` drop `body`"]}}';
+  it('without --allow-destructive: refused before migrate, nothing started, the old colour serving', async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
+      { when: isMigrationPlan, result: { code: 0, stdout: destructive } },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'migrations', switched: false });
+    expect(outcome.error).toMatch(/M2 would drop a column/);
+    expect(vm.some(isMigrate)).toBe(false);
+    expect(vm.some((l) => l.includes('docker run --detach'))).toBe(false);
+  });
+  it('with --allow-destructive: the backup unit runs before the migration', async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), { ...args, allowDestructive: true }), [
+      { when: isMigrationPlan, result: { code: 0, stdout: destructive } },
+    ]);
+    expect(outcome.ok).toBe(true);
+    const dump = vm.findIndex((l) => l.includes('systemctl start e2m-backup.service'));
+    expect(dump).toBeGreaterThan(-1);
+    expect(dump).toBeLessThan(vm.findIndex(isMigrate));
+    expect(outcome.warnings).toEqual([expect.stringMatching(/^migrations: destructive migration allowed/)]);
+  });
+  it('a dump that fails stops the deploy before anything migrates', async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), { ...args, allowDestructive: true }), [
+      { when: isMigrationPlan, result: { code: 0, stdout: destructive } },
+      { when: (l) => l.includes('e2m-backup.service'), result: { code: 1, stderr: 'Job failed' } },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'migrations' });
+    expect(outcome.error).toMatch(/the dump before the destructive migration failed .*nothing was migrated/);
+    expect(vm.some(isMigrate)).toBe(false);
   });
 });
 

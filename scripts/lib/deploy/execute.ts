@@ -86,6 +86,13 @@ function handlers(
       }
       const verdict = judgeRun(step.check, await runners[step.host].run(step.argv, { check: false }));
       if (verdict?.error) throw new Error(verdict.error);
+      if (verdict?.dump) {
+        const dump = await runners.vm.run(cmd.startBackup(), { check: false });
+        if (dump.code !== 0)
+          throw new Error(
+            `the dump before the destructive migration failed (${toShell(cmd.startBackup())}: exit ${dump.code} ${dump.stderr.trim()}); nothing was migrated`,
+          );
+      }
       return verdict?.warning;
     },
     upload: (step) => runners.vm.upload(step.from, step.to),

@@ -11,6 +11,8 @@ export const layout = {
   releasesFile: '/srv/app/releases.jsonl',
   auditFile: '/srv/app/audit.jsonl',
   lockDir: '/srv/app/lock',
+  /** Each release's pending migrations as its deploy found them (`migrate --dry-run`). */
+  schemaDir: '/srv/app/schema',
   imagesDir: '/srv/app/images',
   /** The app's environment, written by setup from the secrets (root:deploy 0640). */
   envFile: '/etc/e2-micro/app.env',

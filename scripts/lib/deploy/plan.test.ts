@@ -20,6 +20,7 @@ describe('deploy plan', () => {
       'mkdir',
       'upload',
       'load',
+      'migrations',
       'migrate',
       'start',
       'ready',
@@ -50,7 +51,7 @@ describe('deploy plan', () => {
 
   it('next deploy: goes to the idle colour, removes its parked container, drains the serving one', () => {
     const plan = deployPlan(twoReleases(), args);
-    expect(ids(plan.steps)).toEqual([...SHIP, 'migrate', 'clear', 'start', ...ACTIVATE]);
+    expect(ids(plan.steps)).toEqual([...SHIP, 'migrations', 'migrate', 'clear', 'start', ...ACTIVATE]);
     expect(plan.steps.find((s) => s.id === 'drain')).toMatchObject({
       argv: cmd.stopColour('green'),
       check: { kind: 'drain', container: 'e2m-app-green', timeoutS: 30 },
@@ -98,6 +99,25 @@ describe('rollback plan', () => {
       id: 'stop-new',
       argv: cmd.stopContainer('blue', 'localhost'),
     });
+  });
+
+  it('refuses a rollback past a destructive schema change, naming it, unless forced', () => {
+    const view = twoReleases();
+    const schemas = { v2: { pending: ['M2'], statements: { M2: ['alter table `notes` drop `body`'] } } };
+    expect(() =>
+      rollbackPlan(view, rollbackTarget(view), 'localhost', actor, { schemas, force: false }),
+    ).toThrow(
+      /^rolling back to v1 would run its code on a schema changed destructively since: M2 would drop a column/,
+    );
+    expect(
+      rollbackPlan(view, rollbackTarget(view), 'localhost', actor, { schemas, force: true }).action,
+    ).toBe('rollback');
+    const additive = {
+      v2: { pending: ['M2'], statements: { M2: ['alter table `notes` add `tags` text null'] } },
+    };
+    expect(() =>
+      rollbackPlan(view, rollbackTarget(view), 'localhost', actor, { schemas: additive, force: false }),
+    ).not.toThrow();
   });
 
   it('fails with a clear message when the release image is gone', () => {

@@ -4,6 +4,12 @@
 import * as cmd from './commands.ts';
 import type { StepCheck } from './contract.ts';
 import { type Colour, containerName, DRAIN_TIMEOUT_S, layout } from './layout.ts';
+import {
+  type Destructive,
+  describeDestructive,
+  destructiveStatements,
+  type MigrationPlan,
+} from './migrations.ts';
 import { checkRelease } from './release.ts';
 import {
   containerOf,
@@ -289,6 +295,8 @@ export interface DeployArgs {
   actor: Actor;
   /** Retention after the deploy: how many recent releases' images to keep (default 5). */
   keep?: number;
+  /** Run a destructive migration (after a dump) instead of refusing it. */
+  allowDestructive?: boolean;
 }
 
 /** Images only arrive with deploys, so retention runs at the end of each successful one. */
@@ -355,6 +363,13 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
     );
   }
   steps.push(
+    run(
+      'migrations',
+      `list the pending migrations (IMAGE migrate --dry-run); a destructive one is refused${a.allowDestructive ? ' unless allowed (it is: --allow-destructive), and then a dump runs first' : ' (--allow-destructive runs it after a dump)'}`,
+      'vm',
+      cmd.migrationPlan(a.image, a.release),
+      { check: { kind: 'migrations', allowDestructive: a.allowDestructive === true } },
+    ),
     run('migrate', 'run database migrations with the new image', 'vm', cmd.migrate(a.image), {
       check: { kind: 'migrate' },
     }),
@@ -397,8 +412,35 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
   };
 }
 
-export function rollbackPlan(view: VmView, target: ReleaseRecord, domain: string, actor: Actor): Plan {
+/**
+ * A rollback runs old code on today's schema. Additive migrations since the target leave that
+ * working; a destructive one (recorded by its deploy in schema/<release>.json) does not, so it
+ * is refused with the reason unless forced.
+ */
+export function schemaConflicts(
+  view: VmView,
+  target: ReleaseRecord,
+  schemas: Record<string, MigrationPlan>,
+): Destructive[] {
+  const from = view.releases.findLastIndex((r) => r.id === target.id && r.outcome !== 'failed');
+  const since = new Set(view.releases.slice(from + 1).map((r) => r.id));
+  since.delete(target.id);
+  return [...since].flatMap((id) => (schemas[id] ? destructiveStatements(schemas[id]) : []));
+}
+
+export function rollbackPlan(
+  view: VmView,
+  target: ReleaseRecord,
+  domain: string,
+  actor: Actor,
+  schema: { schemas: Record<string, MigrationPlan>; force: boolean } = { schemas: {}, force: false },
+): Plan {
   checkRelease(target.id, `${layout.releasesFile} (the rollback target)`);
+  const conflicts = schemaConflicts(view, target, schema.schemas);
+  if (conflicts.length && !schema.force)
+    throw new StateError(
+      `rolling back to ${target.id} would run its code on a schema changed destructively since: ${conflicts.map(describeDestructive).join('; ')}. Roll forward with a fix, or --force if ${target.id} works with that schema`,
+    );
   if (view.active) checkRelease(view.active.release, `${layout.stateFile} (the serving release)`);
   const colour = nextColour(view);
   const parked = containerOf(view, colour);

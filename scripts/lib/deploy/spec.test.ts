@@ -26,7 +26,7 @@ describe('deploy --help', () => {
 
   it("prints a command's own help after it", () => {
     expect(commandHelp(deploySpec, 'rollback').split('\n')[0]).toBe(
-      'Usage: rollback [RELEASE] [--lock-wait SECONDS] [--target T] [--dry-run] [--json]',
+      'Usage: rollback [RELEASE] [--force] [--lock-wait SECONDS] [--target T] [--dry-run] [--json]',
     );
     expect(decide(deploySpec, ['deploy', '--help'])).toMatchObject({ kind: 'help', code: 0 });
   });

@@ -22,13 +22,25 @@ export const deploySpec: CliSpec = {
     force: { type: 'boolean' },
     'lock-wait': { type: 'string', value: 'SECONDS' },
     'allow-dirty': { type: 'boolean' },
+    'allow-destructive': { type: 'boolean' },
   },
   commands: {
     deploy: {
       synopsis: 'deploy [--ref GIT_REF | --image IMAGE]',
       summary: `build (or take) an image and deploy it blue-green;
 then apply image retention (--app DIR, --keep N)`,
-      options: ['ref', 'image', 'app', 'keep', 'lock-wait', 'allow-dirty', 'target', 'dry-run', 'json'],
+      options: [
+        'ref',
+        'image',
+        'app',
+        'keep',
+        'lock-wait',
+        'allow-dirty',
+        'allow-destructive',
+        'target',
+        'dry-run',
+        'json',
+      ],
       about: `Builds the backend image from the working tree (or GIT_REF), or takes a local IMAGE; --app DIR
 builds DIR's Dockerfile instead (your own app: see docs/app-contract.md, example examples/byo-bun).
 Any image must meet that contract, and a deploy that finds a piece missing says which. Ships it to
@@ -40,15 +52,19 @@ failure stops the new colour and leaves the old one serving.
 --ref builds exactly GIT_REF (git archive), with its commit in the release id; staging and prod
 refuse a working tree with uncommitted changes unless --allow-dirty. The deploy lock is a lease
 its holder renews: one whose deploy died lapses after 90 s and the next deploy breaks it;
---lock-wait SECONDS queues behind a live one instead of refusing.`,
+--lock-wait SECONDS queues behind a live one instead of refusing. A pending migration that would
+drop, rename, retype or empty (IMAGE migrate --dry-run) is refused unless --allow-destructive,
+which takes a dump (the backup unit) before it runs.`,
     },
     rollback: {
       synopsis: 'rollback [RELEASE]',
       summary: 'back to the previous (or the named) release',
       args: '[RELEASE]',
-      options: ['lock-wait', 'target', 'dry-run', 'json'],
+      options: ['force', 'lock-wait', 'target', 'dry-run', 'json'],
       about: `Starts the previous (or the named) release in the idle colour (the parked container when it is
-that release: a few seconds), switches Caddy and stops the current one.`,
+that release: a few seconds), switches Caddy and stops the current one. Refused, with the
+migration named, when a release since then changed the schema destructively; --force runs the
+old code on that schema anyway.`,
     },
     releases: {
       summary: 'recent releases; the serving one marked *',
