@@ -2,8 +2,11 @@
 // v1, then v2 under a steady load through Caddy without one failed request, a broken v3 that
 // never gets ready (v2 keeps serving), a rollback to v1, cleanup, and the lock.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SshRunner } from '../../scripts/lib/runner.ts';
+import { SshRunner } from '../../scripts/lib/runner.ts';
 import { type Cli, zxCli } from './support/cli.ts';
 import { loadUntil, proxyClient } from './support/proxy.ts';
 import { connect, root, sudo, twinConfig, twinTarget } from './support/twin.ts';
@@ -274,5 +277,82 @@ describe('deploy.mjs on the twin', () => {
       ])
     ).stdout.trim();
     expect(label).toBe(sha);
+  }, 600_000);
+
+  it('a destructive migration is refused before it runs; the site and the schema stay as they were', async () => {
+    // The backend as committed, plus one migration that drops a column the serving code reads.
+    const scratch = mkdtempSync(join(tmpdir(), 'e2m-destructive-'));
+    try {
+      const exported = spawnSync('sh', [
+        '-c',
+        'git -C "$1" archive HEAD backend | tar -x -C "$2"',
+        'sh',
+        root,
+        scratch,
+      ]);
+      expect(exported.status).toBe(0);
+      const dir = join(scratch, 'backend/src/migrations');
+      writeFileSync(
+        join(dir, 'Migration20261202000000_drop_body.ts'),
+        "import { Migration } from '@mikro-orm/migrations';\n\nexport class Migration20261202000000_drop_body extends Migration {\n  override async up(): Promise<void> {\n    this.addSql('alter table `notes` drop `body`;');\n  }\n}\n",
+      );
+      const index = readFileSync(join(dir, 'index.ts'), 'utf8')
+        .replace(
+          /^/,
+          "import { Migration20261202000000_drop_body } from './Migration20261202000000_drop_body.ts';\n",
+        )
+        .replace(
+          /\];\s*$/,
+          ", { name: 'Migration20261202000000_drop_body', class: Migration20261202000000_drop_body }];\n",
+        );
+      writeFileSync(join(dir, 'index.ts'), index);
+      const built = spawnSync(
+        'npx',
+        [
+          'zx',
+          'scripts/image.mjs',
+          'build',
+          '--context',
+          join(scratch, 'backend'),
+          '--tag',
+          'e2m/backend:e2e-destructive',
+          '--release',
+          'e2e-destructive',
+          '--json',
+        ],
+        { cwd: root, encoding: 'utf8' },
+      );
+      expect(built.status, built.stderr).toBe(0);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    const before = await client.get('/readyz');
+    const r = await deployCli('deploy', '--image', 'e2m/backend:e2e-destructive');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('deploy failed at step "migrations"');
+    expect(r.out).toMatch(
+      /Migration20261202000000_drop_body would drop a column: alter table `notes` drop `body`/,
+    );
+    expect(r.out).toContain('--allow-destructive');
+    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: before.release });
+    const columns = (await sudo(ops, ['mariadb', '-N', '-e', 'show columns from app.notes'])).stdout;
+    expect(columns).toMatch(/^body\t/m);
+    // What --allow-destructive relies on: the deploy user may start the backup unit, and only that.
+    const deployUser = await SshRunner.connect({ ...target, user: target.deployUser });
+    try {
+      const started = await deployUser.run(
+        ['sudo', '-n', '/usr/bin/systemctl', 'start', 'e2m-backup.service'],
+        {
+          check: false,
+        },
+      );
+      expect(started.code, started.stderr).toBe(0);
+      const other = await deployUser.run(['sudo', '-n', '/usr/bin/systemctl', 'stop', 'e2m-backup.timer'], {
+        check: false,
+      });
+      expect(other.code).not.toBe(0);
+    } finally {
+      await deployUser.close();
+    }
   }, 600_000);
 });
