@@ -9,6 +9,7 @@ import {
   checkUsage,
   cleanup,
   type DeployIo,
+  parseSchemas,
   refuseIfLocked,
   releases,
   runVmPlan,
@@ -204,5 +205,18 @@ describe('cleanup', () => {
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ removed: ['e2m/backend:v0'], freedBytes: 50_000_000 });
     expect(r.text).toContain('freed 50.0 MB (df /var/lib/docker)');
+  });
+});
+
+describe('parseSchemas', () => {
+  it("reads each release's recorded migration plan and skips what it cannot read", () => {
+    const text = [
+      'v2 {"pending":["M2"],"statements":{"M2":["alter table `notes` drop `body`"]}}',
+      'v3 not json',
+      '',
+    ].join('\n');
+    expect(parseSchemas(text)).toEqual({
+      v2: { pending: ['M2'], statements: { M2: ['alter table `notes` drop `body`'] } },
+    });
   });
 });

@@ -6,6 +6,7 @@ import {
   parseContainers,
   parseImages,
   parseSize,
+  reconcile,
   retention,
   rollbackTarget,
   StateError,
@@ -89,5 +90,22 @@ describe('decisions', () => {
     const lock = { who: 'a', host: 'h', command: 'deploy', pid: 1, time: '2026-11-23T03:00:00.000Z' };
     expect(isStale(lock, new Date('2026-11-23T03:29:00.000Z'))).toBe(false);
     expect(isStale(lock, new Date('2026-11-23T03:31:00.000Z'))).toBe(true);
+  });
+});
+
+describe('reconcile', () => {
+  const view = () => twoReleases();
+  it('leaves a view that agrees with the proxy alone', () => {
+    expect(reconcile(view(), { release: 'v2' }, 'now')).toEqual({ view: view() });
+  });
+  it('leaves the view alone when the proxy names no release (maintenance page, proxy down)', () => {
+    expect(reconcile(view(), {}, 'now').repair).toBeUndefined();
+  });
+  it('takes the running container of the served release as active, and says why', () => {
+    const v = view();
+    v.containers[0].running = true; // blue runs v1, and the proxy serves it
+    const r = reconcile(v, { release: 'v1' }, 'now');
+    expect(r.view.active).toEqual({ colour: 'blue', release: 'v1', image: 'e2m/backend:v1', since: 'now' });
+    expect(r.repair?.why).toBe('state.json says v2 on green, but the proxy serves v1 from e2m-app-blue');
   });
 });
