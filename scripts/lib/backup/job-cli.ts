@@ -1,0 +1,259 @@
+// The VM job's command line (scripts/backup-job.mjs, compiled into e2m-backup): its --help, its
+// parse, and each command as a function of the parsed line and the job's I/O (job-io.ts on the
+// VM, a recording one in tests) that returns the exit code: 0 ok, 1 failed, 2 usage.
+// It parses with node:util itself, not lib/cli/args.ts: whatever this file imports is compiled
+// into the VM's binary, and this help and these exit codes are the job's own contract with
+// backup.mjs and the timer. Only types come from job.ts, so a test needs no GCS or MariaDB.
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Log, RestoreOptions, RunResult, VerifyReport } from './job.ts';
+import {
+  assertDatabaseName,
+  type BackupConfig,
+  type BackupEntry,
+  dumpScript,
+  objectName,
+  vmPaths,
+} from './plan.ts';
+
+export const JOB_HELP = `Usage: e2m-backup <command> [options]      (on the VM; from your machine: npm run backup)
+
+Commands:
+  run                    dump the database (one consistent snapshot) | zstd, streamed into a
+                         create-only resumable upload to the bucket, then its manifest
+      --from-defaults-file F dump another server instead (a client option file: host, user,
+                             password), e.g. Cloud SQL on the way back from the growth path
+      --from-database NAME   with it: the database there (default: BACKUP_DATABASE)
+  list                   the backups of this environment, newest first; incomplete ones marked
+  restore [OBJECT]       restore OBJECT (default: the newest complete one) into a scratch
+                         database (default e2m_scratch_restore)
+      --to-database NAME     restore into NAME; anything but e2m_scratch_* needs --force
+      --to-defaults-file F   another server (a MariaDB client option file: host, user, password)
+      --force                allow replacing a real database (the object is checked first)
+      --identity FILE        the age private key, for a backup encrypted to BACKUP_AGE_RECIPIENTS
+  verify [OBJECT]        the drill: restore into e2m_scratch_verify, compare row counts and
+                         CHECKSUM TABLE of every table with production; exit 1 on a mismatch
+                         (--identity FILE for an encrypted backup)
+
+Options: --config FILE (default ${vmPaths.configFile}), --json, --dry-run, -h/--help`;
+
+const OPTIONS = {
+  config: { type: 'string', default: vmPaths.configFile },
+  json: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  'to-database': { type: 'string' },
+  'to-defaults-file': { type: 'string' },
+  'from-defaults-file': { type: 'string' },
+  identity: { type: 'string' },
+  'from-database': { type: 'string' },
+  force: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** The parsed command line: the command, its OBJECT, and the flags. */
+export interface JobLine {
+  command: string;
+  object: string | undefined;
+  opts: ReturnType<typeof parseJobOptions>['values'];
+}
+
+const parseJobOptions = (args: string[]) =>
+  parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+
+/**
+ * The help (exit 0 with --help, 2 without a command) or the line to run. An unknown option
+ * throws node's own parse error, uncaught, as the job always has.
+ */
+export function parseJobLine(args: string[]): { help: 0 | 2 } | JobLine {
+  const { values: opts, positionals } = parseJobOptions(args);
+  const [command, object] = positionals;
+  if (opts.help || !command) return { help: opts.help ? 0 : 2 };
+  return { command, object, opts };
+}
+
+/** What the commands reach: the process, the clock, and the job's I/O (job.ts). */
+export interface JobIo {
+  stdout(line: string): void;
+  stderr(line: string): void;
+  now(): Date;
+  /** Reads and checks the config file; also leaves the caller's working directory. */
+  loadConfig(file: string): BackupConfig;
+  writeFile(path: string, text: string): void;
+  acquireLock(file: string): () => void;
+  onSigterm(handler: () => void): void;
+  exit(code: number): never;
+  runBackup(cfg: BackupConfig, now: Date, log: Log): Promise<RunResult>;
+  memory(): Record<string, number | undefined>;
+  reportFailure(cfg: BackupConfig, error: Error): Promise<void>;
+  listBackups(cfg: BackupConfig): Promise<BackupEntry[]>;
+  findBackup(cfg: BackupConfig, object: string | undefined): Promise<BackupEntry>;
+  restoreBackup(
+    cfg: BackupConfig,
+    entry: BackupEntry,
+    opts: RestoreOptions,
+    log: Log,
+  ): Promise<{ database: string; durationMs: number }>;
+  verifyBackup(cfg: BackupConfig, entry: BackupEntry, log: Log, identityFile?: string): Promise<VerifyReport>;
+}
+
+interface Say {
+  /** One JSON line per event: the journal keeps them (journalctl -u e2m-backup -o cat). */
+  log: Log;
+  /** The command's answer: the --json value, or the text. */
+  out(value: unknown, text: string): void;
+}
+
+const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+const errorOf = (e: unknown) => (e as Error).message;
+
+/** `list`'s answer: every entry, or that there are none. */
+export function listAnswer(cfg: BackupConfig, entries: BackupEntry[]): { value: unknown; text: string } {
+  const value = entries.map(({ manifest, ...e }) => ({
+    ...e,
+    at: e.at.toISOString(),
+    sha256: manifest?.sha256,
+  }));
+  if (entries.length === 0) return { value, text: `no backups under gs://${cfg.bucket}/${cfg.env}/` };
+  const rows = entries.map(
+    (e) => `${e.complete ? ' ' : '!'} ${e.at.toISOString()}  ${mb(e.bytes).padStart(9)}  ${e.object}`,
+  );
+  const note = entries.some((e) => !e.complete) ? '\n(! = incomplete: no manifest)' : '';
+  return { value, text: rows.join('\n') + note };
+}
+
+/** `verify`'s report as text: the verdict, a line per table, the error. */
+export function verifyText(r: VerifyReport): string {
+  const lines = r.tables.map(
+    (t) =>
+      `${t.ok ? 'ok  ' : 'FAIL'} ${t.table}: rows ${t.restored?.rows ?? '-'}/${t.production?.rows ?? '-'}, checksum ${t.restored?.checksum ?? '-'}/${t.production?.checksum ?? '-'}`,
+  );
+  return [
+    `verify ${r.object}: ${r.ok ? 'ok' : 'FAILED'} (restore ${secs(r.restoreMs)})`,
+    ...lines,
+    r.error ?? '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+async function run(line: JobLine, base: BackupConfig, io: JobIo, say: Say): Promise<number> {
+  const { opts } = line;
+  const now = io.now();
+  let cfg = base;
+  if (opts['from-defaults-file']) cfg = { ...cfg, defaultsFile: resolve(opts['from-defaults-file']) };
+  if (opts['from-database']) {
+    assertDatabaseName(opts['from-database'], '--from-database');
+    cfg = { ...cfg, database: opts['from-database'] };
+  }
+  if (opts['dry-run']) {
+    const object = objectName(cfg.env, now, '<release>');
+    say.out(
+      { object, script: dumpScript(cfg) },
+      `would upload gs://${cfg.bucket}/${object} from:\n  ${dumpScript(cfg)}`,
+    );
+    return 0;
+  }
+  const writeLast = (value: Record<string, unknown>) =>
+    io.writeFile(
+      join(cfg.stateDir, 'last.json'),
+      `${JSON.stringify({ ...value, finishedAt: io.now().toISOString() })}\n`,
+    );
+  const release = io.acquireLock(join(cfg.stateDir, 'lock'));
+  // systemd stop or a timeout sends SIGTERM: record the failure, leave no lock, exit.
+  io.onSigterm(() => {
+    writeLast({ ok: false, error: 'killed by SIGTERM' });
+    say.log('failed', { error: 'killed by SIGTERM' });
+    release();
+    io.exit(143);
+  });
+  try {
+    const r = await io.runBackup(cfg, now, say.log);
+    writeLast({ ok: true, object: r.object, bytes: r.bytes, durationMs: r.durationMs });
+    say.log('done', { ...r });
+    return 0;
+  } catch (e) {
+    writeLast({ ok: false, error: errorOf(e) });
+    say.log('failed', { error: errorOf(e), ...io.memory() });
+    await io.reportFailure(cfg, e as Error).catch((err) => say.log('sentry-failed', { error: errorOf(err) }));
+    return 1;
+  } finally {
+    release();
+  }
+}
+
+async function list(_line: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Promise<number> {
+  const { value, text } = listAnswer(cfg, await io.listBackups(cfg));
+  say.out(value, text);
+  return 0;
+}
+
+async function restore({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Promise<number> {
+  const entry = await io.findBackup(cfg, object);
+  const target = {
+    toDatabase: opts['to-database'],
+    force: opts.force,
+    toDefaultsFile: opts['to-defaults-file'],
+    identityFile: opts.identity && resolve(opts.identity),
+  };
+  if (opts['dry-run']) {
+    say.out(
+      { object: entry.object, ...target },
+      `would restore ${entry.object} into ${target.toDatabase ?? 'e2m_scratch_restore'}`,
+    );
+    return 0;
+  }
+  const r = await io.restoreBackup(cfg, entry, target, say.log);
+  say.out(
+    { object: entry.object, ...r },
+    `restored ${entry.object} into ${r.database} in ${secs(r.durationMs)}`,
+  );
+  return 0;
+}
+
+async function verify({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Promise<number> {
+  const entry = await io.findBackup(cfg, object);
+  if (opts['dry-run']) {
+    say.out(
+      { object: entry.object },
+      `would restore ${entry.object} into e2m_scratch_verify and compare with ${cfg.database}`,
+    );
+    return 0;
+  }
+  const r = await io.verifyBackup(cfg, entry, say.log, opts.identity && resolve(opts.identity));
+  say.out(r, verifyText(r));
+  return r.ok ? 0 : 1;
+}
+
+const COMMANDS = { run, list, restore, verify };
+
+/** The whole job: parse, load the config, run one command; returns the exit code. */
+export async function runJob(args: string[], io: JobIo): Promise<number> {
+  const line = parseJobLine(args);
+  if ('help' in line) {
+    io.stdout(JOB_HELP);
+    return line.help;
+  }
+  const say: Say = {
+    log: (event, fields = {}) =>
+      io.stdout(JSON.stringify({ job: 'e2m-backup', event, time: io.now().toISOString(), ...fields })),
+    out: (value, text) => io.stdout(line.opts.json ? JSON.stringify(value) : text),
+  };
+  let cfg: BackupConfig;
+  try {
+    cfg = io.loadConfig(resolve(line.opts.config));
+  } catch (e) {
+    io.stderr(`e2m-backup: ${errorOf(e)}`);
+    return 2;
+  }
+  if (!Object.hasOwn(COMMANDS, line.command)) {
+    io.stderr(`e2m-backup: unknown command ${line.command}\n\n${JOB_HELP}`);
+    return 2;
+  }
+  try {
+    return await COMMANDS[line.command as keyof typeof COMMANDS](line, cfg, io, say);
+  } catch (e) {
+    io.stderr(`e2m-backup ${line.command}: ${errorOf(e)}`);
+    return 1;
+  }
+}
