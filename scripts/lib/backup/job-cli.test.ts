@@ -141,10 +141,13 @@ describe('e2m-backup usage', () => {
     }
   });
 
-  it('an unknown option is node parseArgs’ own error, thrown as it always was', async () => {
-    await expect(runJob(['run', '--bogus'], recording().io)).rejects.toMatchObject({
-      code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION',
-    });
+  it('an unknown option is a usage error naming it, exit 2, before any config is read', async () => {
+    const { io, rec } = recording();
+    expect(await runJob(['run', '--bogus'], io)).toBe(2);
+    expect(rec.stderr).toEqual([
+      expect.stringMatching(/^e2m-backup: Unknown option '--bogus'.* \(see --help\)$/),
+    ]);
+    expect(rec.events).toEqual([]);
   });
 });
 

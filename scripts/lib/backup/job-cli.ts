@@ -61,8 +61,8 @@ const parseJobOptions = (args: string[]) =>
   parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
 
 /**
- * The help (exit 0 with --help, 2 without a command) or the line to run. An unknown option
- * throws node's own parse error, uncaught, as the job always has.
+ * The help (exit 0 with --help, 2 without a command) or the line to run. An unknown or
+ * malformed option throws node's parse error, which runJob reports as a usage error.
  */
 export function parseJobLine(args: string[]): { help: 0 | 2 } | JobLine {
   const { values: opts, positionals } = parseJobOptions(args);
@@ -229,7 +229,13 @@ const COMMANDS = { run, list, restore, verify };
 
 /** The whole job: parse, load the config, run one command; returns the exit code. */
 export async function runJob(args: string[], io: JobIo): Promise<number> {
-  const line = parseJobLine(args);
+  let line: ReturnType<typeof parseJobLine>;
+  try {
+    line = parseJobLine(args);
+  } catch (e) {
+    io.stderr(`e2m-backup: ${errorOf(e)} (see --help)`);
+    return 2;
+  }
   if ('help' in line) {
     io.stdout(JOB_HELP);
     return line.help;
