@@ -140,7 +140,15 @@ async function imageToShip(v: Values, ctx: Context, root: string): Promise<ShipI
   ctx.progress(`build the image${ref ? ` at ${ref}` : ''}`);
   const args = ['build', '--json', ...(ref ? ['--ref', ref] : []), ...(app ? ['--app', resolve(app)] : [])];
   const out = await $({ cwd: root })`zx scripts/image.mjs ${args}`.quiet().nothrow();
-  if (out.exitCode !== 0) throw new CliError(`image build failed:\n${out.stderr || out.stdout}`);
+  if (out.exitCode !== 0) {
+    // The build's own --json error when it gave one (a usage error stays exit 2), else its output.
+    const last = out.stdout.trim().split('\n').pop() ?? '';
+    const said = last.startsWith('{') ? (JSON.parse(last) as { error?: string }).error : undefined;
+    throw new CliError(
+      `image build failed: ${said ?? `\n${out.stderr || out.stdout}`}`,
+      out.exitCode === 2 ? 2 : 1,
+    );
+  }
   const built = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as Omit<ShipImage, 'imageId'>;
   const imageId = (await $`docker image inspect --format {{.Id}} ${built.image}`.quiet()).stdout.trim();
   return { image: built.image, imageId, release: built.release, gitSha: built.gitSha };
