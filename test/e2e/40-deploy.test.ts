@@ -57,7 +57,7 @@ describe('deploy.mjs on the twin', () => {
     const r = await deployCli('deploy', '--image', 'e2m/backend:e2e-v1', '--json');
     expect(r.code, r.out).toBe(0);
     expect(r.json).toMatchObject({ ok: true, action: 'deploy', release: 'e2e-v1' });
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v1' });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v1' });
   });
 
   it('deploys v2 under a steady load through the proxy: not one request fails, the release changes', async () => {
@@ -72,7 +72,7 @@ describe('deploy.mjs on the twin', () => {
     expect(load.total).toBeGreaterThan(50);
     expect(load.releases[0]).toBe('e2e-v1');
     expect(load.releases.at(-1)).toBe('e2e-v2');
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v2' });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v2' });
   });
 
   it('a broken v3 never gets ready: the deploy exits non-zero naming the step, v2 keeps serving', async () => {
@@ -82,7 +82,7 @@ describe('deploy.mjs on the twin', () => {
     // Named at once by the contract judge, not after the 60 s readiness timeout.
     expect(r.out).toMatch(/the container exited with code \d+ before it was ready/);
     expect(r.out).toContain('The proxy was never switched');
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v2' });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v2' });
     const names = (
       await sudo(ops, [
         'docker',
@@ -102,7 +102,7 @@ describe('deploy.mjs on the twin', () => {
     const r = await deployCli('rollback', 'e2e-v1', '--json');
     expect(r.code, r.out).toBe(0);
     console.log(`rollback to e2e-v1: ${(r.json?.ms as number) / 1000}s`);
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v1' });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v1' });
     const list = await deployCli('releases', '--json');
     expect(list.json?.current).toBe('e2e-v1');
     const outcomes = ((list.json?.releases ?? []) as { id: string; outcome: string }[]).map(
