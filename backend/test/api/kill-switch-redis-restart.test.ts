@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KILL_SWITCH_KEY, readKillSwitch, setKillSwitch } from '../../src/kill-switch.ts';
+import { KILL_SWITCH_KEY, readKillSwitch, setKillSwitch, syncKillSwitch } from '../../src/kill-switch.ts';
 import { appFixture, waitUntil } from '../support/harness.ts';
 import { freePort } from '../support/services.ts';
 
@@ -112,6 +112,29 @@ describe('kill switch across a Redis restart', () => {
     await expect(readFile(file, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await notes()).toBe(200);
     expect(await readKillSwitch(client, file)).toEqual({ on: false, source: 'none' });
+  });
+
+  it('a re-seed that an off overtakes between its read and its write does not turn the switch back on', async () => {
+    const file = join(dir, 'race');
+    await writeFile(file, JSON.stringify({ reason: 'racing', since: new Date().toISOString() }));
+    await client.del(KILL_SWITCH_KEY);
+    // The off lands just before the re-seed's SET: file removed, key deleted, then the SET.
+    const racing = new Proxy(client, {
+      get(t, k) {
+        if (k === 'set')
+          return async (...args: unknown[]) => {
+            await setKillSwitch(client, file, false);
+            return (t.set as (...a: unknown[]) => Promise<unknown>).apply(t, args);
+          };
+        const v = Reflect.get(t, k, t);
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+    });
+    expect(await syncKillSwitch(racing, file)).toEqual({
+      state: { on: false, source: 'none' },
+      reseeded: false,
+    });
+    expect(await client.get(KILL_SWITCH_KEY)).toBeNull();
   });
 
   it('off with Redis down is an error saying the switch may still be on, naming Redis', async () => {
