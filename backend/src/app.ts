@@ -34,6 +34,7 @@ export function buildApp(s: Services): Koa {
       { name: 'redis', check: () => s.redis.ping() },
     ],
     s.config.DEPENDENCY_TIMEOUT_MS,
+    s.log,
   );
   const notes = notesRouter(new NotesService(s.redis, s.config.CACHE_TTL_SECONDS, s.log));
 

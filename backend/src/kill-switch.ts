@@ -4,7 +4,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from './logger.ts';
 
 // The global kill switch: while on, every route except health answers 503. Redis holds the
-// flag so all colours see it at once; a file is the fallback for when Redis itself is down.
+// flag so all colours see it at once; a file on the volume both colours share holds it too.
+// Redis keeps nothing on disk, so after a restart, an OOM kill or an eviction it answers without
+// the flag: its silence does not mean off while the file still says on.
 export const KILL_SWITCH_KEY = 'app:kill-switch';
 
 export type KillSwitchState = {
@@ -16,13 +18,17 @@ export type KillSwitchState = {
 
 const OFF: KillSwitchState = { on: false, source: 'none' };
 
-/** Pure: Redis is authoritative when it answers; the file only speaks when Redis cannot. */
-export function resolveKillSwitch(
-  redis: { ok: true; value: string | null } | { ok: false },
-  file: string | null,
-): KillSwitchState {
-  if (redis.ok) return redis.value ? { ...parse(redis.value), on: true, source: 'redis' } : OFF;
+type RedisRead = { ok: true; value: string | null } | { ok: false };
+
+/** Pure: on if either source says so; Redis's reason wins when both do. */
+export function resolveKillSwitch(redis: RedisRead, file: string | null): KillSwitchState {
+  if (redis.ok && redis.value) return { ...parse(redis.value), on: true, source: 'redis' };
   return file ? { ...parse(file), on: true, source: 'file' } : OFF;
+}
+
+/** Pure: what to write back into Redis when it answered without the flag the file still holds. */
+export function reseedValue(redis: RedisRead, file: string | null): string | undefined {
+  return redis.ok && !redis.value && file ? file : undefined;
 }
 
 function parse(raw: string): { reason?: string; since?: string } {
@@ -46,10 +52,7 @@ async function readFileOrNull(path: string): Promise<string | null> {
   }
 }
 
-async function readRedis(
-  redis: Redis,
-  timeoutMs: number,
-): Promise<{ ok: true; value: string | null } | { ok: false }> {
+async function readRedis(redis: Redis, timeoutMs: number): Promise<RedisRead> {
   if (redis.status !== 'ready') return { ok: false };
   try {
     const value = await withTimeout(redis.get(KILL_SWITCH_KEY), timeoutMs);
@@ -69,11 +72,53 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-export async function readKillSwitch(redis: Redis, file: string, timeoutMs = 500): Promise<KillSwitchState> {
-  return resolveKillSwitch(await readRedis(redis, timeoutMs), await readFileOrNull(file));
+/**
+ * Redis first, then the file: `off` removes the file before the key, so a reader that finds the
+ * key gone and the file still there is looking at a Redis that lost it, not at an `off`.
+ */
+async function readBoth(redis: Redis, file: string, timeoutMs: number) {
+  const fromRedis = await readRedis(redis, timeoutMs);
+  return { fromRedis, fromFile: await readFileOrNull(file) };
 }
 
-/** Sets or clears the switch in both places; succeeds if at least one place took the change. */
+/** Reads the switch; writes nothing (`kill-switch status` and incident status use it). */
+export async function readKillSwitch(redis: Redis, file: string, timeoutMs = 500): Promise<KillSwitchState> {
+  const { fromRedis, fromFile } = await readBoth(redis, file, timeoutMs);
+  return resolveKillSwitch(fromRedis, fromFile);
+}
+
+/**
+ * Reads the switch and, when Redis answered without the flag the file holds (it restarted),
+ * writes the flag back so every colour sees it in Redis again. An `off` may land between the
+ * read and the write: the file is read again after the write, and if it is gone the key is
+ * removed, so the re-seed never leaves the switch stuck on.
+ */
+export async function syncKillSwitch(
+  redis: Redis,
+  file: string,
+  timeoutMs = 500,
+): Promise<{ state: KillSwitchState; reseeded: boolean }> {
+  const { fromRedis, fromFile } = await readBoth(redis, file, timeoutMs);
+  const state = resolveKillSwitch(fromRedis, fromFile);
+  const value = reseedValue(fromRedis, fromFile);
+  if (value === undefined) return { state, reseeded: false };
+  try {
+    await withTimeout<unknown>(redis.set(KILL_SWITCH_KEY, value), timeoutMs);
+  } catch {
+    return { state, reseeded: false }; // Redis went away again: the next read tries again
+  }
+  if ((await readFileOrNull(file)) === null) {
+    await withTimeout<unknown>(redis.del(KILL_SWITCH_KEY), timeoutMs).catch(() => {});
+    return { state: OFF, reseeded: false };
+  }
+  return { state, reseeded: true };
+}
+
+/**
+ * Sets or clears the switch in both places. On succeeds if at least one place took it (either
+ * one keeps the site off). Off must clear both, or the one left keeps the switch on: the file
+ * goes first (see readBoth), and a failure in either place is an error naming it.
+ */
 export async function setKillSwitch(
   redis: Redis,
   file: string,
@@ -83,23 +128,39 @@ export async function setKillSwitch(
 ): Promise<{ redis: string; file: string }> {
   const value = JSON.stringify({ reason, since: now.toISOString() });
   const outcome = { redis: 'ok', file: 'ok' };
-  try {
-    await withTimeout<unknown>(on ? redis.set(KILL_SWITCH_KEY, value) : redis.del(KILL_SWITCH_KEY), 1_000);
-  } catch (e) {
-    outcome.redis = `failed: ${(e as Error).message}`;
-  }
-  try {
-    if (on) {
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, value);
-    } else {
-      await rm(file, { force: true });
+  const inRedis = async () => {
+    try {
+      await withTimeout<unknown>(on ? redis.set(KILL_SWITCH_KEY, value) : redis.del(KILL_SWITCH_KEY), 1_000);
+    } catch (e) {
+      outcome.redis = `failed: ${(e as Error).message}`;
     }
-  } catch (e) {
-    outcome.file = `failed (${file}): ${(e as Error).message}`;
-  }
-  if (outcome.redis !== 'ok' && outcome.file !== 'ok') {
-    throw new Error(`kill switch not changed: redis ${outcome.redis}; file ${outcome.file}`);
+  };
+  const inFile = async () => {
+    try {
+      if (on) {
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, value);
+      } else {
+        await rm(file, { force: true });
+      }
+    } catch (e) {
+      outcome.file = `failed (${file}): ${(e as Error).message}`;
+    }
+  };
+  if (on) {
+    await inRedis();
+    await inFile();
+    if (outcome.redis !== 'ok' && outcome.file !== 'ok') {
+      throw new Error(`kill switch not turned on: redis ${outcome.redis}; file ${outcome.file}`);
+    }
+  } else {
+    await inFile();
+    await inRedis();
+    if (outcome.redis !== 'ok' || outcome.file !== 'ok') {
+      throw new Error(
+        `kill switch may still be on (either place keeps it on): redis ${outcome.redis}; file ${outcome.file}; run off again once both answer`,
+      );
+    }
   }
   return outcome;
 }
@@ -117,10 +178,16 @@ export class KillSwitchWatcher {
   ) {}
 
   async refresh(): Promise<KillSwitchState> {
-    const next = await readKillSwitch(this.redis, this.file, this.pollMs).catch((e) => {
-      this.log.warn('kill switch unreadable, keeping last state', { error: String(e) });
-      return this.state;
-    });
+    const next = await syncKillSwitch(this.redis, this.file, this.pollMs).then(
+      ({ state, reseeded }) => {
+        if (reseeded) this.log.warn('kill switch re-seeded into Redis from the file', { ...state });
+        return state;
+      },
+      (e) => {
+        this.log.warn('kill switch unreadable, keeping last state', { error: String(e) });
+        return this.state;
+      },
+    );
     if (next.on !== this.state.on) this.log.warn(`kill switch ${next.on ? 'ON' : 'off'}`, { ...next });
     this.state = next;
     return next;

@@ -99,7 +99,7 @@ describe('deploy.mjs on the twin', () => {
     const r = await deployCli('deploy', '--image', 'e2m/backend:e2e-v1', '--json');
     expect(r.code, r.out).toBe(0);
     expect(r.json).toMatchObject({ ok: true, action: 'deploy', release: 'e2e-v1' });
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v1' });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v1' });
   });
 
   it('deploys v2 under a steady load through the proxy: not one request fails, the release changes', async () => {
@@ -114,7 +114,7 @@ describe('deploy.mjs on the twin', () => {
     expect(load.total).toBeGreaterThan(50);
     expect(load.releases[0]).toBe('e2e-v1');
     expect(load.releases.at(-1)).toBe('e2e-v2');
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v2' });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v2' });
   });
 
   it('a broken v3 never gets ready: the deploy exits non-zero naming the step, v2 keeps serving', async () => {
@@ -127,7 +127,7 @@ describe('deploy.mjs on the twin', () => {
     // Why, without a second command: the colour's state, its last /readyz answer, its logs.
     expect(r.out).toMatch(/e2m-app-blue: \w+, exit code \d+, OOM-killed no, restarts \d+/);
     expect(r.out).toMatch(/its last \d+ log lines:/);
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v2' });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v2' });
     const names = (
       await sudo(ops, [
         'docker',
@@ -147,7 +147,7 @@ describe('deploy.mjs on the twin', () => {
     const r = await deployCli('rollback', 'e2e-v1', '--json');
     expect(r.code, r.out).toBe(0);
     console.log(`rollback to e2e-v1: ${(r.json?.ms as number) / 1000}s`);
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v1' });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v1' });
     const list = await deployCli('releases', '--json');
     expect(list.json?.current).toBe('e2e-v1');
     const outcomes = ((list.json?.releases ?? []) as { id: string; outcome: string }[]).map(
@@ -208,7 +208,7 @@ describe('deploy.mjs on the twin', () => {
     const second = await queued;
     expect(second.code, second.out).toBe(0);
     expect(second.out).toMatch(/waiting up to 300 s for the deploy lock, held by .*\(deploy e2e-v2\)/);
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v4' });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v4' });
     const list = await deployCli('releases', '--json');
     const ids = ((list.json?.releases ?? []) as { id: string; outcome: string }[]).slice(0, 2);
     expect(ids.map((x) => `${x.id}:${x.outcome}`)).toEqual(['e2e-v4:deployed', 'e2e-v2:deployed']);
@@ -234,7 +234,7 @@ describe('deploy.mjs on the twin', () => {
     spawnSync('docker', ['exec', container, 'systemctl', 'start', 'ssh']);
     await ops.close();
     ops = await connect(target);
-    const served = await client.get('/readyz');
+    const served = await client.get('/healthz');
     expect(served.status).toBe(200);
     expect(['e2e-v2', 'e2e-v4']).toContain(served.release);
     // The dead deploy's lease lapses after 90 s; the next deploy queues, breaks it and deploys.
@@ -244,7 +244,7 @@ describe('deploy.mjs on the twin', () => {
     console.log(
       `deploy after an SSH cut at the switch: healed in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: 'e2e-v1' });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v1' });
     const audit = (await sudo(ops, ['cat', '/srv/app/audit.jsonl'])).stdout
       .trim()
       .split('\n')
@@ -266,7 +266,7 @@ describe('deploy.mjs on the twin', () => {
     expect(r.code, r.out).toBe(0);
     const release = r.json?.release as string;
     expect(release).toMatch(new RegExp(`^\\d{8}T\\d{6}-${sha.slice(0, 7)}$`));
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release });
     const label = (
       await sudo(ops, [
         'docker',
@@ -327,7 +327,7 @@ describe('deploy.mjs on the twin', () => {
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
-    const before = await client.get('/readyz');
+    const before = await client.get('/healthz');
     const r = await deployCli('deploy', '--image', 'e2m/backend:e2e-destructive');
     expect(r.code).toBe(1);
     expect(r.out).toContain('deploy failed at step "migrations"');
@@ -335,7 +335,7 @@ describe('deploy.mjs on the twin', () => {
       /Migration20261202000000_drop_body would drop a column: alter table `notes` drop `body`/,
     );
     expect(r.out).toContain('--allow-destructive');
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: before.release });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: before.release });
     const columns = (await sudo(ops, ['mariadb', '-N', '-e', 'show columns from app.notes'])).stdout;
     expect(columns).toMatch(/^body\t/m);
     // What --allow-destructive relies on: the deploy user may start the backup unit, and only that.

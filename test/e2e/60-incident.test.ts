@@ -161,10 +161,10 @@ describe('incident.mjs on a healthy twin', () => {
   });
 
   it('logs: app, proxy, db, redis and system, with --since and --grep', async () => {
-    await client.get('/readyz');
-    const app = await incident('logs', 'app', '--since', '5m', '--grep', 'readyz');
+    await client.get('/notes/logs-probe');
+    const app = await incident('logs', 'app', '--since', '5m', '--grep', 'logs-probe');
     expect(app.code, app.out).toBe(0);
-    expect(app.out).toContain('/readyz');
+    expect(app.out).toContain('/notes/logs-probe');
     for (const source of ['proxy', 'db', 'redis', 'system']) {
       const r = await incident('logs', source, '--lines', '5');
       expect(r.code, `${source}: ${r.out}`).toBe(0);
@@ -229,17 +229,80 @@ describe('incident.mjs on a healthy twin', () => {
     );
   });
 
+  it('kill-switch survives `restart redis` (Redis keeps nothing on disk); off clears both places', async () => {
+    const on = await incident('kill-switch', 'on', '--reason', 'e2e redis restart', '--json');
+    expect(on.code, on.out).toBe(0);
+    expect((await client.get('/notes')).status).toBe(503);
+    const restart = await incident('restart', 'redis', '--json');
+    expect(restart.code, restart.out).toBe(0);
+    // The restarted Redis starts empty; the app reads the flag from the file and writes it back.
+    const seen: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      seen.push((await client.get('/notes')).status);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(seen.filter((s) => s !== 503)).toEqual([]);
+    // source redis: the flag is back in Redis, not only in the file.
+    expect((await incident('kill-switch', 'status', '--json')).json).toMatchObject({
+      on: true,
+      reason: 'e2e redis restart',
+      source: 'redis',
+    });
+    const off = await incident('kill-switch', 'off', '--json');
+    expect(off.code, off.out).toBe(0);
+    expect((await client.get('/notes')).status).toBe(200);
+    // Several of the app's 250 ms polls later neither place holds the flag again.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await incident('kill-switch', 'status', '--json')).json).toMatchObject({
+      on: false,
+      source: 'none',
+    });
+    const volume = (
+      await sudo(ops, ['docker', 'volume', 'inspect', '--format', '{{.Mountpoint}}', 'e2m-app-data'])
+    ).stdout.trim();
+    expect((await sudo(ops, ['test', '-e', `${volume}/kill-switch`], { check: false })).code).toBe(1);
+    expect((await client.get('/notes')).status).toBe(200);
+  });
+
   it('drill kill-switch: passes on the twin and reports the times; refused on prod without --force', async () => {
     const r = await incident('drill', 'kill-switch', '--json');
     expect(r.code, r.out).toBe(0);
     console.log(
       `drill: 503 ${r.json?.onMs} ms after on (${r.json?.onCommandMs} ms with the command), recovered ${r.json?.offMs} ms after off (${r.json?.offCommandMs} ms), whole drill ${r.json?.ms} ms`,
     );
-    expect(r.json).toMatchObject({ ok: true, problems: [], routes: 7 });
+    expect(r.json).toMatchObject({ ok: true, problems: [], routes: 6 });
     expect((await client.get('/notes')).status).toBe(200);
     const prod = await incident('drill', 'kill-switch', '--target', 'prod');
     expect(prod.code).toBe(2);
     expect(prod.out).toContain('the drill takes prod down for a few seconds');
+  });
+
+  it('the proxy answers /readyz only to the VM itself: 404 from outside without reaching the app, 200 on loopback', async () => {
+    // A fresh connection and no retry: one request, one answer.
+    const outside = proxyClient(target.httpsUrl, target.domain);
+    try {
+      for (const path of ['/readyz', '/readyz/', '/READYZ', '/%72eadyz']) {
+        // No X-Release: the app, which sends it on every answer, never saw the request.
+        expect(await outside.get(path), path).toMatchObject({ status: 404, release: '', retried: false });
+      }
+      expect(await outside.get('/healthz')).toMatchObject({ status: 200, retried: false });
+    } finally {
+      outside.close();
+    }
+    const onVm = await ops.run([
+      'curl',
+      '-sk',
+      '--max-time',
+      '5',
+      '-w',
+      '\\n%{http_code}',
+      '--resolve',
+      `${target.domain}:443:127.0.0.1`,
+      `https://${target.domain}/readyz`,
+    ]);
+    const [body, code] = onVm.stdout.trim().split('\n');
+    expect(code).toBe('200');
+    expect(JSON.parse(body)).toEqual({ status: 'ok', checks: { database: 'ok', redis: 'ok' } });
   });
 
   it('diag: a bundle without one secret value of app.env, uploaded to the backups bucket', async () => {
