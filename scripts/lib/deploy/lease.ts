@@ -38,13 +38,15 @@ export interface Lease {
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Who holds the lock and how long ago its lease was renewed, for the refusal. */
-async function describeHolder(vm: Runner, dir: string): Promise<string> {
+/** Who holds the lock and how long ago its lease was renewed, for the refusal; undefined when
+ * the lock was released between the attempt and this read (then the next attempt may take it). */
+async function describeHolder(vm: Runner, dir: string): Promise<string | undefined> {
   const h = parseLock(await vm.capture(cmd.sh('cat "$1/holder.json" 2>/dev/null || true', dir)));
+  if (!h) return undefined;
   const age = await vm.capture(
     cmd.sh('m=$(stat -c %Y "$1/lease" 2>/dev/null) && echo $(( $(date +%s) - m )) || true', dir),
   );
-  const who = h ? `${h.who}@${h.host} (${h.command}) since ${h.time}` : 'someone';
+  const who = `${h.who}@${h.host} (${h.command}) since ${h.time}`;
   return age
     ? `${who}; its lease was renewed ${age} s ago and lapses after ${LOCK_LEASE_S} s without a heartbeat`
     : `${who}; a manual lock: it holds until \`unlock\``;
@@ -57,6 +59,7 @@ export async function takeLease(vm: Runner, actor: Actor, command: string, o: Le
   const now = o.now ?? Date.now;
   const deadline = now() + o.waitS * 1000;
   let said = false;
+  let released = 0;
   for (;;) {
     const r = await vm.run(cmd.takeLock(holderJson(actor, command), leaseS, dir), { check: false });
     if (r.code === 0) {
@@ -75,11 +78,13 @@ export async function takeLease(vm: Runner, actor: Actor, command: string, o: Le
     if (r.code !== BUSY)
       throw new StateError(`cannot take the deploy lock ${dir}: ${r.stderr.trim() || `exit ${r.code}`}`);
     const holder = await describeHolder(vm, dir);
+    if (holder === undefined && released++ < 3) continue;
+    const who = holder ?? 'holders that come and go';
     if (now() >= deadline)
       throw new StateError(
-        `locked by ${holder}${o.waitS ? `; waited ${o.waitS} s` : '; --lock-wait SECONDS queues behind it'}`,
+        `locked by ${who}${o.waitS ? `; waited ${o.waitS} s` : '; --lock-wait SECONDS queues behind it'}`,
       );
-    if (!said) o.say(`waiting up to ${o.waitS} s for the deploy lock, held by ${holder}`);
+    if (!said) o.say(`waiting up to ${o.waitS} s for the deploy lock, held by ${who}`);
     said = true;
     await sleep(o.pollMs ?? 2000);
   }
