@@ -13,13 +13,22 @@ if (!process.env.DATABASE_URL) {
   console.error('DATABASE_URL is not set (the deploy passes the env file)');
   process.exit(1);
 }
-const db = new SQL(process.env.DATABASE_URL);
-
-if (command === 'migrate') {
-  await db`CREATE TABLE IF NOT EXISTS byo_visits (
+// The app's one migration. Idempotent: it runs on every deploy.
+const MIGRATION = `CREATE TABLE IF NOT EXISTS byo_visits (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
     app_release VARCHAR(64) NOT NULL,
     at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`;
+
+if (command === 'migrate' && process.argv.includes('--dry-run')) {
+  // The contract's optional part: what `migrate` would run, as one JSON line, changing nothing;
+  // the deploy refuses a destructive statement (docs/app-contract.md).
+  console.log(JSON.stringify({ pending: ['byo_visits'], statements: { byo_visits: [MIGRATION] } }));
+  process.exit(0);
+}
+const db = new SQL(process.env.DATABASE_URL);
+
+if (command === 'migrate') {
+  await db.unsafe(MIGRATION);
   await db.close();
   console.log('migrated');
   process.exit(0);

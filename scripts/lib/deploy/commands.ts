@@ -66,16 +66,20 @@ const oneOff = (image: string, name: string, command: string[]): Argv => [
 
 /**
  * `IMAGE migrate --dry-run`: the pending migrations and their SQL, judged before anything runs
- * (contract.ts judgeMigrations). The answer is kept as `schema/<release>.json`, which a later
- * rollback reads to know what this release changed.
+ * (contract.ts judgeMigrations). The answer waits as `schema/<release>.json.new` until the judge
+ * lets it run (recordSchema), so a refused migration never counts against a later rollback.
  */
 export const migrationPlan = (image: string, release: string): Argv =>
   sh(
-    'd=$1; r=$2; shift 2; out=$(timeout 120 "$@" 2>&1); rc=$?; printf "%s\\n" "$out"; [ "$rc" = 0 ] && mkdir -p "$d" && printf "%s\\n" "$out" | tail -n 1 > "$d/$r.json"; exit "$rc"',
+    'd=$1; r=$2; shift 2; out=$(timeout 120 "$@" 2>&1); rc=$?; printf "%s\\n" "$out"; [ "$rc" = 0 ] && mkdir -p "$d" && printf "%s\\n" "$out" | tail -n 1 > "$d/$r.json.new"; exit "$rc"',
     layout.schemaDir,
     release,
     ...oneOff(image, `${MIGRATE_CONTAINER}-plan`, ['migrate', '--dry-run']),
   );
+
+/** The judged plan becomes what this release changed (`schema/<release>.json`, read by rollback). */
+export const recordSchema = (release: string): Argv =>
+  sh('[ ! -f "$1/$2.json.new" ] || mv -f "$1/$2.json.new" "$1/$2.json"', layout.schemaDir, release);
 
 /** The dump before a destructive migration: the backup unit, as its timer starts it (waits). */
 export const startBackup = (): Argv => ['sudo', '-n', '/usr/bin/systemctl', 'start', 'e2m-backup.service'];

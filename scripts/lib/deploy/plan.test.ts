@@ -21,6 +21,7 @@ describe('deploy plan', () => {
       'upload',
       'load',
       'migrations',
+      'schema',
       'migrate',
       'start',
       'ready',
@@ -51,7 +52,15 @@ describe('deploy plan', () => {
 
   it('next deploy: goes to the idle colour, removes its parked container, drains the serving one', () => {
     const plan = deployPlan(twoReleases(), args);
-    expect(ids(plan.steps)).toEqual([...SHIP, 'migrations', 'migrate', 'clear', 'start', ...ACTIVATE]);
+    expect(ids(plan.steps)).toEqual([
+      ...SHIP,
+      'migrations',
+      'schema',
+      'migrate',
+      'clear',
+      'start',
+      ...ACTIVATE,
+    ]);
     expect(plan.steps.find((s) => s.id === 'drain')).toMatchObject({
       argv: cmd.stopColour('green'),
       check: { kind: 'drain', container: 'e2m-app-green', timeoutS: 30 },

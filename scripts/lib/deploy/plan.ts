@@ -370,6 +370,12 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
       cmd.migrationPlan(a.image, a.release),
       { check: { kind: 'migrations', allowDestructive: a.allowDestructive === true } },
     ),
+    run(
+      'schema',
+      `record what ${a.release} migrates (${layout.schemaDir}/${a.release}.json, read by rollback)`,
+      'vm',
+      cmd.recordSchema(a.release),
+    ),
     run('migrate', 'run database migrations with the new image', 'vm', cmd.migrate(a.image), {
       check: { kind: 'migrate' },
     }),
