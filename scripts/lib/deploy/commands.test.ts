@@ -63,7 +63,9 @@ describe('deploy commands', () => {
   it('takes the lock with an atomic mkdir, under flock, with the lease as an argument', () => {
     const argv = cmd.takeLock('{"who":"a"}', 90);
     expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
-    expect(argv[2]).toMatch(/^exec 8>"\$1.flock" && flock -w 10 8/);
+    expect(argv[2]).toMatch(
+      /^f="\$\(dirname "\$1"\)\/\.\$\(basename "\$1"\)\.flock"; exec 8>"\$f" && flock -w 10 8/,
+    );
     expect(argv.slice(3)).toEqual(['sh', '/srv/app/lock', '{"who":"a"}', '90']);
     expect(toShell(cmd.releaseLock())).toBe('rm -rf /srv/app/lock');
   });

@@ -266,12 +266,13 @@ export const appendLine = (file: string, json: string): Argv => sh('printf "%s\\
  * lease: `lease` in it is touched by the holder's heartbeat, and one not touched for `leaseS`
  * seconds, by the VM's own clock, belongs to a deploy that died; the next taker breaks it and
  * prints `expired: <old holder>` for the audit. A manual `lock` (leaseS 0) has no lease and holds
- * until `unlock`. Taking and breaking happen under flock, so two takers never both break it.
+ * until `unlock`. Taking and breaking happen under flock (a hidden `.lock.flock` beside the lock
+ * directory), so two takers never both break it.
  * Exit 75 while a live holder has it.
  */
 export const takeLock = (holderJson: string, leaseS: number, dir: string = layout.lockDir): Argv =>
   sh(
-    `exec 8>"$1.flock" && flock -w 10 8 || { echo "cannot flock $1.flock" >&2; exit 75; }
+    `f="$(dirname "$1")/.$(basename "$1").flock"; exec 8>"$f" && flock -w 10 8 || { echo "cannot flock $f" >&2; exit 75; }
 if ! mkdir "$1" 2>/dev/null; then
   m=$(stat -c %Y "$1/lease" 2>/dev/null)
   if [ -n "$m" ] && [ $(( $(date +%s) - m )) -gt "$3" ]; then
