@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CommandError, knownHostKeys, LocalRunner, RecordingRunner, shellQuote, toShell } from './runner.ts';
+import { CommandError, LocalRunner, RecordingRunner, shellQuote, toShell } from './runner.ts';
 
 // What a POSIX shell makes of a command line: the words it passes to the program.
 function shellSplit(line: string): string[] {
@@ -81,16 +81,5 @@ describe('RecordingRunner', () => {
   it('fails like a real runner when the script says so', async () => {
     const rec = new RecordingRunner(() => ({ code: 1, stderr: 'nope' }));
     await expect(rec.run(['false'])).rejects.toThrow(/recording: `false` exited 1:\nnope/);
-  });
-});
-
-describe('knownHostKeys', () => {
-  const file =
-    '# comment\n[127.0.0.1]:2222 ssh-ed25519 AAAAkey1\n127.0.0.1 ssh-ed25519 AAAAkey22\nexample.com,10.0.0.1 ssh-rsa AAAArsa\n';
-  it('finds keys by host and port as OpenSSH writes them', () => {
-    expect(knownHostKeys(file, '127.0.0.1', 2222)).toEqual(['AAAAkey1']);
-    expect(knownHostKeys(file, '127.0.0.1', 22)).toEqual(['AAAAkey22']);
-    expect(knownHostKeys(file, '10.0.0.1', 22)).toEqual(['AAAArsa']);
-    expect(knownHostKeys(file, '127.0.0.1', 2200)).toEqual([]);
   });
 });

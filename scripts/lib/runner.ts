@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { NodeSSH } from 'node-ssh';
 import { $ } from 'zx';
 import { shellQuote, toShell } from './shell.ts';
+import { fingerprint, knownHostKeys } from './ssh/known-hosts.ts';
+import { expandProxyCommand, openProxy, type ProxyStream } from './ssh/proxy.ts';
 
 export { shellQuote, toShell };
 
@@ -80,47 +82,80 @@ export interface SshTarget {
   port: number;
   user: string;
   keyFile: string;
-  /** OpenSSH known_hosts file; when given, the server's key must be listed in it. */
+  /** OpenSSH known_hosts file that must list the server's key: no file, no connection. */
   knownHostsFile?: string;
+  /** OpenSSH ProxyCommand (%h %p %r), e.g. an IAP tunnel; absent: a direct TCP connection. */
+  proxyCommand?: string;
 }
 
-/** The host keys a known_hosts file lists for host:port (OpenSSH spells port 22 bare). */
-export function knownHostKeys(knownHosts: string, host: string, port: number): string[] {
-  const name = port === 22 ? host : `[${host}]:${port}`;
-  return knownHosts
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter((f) => f.length >= 3 && !f[0].startsWith('#') && f[0].split(',').includes(name))
-    .map((f) => f[2]);
+/** The host keys `target.knownHostsFile` pins; fails closed when there is no file or no key. */
+function pinnedKeys(target: SshTarget): string[] {
+  const at = `${target.host}:${target.port}`;
+  if (!target.knownHostsFile)
+    throw new Error(
+      `no known_hosts file pins the host key of ${at}: refusing to connect (the inventory's ` +
+        'e2m_known_hosts_file; `npm run infra:inventory` writes it for a GCP VM)',
+    );
+  let text: string;
+  try {
+    text = readFileSync(target.knownHostsFile, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read the known_hosts file ${target.knownHostsFile}: ${(e as Error).message}`);
+  }
+  const keys = knownHostKeys(text, target.host, target.port);
+  if (keys.length === 0)
+    throw new Error(`${target.knownHostsFile} lists no key for ${at}: refusing to connect`);
+  return keys;
 }
 
 /** Runs on a VM over SSH (node-ssh); the remote login shell splits the line toShell built. */
 export class SshRunner extends BaseRunner {
   readonly where: string;
   private readonly ssh: NodeSSH;
-  private constructor(ssh: NodeSSH, target: SshTarget) {
+  private readonly proxy: ProxyStream | undefined;
+  private constructor(ssh: NodeSSH, target: SshTarget, proxy: ProxyStream | undefined) {
     super();
     this.ssh = ssh;
+    this.proxy = proxy;
     this.where = `${target.user}@${target.host}:${target.port}`;
   }
 
   static async connect(target: SshTarget, opts: { readyTimeoutMs?: number } = {}): Promise<SshRunner> {
-    const ssh = new NodeSSH();
-    const trusted = target.knownHostsFile
-      ? knownHostKeys(readFileSync(target.knownHostsFile, 'utf8'), target.host, target.port)
+    const trusted = pinnedKeys(target);
+    const proxy = target.proxyCommand
+      ? openProxy(expandProxyCommand(target.proxyCommand, target))
       : undefined;
-    if (trusted && trusted.length === 0) {
-      throw new Error(`${target.knownHostsFile} lists no key for ${target.host}:${target.port}`);
+    let refused: string | undefined;
+    const ssh = new NodeSSH();
+    try {
+      await ssh.connect({
+        ...(proxy ? { sock: proxy.sock } : { host: target.host, port: target.port }),
+        username: target.user,
+        privateKey: readFileSync(target.keyFile, 'utf8'),
+        readyTimeout: opts.readyTimeoutMs ?? 20_000,
+        hostVerifier: (key: Buffer) => {
+          if (trusted.includes(key.toString('base64'))) return true;
+          refused = fingerprint(key);
+          return false;
+        },
+      });
+    } catch (e) {
+      ssh.dispose();
+      const at = `${target.host}:${target.port}`;
+      if (refused) {
+        proxy?.close();
+        throw new Error(
+          `the host key of ${at} (${refused}) is not one ${target.knownHostsFile} pins: refusing to ` +
+            'connect. If the VM was rebuilt, pin its new key (`npm run infra:inventory`); if not, ' +
+            'someone may be intercepting the connection.',
+        );
+      }
+      await proxy?.settled(1000);
+      proxy?.close();
+      const said = proxy?.stderr();
+      throw said ? new Error(`${(e as Error).message}; the proxy command said: ${said}`) : e;
     }
-    await ssh.connect({
-      host: target.host,
-      port: target.port,
-      username: target.user,
-      privateKey: readFileSync(target.keyFile, 'utf8'),
-      readyTimeout: opts.readyTimeoutMs ?? 20_000,
-      hostVerifier: trusted ? (key: Buffer) => trusted.includes(key.toString('base64')) : undefined,
-    });
-    return new SshRunner(ssh, target);
+    return new SshRunner(ssh, target, proxy);
   }
 
   async exec(argv: readonly string[], input?: string): Promise<RunResult> {
@@ -152,6 +187,7 @@ export class SshRunner extends BaseRunner {
   }
   override async close(): Promise<void> {
     this.ssh.dispose();
+    this.proxy?.close();
   }
 }
 

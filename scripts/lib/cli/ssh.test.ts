@@ -21,8 +21,17 @@ describe('reachVm', () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(keyFile, privateKey.export({ type: 'pkcs1', format: 'pem' }));
     const port = await closedPort();
-    const r = await reachVm({ host: '127.0.0.1', port, user: 'ops', keyFile }, { readyTimeoutMs: 2_000 });
+    const knownHostsFile = `${keyFile}.known_hosts`;
+    writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOHcSjQMHb\n`);
+    const target = { host: '127.0.0.1', port, user: 'ops', keyFile, knownHostsFile };
+    const r = await reachVm(target, { readyTimeoutMs: 2_000 });
     expect(r).toMatchObject({ ok: false, where: `ops@127.0.0.1:${port}` });
     expect(r.ok ? '' : r.error).toMatch(/ECONNREFUSED/);
+    // Without a pinned key nothing is even tried: every target fails closed.
+    const { knownHostsFile: _, ...unpinned } = target;
+    const refused = await reachVm(unpinned, { readyTimeoutMs: 2_000 });
+    expect(refused.ok ? '' : refused.error).toMatch(
+      /no known_hosts file pins the host key of 127\.0\.0\.1:\d+/,
+    );
   });
 });
