@@ -27,7 +27,10 @@ function inventory(name: string, zone?: string) {
     ...(zone ? { instance_zone: out(zone) } : {}),
   };
   const file = join(dir, name);
-  writeFileSync(file, YAML.stringify(inventoryFromOutputs(outputs, { privateKeyFile: 'keys/prod' })));
+  writeFileSync(
+    file,
+    YAML.stringify(inventoryFromOutputs(outputs, { privateKeyFile: 'keys/prod', sshRoute: 'direct' })),
+  );
   return file;
 }
 

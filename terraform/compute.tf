@@ -70,6 +70,9 @@ resource "google_compute_instance" "main" {
     ssh-keys               = "${var.admin_user}:${trimspace(var.admin_ssh_public_key)}"
     block-project-ssh-keys = "true"
     serial-port-enable     = "false"
+    # The guest agent publishes the SSH host keys as guest attributes (hostkeys/);
+    # `npm run infra:inventory` reads them through the Compute API and pins them.
+    enable-guest-attributes = "TRUE"
     # Metadata keys and OS Login exclude each other; this stack uses the metadata key.
     enable-oslogin = "false"
   }

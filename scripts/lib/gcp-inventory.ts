@@ -67,13 +67,44 @@ function requireString(outputs: Outputs, key: string): string {
   return v;
 }
 
+export const SSH_ROUTES = ['iap', 'direct'] as const;
+/** iap: through `gcloud compute start-iap-tunnel` (the default firewall opens 22 to IAP only);
+ * direct: straight to the external IP (ssh_source_ranges lists your own address). */
+export type SshRoute = (typeof SSH_ROUTES)[number];
+
+/** The known_hosts file that pins the VM's keys: as the scripts find it (repository-relative or
+ * absolute) and as Ansible, which runs from ansible/, finds it. */
+export interface KnownHostsRef {
+  file: string;
+  ansibleFile: string;
+}
+
 export interface InventoryOptions {
   /** Path of the admin user's private key, as given by the user; not needed without a VM. */
   privateKeyFile?: string;
+  /** Default iap. */
+  sshRoute?: SshRoute;
+  knownHosts?: KnownHostsRef;
+  /** The deploy user's own public keys (CI's), instead of a copy of the admin's. */
+  deployKeys?: string[];
+}
+
+// GCE names (RFC 1035 labels) and project ids: nothing a shell would read as more than a word.
+const GCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** OpenSSH ProxyCommand through Identity-Aware Proxy's TCP forwarding: gcloud carries the SSH
+ * bytes over its stdin/stdout, so nothing listens on a local port. */
+export function iapProxyCommand(instance: string, project: string, zone: string): string {
+  for (const [what, v] of Object.entries({ instance, project, zone }))
+    if (!GCE_NAME.test(v)) throw new InventoryError(`${what} "${v}" is not a GCE name`);
+  return `gcloud compute start-iap-tunnel ${instance} %p --listen-on-stdin --project=${project} --zone=${zone} --verbosity=warning`;
 }
 
 /** @param outputs parsed `terraform output -json` */
-export function inventoryFromOutputs(outputs: unknown, { privateKeyFile }: InventoryOptions): Inventory {
+export function inventoryFromOutputs(
+  outputs: unknown,
+  { privateKeyFile, sshRoute = 'iap', knownHosts, deployKeys }: InventoryOptions,
+): Inventory {
   if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
     throw new InventoryError('terraform outputs must be a JSON object (terraform output -json)');
   }
@@ -105,7 +136,19 @@ export function inventoryFromOutputs(outputs: unknown, { privateKeyFile }: Inven
       `terraform output "platform" must be one of ${PLATFORMS.join(', ')} (got ${JSON.stringify(platform)})`,
     );
   }
-  const vm = { env: env as TargetName, domain, port, tlsMode, gcsEndpoint, privateKeyFile };
+  if (!SSH_ROUTES.includes(sshRoute))
+    throw new InventoryError(`the SSH route must be one of ${SSH_ROUTES.join(', ')} (got "${sshRoute}")`);
+  const vm = {
+    env: env as TargetName,
+    domain,
+    port,
+    tlsMode,
+    gcsEndpoint,
+    privateKeyFile,
+    sshRoute,
+    knownHosts,
+    deployKeys,
+  };
   const children: Inventory['all']['children'] = {};
   // Without a VM (cloud_run shape after the migration) instance_name is null.
   if (platform === 'vm' || outputValue(out, 'instance_name') !== null) children[VM_GROUP] = vmGroup(out, vm);
@@ -120,11 +163,14 @@ interface VmSettings {
   tlsMode: TlsMode;
   gcsEndpoint: string;
   privateKeyFile?: string;
+  sshRoute: SshRoute;
+  knownHosts?: KnownHostsRef;
+  deployKeys?: string[];
 }
 
 function vmGroup(
   outputs: Outputs,
-  { env, domain, port, tlsMode, gcsEndpoint, privateKeyFile }: VmSettings,
+  { env, domain, port, tlsMode, gcsEndpoint, privateKeyFile, sshRoute, knownHosts, deployKeys }: VmSettings,
 ): VmGroup {
   if (typeof privateKeyFile !== 'string' || privateKeyFile === '') {
     throw new InventoryError('the path of the SSH private key is required (--key)');
@@ -138,6 +184,19 @@ function vmGroup(
       `terraform output "instance_zone" must be a zone name (got ${JSON.stringify(zone)})`,
     );
   }
+  const project = requireString(outputs, 'project_id');
+  if (sshRoute === 'iap' && !zone)
+    throw new InventoryError(
+      'the IAP route needs terraform output "instance_zone" (terraform apply adds it), or --ssh direct',
+    );
+  const proxy = sshRoute === 'iap' ? iapProxyCommand(hostName, project, zone as string) : undefined;
+  // Ansible's ssh gets the same pinning and route as the scripts' node-ssh (runner.ts).
+  const sshArgs = [
+    ...(knownHosts
+      ? [`-o UserKnownHostsFile=${knownHosts.ansibleFile}`, '-o StrictHostKeyChecking=yes']
+      : []),
+    ...(proxy ? [`-o ProxyCommand="${proxy}"`] : []),
+  ];
   return {
     hosts: {
       [hostName]: {
@@ -145,6 +204,9 @@ function vmGroup(
         ansible_user: requireString(outputs, 'admin_user'),
         ansible_ssh_private_key_file: privateKeyFile,
         ansible_port: port,
+        ...(sshArgs.length ? { ansible_ssh_common_args: sshArgs.join(' ') } : {}),
+        ...(knownHosts ? { e2m_known_hosts_file: knownHosts.file } : {}),
+        ...(proxy ? { e2m_ssh_proxy_command: proxy } : {}),
       },
     },
     vars: {
@@ -154,8 +216,9 @@ function vmGroup(
       e2m_backup_bucket: requireString(outputs, 'backup_bucket'),
       // Empty means the real Cloud Storage API (the twin points this at its emulator).
       e2m_gcs_endpoint: gcsEndpoint,
-      e2m_project_id: requireString(outputs, 'project_id'),
+      e2m_project_id: project,
       ...(zone ? { e2m_zone: zone as string } : {}),
+      ...(deployKeys?.length ? { e2m_deploy_authorized_keys: deployKeys } : {}),
       e2m_http_url: `https://${domain}`,
     },
   };

@@ -39,7 +39,8 @@ const gcp: Inventory = inventoryFromOutputs(
     cloud_run_url: out('https://e2m-prod-abc123-uc.a.run.app'),
     artifact_registry_repository: out('us-central1-docker.pkg.dev/e2m-prod-000000/e2m-prod'),
   },
-  { privateKeyFile: '~/.ssh/e2m_ed25519' },
+  // direct: the IAP tunnel's long ProxyCommand is a line YAML.stringify would fold (next test).
+  { privateKeyFile: '~/.ssh/e2m_ed25519', sshRoute: 'direct' },
 );
 const twinCfg = resolveConfig({
   root: '/repo',

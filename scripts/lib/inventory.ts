@@ -42,8 +42,12 @@ export interface VmHostVars {
   ansible_ssh_private_key_file: string;
   ansible_ssh_common_args?: string;
   ansible_python_interpreter?: string;
-  /** A known_hosts file that pins the VM's host key (the twin's; GCP VMs go through the user's). */
+  /** The known_hosts file that pins the VM's host keys; without it the scripts refuse to connect.
+   * Relative paths are relative to the repository root. */
   e2m_known_hosts_file?: string;
+  /** OpenSSH ProxyCommand the scripts connect through (%h %p %r), e.g. GCP's IAP tunnel. Ansible
+   * reads the same command from ansible_ssh_common_args. */
+  e2m_ssh_proxy_command?: string;
 }
 
 /** Variables of group `e2micro`: the VM's environment. */
@@ -58,6 +62,8 @@ export interface VmGroupVars {
   e2m_zone?: string;
   /** The unprivileged user the deploy connects as (setup creates it); `deploy` when absent. */
   e2m_deploy_user?: string;
+  /** Its authorized public keys, and only these; absent or empty: a copy of the admin's. */
+  e2m_deploy_authorized_keys?: string[];
   e2m_backup_bucket: string;
   /** The twin's fake Terraform state bucket; nothing reads it yet. */
   e2m_state_bucket?: string;
@@ -141,6 +147,7 @@ export const VM_HOST_KEYS: Record<keyof VmHostVars, KeySpec> = {
   ansible_ssh_common_args: {},
   ansible_python_interpreter: {},
   e2m_known_hosts_file: { check: str },
+  e2m_ssh_proxy_command: { check: str },
 };
 
 export const VM_GROUP_KEYS: Record<keyof VmGroupVars, KeySpec> = {
@@ -150,6 +157,7 @@ export const VM_GROUP_KEYS: Record<keyof VmGroupVars, KeySpec> = {
   e2m_project_id: { required: true, check: str },
   e2m_zone: { check: str },
   e2m_deploy_user: { check: str },
+  e2m_deploy_authorized_keys: {},
   e2m_backup_bucket: { required: true, check: str },
   e2m_state_bucket: {},
   e2m_gcs_endpoint: { check: url },
@@ -191,7 +199,8 @@ export interface WriteOptions {
 }
 
 /**
- * The inventory as YAML text, keys in the order given. The shape is maps of scalars, so this writes
+ * The inventory as YAML text, keys in the order given. The shape is maps of scalars (and lists of
+ * strings, written as JSON, which is YAML's flow style), so this writes
  * it directly rather than through a general emitter: no line is folded, and a comment can sit
  * above any key. A string is written plain only when the YAML parser reads it back unchanged.
  */
@@ -216,6 +225,7 @@ export function inventoryText(inventory: Inventory, { header, comments = {} }: W
 
 function scalar(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return JSON.stringify(value);
   if (typeof value !== 'string')
     throw new TypeError(`inventory values are scalars (got ${JSON.stringify(value)})`);
   let plain = false;

@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { YAML } from 'zx';
@@ -65,7 +65,7 @@ describe('parseTarget: the GCP inventory (scripts/gcp-inventory.mjs)', () => {
         backup_bucket: out('e2m-prod-backups'),
         project_id: out('e2m-prod-123'),
       },
-      { privateKeyFile: 'keys/prod_ed25519' },
+      { privateKeyFile: 'keys/prod_ed25519', sshRoute: 'direct' },
     ),
   );
 
@@ -83,6 +83,20 @@ describe('parseTarget: the GCP inventory (scripts/gcp-inventory.mjs)', () => {
     expect(t.gcsEndpoint).toBeUndefined();
     expect(t.vmGcsEndpoint).toBeUndefined();
     expect(t.zone).toBeUndefined();
+  });
+
+  it('reads ~/ as the home directory, and the pinned known_hosts and IAP route the writer put in', () => {
+    const pinned = YAML.parse(gcp);
+    const host = pinned.all.children.e2micro.hosts['e2m-prod'];
+    host.ansible_ssh_private_key_file = '~/.ssh/e2m';
+    host.e2m_known_hosts_file = 'inventory/gcp.known_hosts';
+    host.e2m_ssh_proxy_command = 'gcloud compute start-iap-tunnel e2m-prod %p --listen-on-stdin';
+    const t = parseTarget('prod', YAML.stringify(pinned), 'inventory/gcp.yml', '/repo');
+    expect(t).toMatchObject({
+      keyFile: join(homedir(), '.ssh/e2m'),
+      knownHostsFile: '/repo/inventory/gcp.known_hosts',
+      proxyCommand: 'gcloud compute start-iap-tunnel e2m-prod %p --listen-on-stdin',
+    });
   });
 
   it('reads the zone from an inventory made with instance_zone, and another file from E2M_INVENTORY', () => {
@@ -172,7 +186,10 @@ describe('resolveTarget: the platform and the host come from one file', () => {
     artifact_registry_repository: out('us-central1-docker.pkg.dev/e2m-prod-000000/e2m-prod'),
   };
   const write = (path: string, outputs: Record<string, unknown>) =>
-    writeFileSync(path, YAML.stringify(inventoryFromOutputs(outputs, { privateKeyFile: 'keys/prod' })));
+    writeFileSync(
+      path,
+      YAML.stringify(inventoryFromOutputs(outputs, { privateKeyFile: 'keys/prod', sshRoute: 'direct' })),
+    );
   // The default inventory says Cloud Run; the file E2M_INVENTORY names says VM, and vice versa.
   const root = mkdtempSync(join(tmpdir(), 'e2m-resolve-'));
   mkdirSync(join(root, 'inventory'));

@@ -2,6 +2,7 @@
 // read from the Ansible inventory so that scripts and playbooks share one source of truth:
 // inventory/twin.yml (written by `npm run twin -- up`) or inventory/gcp.yml (from terraform output).
 // Both have group `e2micro`; the host whose e2m_env equals the target name is the target.
+import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { type CloudRunTarget, cloudRunTargetOf } from './cloudrun/target.ts';
 import {
@@ -37,6 +38,8 @@ export interface Target {
   keyFile: string;
   /** Absolute path of a known_hosts file listing the VM's host key, when the inventory names one. */
   knownHostsFile?: string;
+  /** OpenSSH ProxyCommand to reach the VM through (GCP: the IAP tunnel), when the inventory names one. */
+  proxyCommand?: string;
   env: TargetName;
   domain: string;
   tlsMode: TlsMode;
@@ -64,7 +67,9 @@ export function parseTarget(name: string, text: string, file: string, root: stri
 /** The VM target `name` of a parsed inventory. */
 export function vmTargetOf(inventory: ParsedInventory, name: TargetName, root: string): Target {
   const { hostName, vars } = vmHost(inventory, name);
-  const abs = (p: string) => (isAbsolute(p) ? p : join(root, p));
+  // `~/` as Ansible reads it (the home directory), else relative to the repository root.
+  const abs = (p: string) =>
+    p.startsWith('~/') ? join(homedir(), p.slice(2)) : isAbsolute(p) ? p : join(root, p);
   return {
     name,
     inventoryFile: inventory.file,
@@ -75,6 +80,7 @@ export function vmTargetOf(inventory: ParsedInventory, name: TargetName, root: s
     deployUser: vars.e2m_deploy_user ?? 'deploy',
     keyFile: abs(vars.ansible_ssh_private_key_file),
     ...(vars.e2m_known_hosts_file ? { knownHostsFile: abs(vars.e2m_known_hosts_file) } : {}),
+    ...(vars.e2m_ssh_proxy_command ? { proxyCommand: vars.e2m_ssh_proxy_command } : {}),
     env: name,
     domain: vars.e2m_domain,
     tlsMode: vars.e2m_tls_mode,

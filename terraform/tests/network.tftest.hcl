@@ -94,6 +94,10 @@ run "vm_is_hardened_and_ready_for_ansible" {
     error_message = "The VM must carry only its own metadata key, for user ops."
   }
   assert {
+    condition     = google_compute_instance.main[0].metadata["enable-guest-attributes"] == "TRUE"
+    error_message = "The VM must publish its SSH host keys as guest attributes, for npm run infra:inventory to pin them."
+  }
+  assert {
     condition     = strcontains(google_compute_instance.main[0].metadata_startup_script, "python3")
     error_message = "The startup script must make sure python3 is present for Ansible."
   }

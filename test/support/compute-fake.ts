@@ -1,6 +1,7 @@
-// A small local stand-in of the Compute Engine REST API: the four endpoints `incident console`
-// and `reset` call (instances.get, getSerialPortOutput, reset, zoneOperations.wait), answered the
-// way the API does, for one VM. The real @google-cloud/compute client talks to it over plain
+// A small local stand-in of the Compute Engine REST API: the endpoints `incident console` and
+// `reset` call (instances.get, getSerialPortOutput, reset, zoneOperations.wait) and the one
+// `npm run infra:inventory` calls (getGuestAttributes, answering from `guestAttributes`: what the
+// guest agent would have written), answered the way the API does, for one VM. The real @google-cloud/compute client talks to it over plain
 // HTTP through its apiEndpoint; nothing of the library is replaced.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +14,13 @@ export interface VmRef {
 
 export const SERIAL_OUTPUT = 'boot ok\n[ 812.1] Out of memory: Killed process 911 (mariadbd)\nlogin:';
 
-export async function startComputeFake(vm: VmRef) {
+export interface GuestAttribute {
+  namespace: string;
+  key: string;
+  value: string;
+}
+
+export async function startComputeFake(vm: VmRef, guestAttributes: GuestAttribute[] = []) {
   const base = `/compute/v1/projects/${vm.project}/zones/${vm.zone}`;
   const requests: string[] = [];
   let waits = 0;
@@ -28,6 +35,16 @@ export async function startComputeFake(vm: VmRef) {
       return send(200, { name: vm.instance, status: 'RUNNING' });
     if (req.method === 'GET' && url.pathname === `${base}/instances/${vm.instance}/serialPort`)
       return send(200, { contents: SERIAL_OUTPUT, next: '4096', start: '0' });
+    if (req.method === 'GET' && url.pathname === `${base}/instances/${vm.instance}/getGuestAttributes`) {
+      const path = url.searchParams.get('queryPath') ?? '';
+      const items = guestAttributes.filter((a) => `${a.namespace}/${a.key}`.startsWith(path));
+      // The API answers 404 when nothing is under the path (as before the agent's first boot).
+      if (items.length === 0)
+        return send(404, {
+          error: { code: 404, message: `guest attributes ${path} not found`, status: 'NOT_FOUND' },
+        });
+      return send(200, { kind: 'compute#guestAttributes', queryPath: path, queryValue: { items } });
+    }
     if (req.method === 'POST' && url.pathname === `${base}/instances/${vm.instance}/reset`)
       return send(200, { name: 'operation-reset-1', status: 'RUNNING', kind: 'compute#operation' });
     // The operation is DONE at the second wait, as a reset that takes a moment.

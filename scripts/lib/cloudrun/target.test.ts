@@ -31,7 +31,9 @@ const outputs = wrap({
   cloud_run_url: 'https://e2m-prod-abc123-uc.a.run.app',
   artifact_registry_repository: 'us-central1-docker.pkg.dev/e2m-prod-000000/e2m-prod',
 });
-const text = YAML.stringify(inventoryFromOutputs(outputs, { privateKeyFile: '/keys/e2m' }));
+const text = YAML.stringify(
+  inventoryFromOutputs(outputs, { privateKeyFile: '/keys/e2m', sshRoute: 'direct' }),
+);
 
 describe('parseCloudRunTarget', () => {
   it('reads the cloud_run group that gcp-inventory writes', () => {

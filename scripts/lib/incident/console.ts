@@ -3,29 +3,9 @@
 // (tests): plain http, no credentials looked up. Otherwise the real API and the usual
 // Application Default Credentials (gcloud auth application-default login).
 import { InstancesClient, type protos, ZoneOperationsClient } from '@google-cloud/compute';
-import { PassThroughClient } from 'google-auth-library';
+import { computeOptions, type VmRef } from '../compute-client.ts';
 
-export interface VmRef {
-  project: string;
-  zone: string;
-  instance: string;
-}
-
-type ClientOptions = ConstructorParameters<typeof InstancesClient>[0];
-
-export function computeOptions(endpoint?: string): ClientOptions {
-  if (!endpoint) return { fallback: true };
-  const url = new URL(endpoint);
-  return {
-    apiEndpoint: url.hostname,
-    port: Number(url.port || (url.protocol === 'http:' ? 80 : 443)),
-    // google-gax's REST transport builds `${protocol}://${apiEndpoint}:${port}`.
-    protocol: url.protocol.replace(':', ''),
-    fallback: true,
-    // An emulator takes no credentials: never look for them (no metadata server, no key file).
-    authClient: new PassThroughClient(),
-  } as ClientOptions;
-}
+export type { VmRef };
 
 export interface ConsoleOutput {
   status: string;
