@@ -3,11 +3,13 @@
 // the dev-sec ssh-baseline, a firewall that drops unlisted ports, the services up, the maintenance
 // page, the idle stack within the memory budget, and a Lynis hardening index of at least 85.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect as tcpConnect } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SshRunner } from '../../scripts/lib/runner.ts';
+import { SshRunner } from '../../scripts/lib/runner.ts';
 import { aptInstall, connect, root, sudo, twinConfig, twinTarget } from './support/twin.ts';
 
 const ansibleDir = resolve(root, 'ansible');
@@ -175,6 +177,46 @@ describe('setup: sshd meets the dev-sec ssh-baseline', () => {
     const deploy = await sudo(ssh, ['-u', 'deploy', 'id', '-nG']);
     expect(deploy.stdout).toMatch(/\bdocker\b/);
     expect(deploy.stdout).toMatch(/\bsshusers\b/);
+  });
+});
+
+describe('setup: the deploy user has a key of its own, and rotating it locks the old one out', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'e2m-deploy-keys-'));
+  const keygen = (name: string) => {
+    const file = join(dir, name);
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `e2m-${name}`, '-f', file]);
+    return { file, pub: readFileSync(`${file}.pub`, 'utf8').trim() };
+  };
+  const deployWith = (keyFile: string) =>
+    SshRunner.connect({ ...twinTarget(), user: 'deploy', keyFile }, { readyTimeoutMs: 10_000 });
+  // As docs/deploy.md says to rotate: the new key in e2m_deploy_authorized_keys, then setup.
+  const authorize = (keys: string[]) =>
+    playbook('--tags', 'deploy_user', '-e', JSON.stringify({ e2m_deploy_authorized_keys: keys }));
+  // Back to a copy of the admin's keys, which the later suites connect with. Two refused logins
+  // happen below, under fail2ban's 5.
+  afterAll(async () => {
+    const run = await authorize([]);
+    if (run.code !== 0) throw new Error(`restoring the deploy user's keys failed:\n${run.out.slice(-3000)}`);
+  });
+
+  it("takes CI's own key; the admin's key no longer opens the deploy account", async () => {
+    const ci = keygen('ci-1');
+    const run = await authorize([ci.pub]);
+    expect(run.code, run.out.slice(-3000)).toBe(0);
+    const vm = await deployWith(ci.file);
+    expect(await vm.capture(['whoami'])).toBe('deploy');
+    await vm.close();
+    await expect(deployWith(twinTarget().keyFile)).rejects.toThrow(/authentication methods failed/);
+  });
+
+  it('after rotation and setup, the old key is refused and the new one works', async () => {
+    const next = keygen('ci-2');
+    const run = await authorize([next.pub]);
+    expect(run.code, run.out.slice(-3000)).toBe(0);
+    const vm = await deployWith(next.file);
+    expect(await vm.capture(['whoami'])).toBe('deploy');
+    await vm.close();
+    await expect(deployWith(join(dir, 'ci-1'))).rejects.toThrow(/authentication methods failed/);
   });
 });
 
