@@ -29,7 +29,8 @@ variable "github_deploy_ref" {
 
 locals {
   ci_count = local.vm_enabled && var.github_repository != "" ? 1 : 0
-  ci_apis  = toset(["iap.googleapis.com", "iamcredentials.googleapis.com", "sts.googleapis.com"])
+  # IAP itself is on with the VM (services.tf).
+  ci_apis = toset(["iamcredentials.googleapis.com", "sts.googleapis.com"])
 }
 
 resource "google_project_service" "ci" {

@@ -19,3 +19,12 @@ resource "google_project_service" "cloud_run" {
   service            = each.value
   disable_on_destroy = false
 }
+
+# The VM shape's one extra API: Identity-Aware Proxy, because the default firewall opens SSH to
+# IAP's range only (network.tf), so without it nobody can reach port 22.
+resource "google_project_service" "vm" {
+  for_each           = local.vm_enabled ? toset(["iap.googleapis.com"]) : toset([])
+  project            = var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}
