@@ -7,7 +7,7 @@ import { RecordingRunner, type RunResult } from '../runner.ts';
 import type { Target } from '../target.ts';
 import { type BackupIo, build, dispatch, prune } from './cli.ts';
 import { identityPath } from './commands.ts';
-import { objectName } from './plan.ts';
+import { objectName, parseObjectName } from './plan.ts';
 
 const target = {
   name: 'twin',
@@ -98,6 +98,15 @@ describe('backup list', () => {
       '  2026-12-02T03:00:00Z       1.0 MB  twin/b',
       '! 2026-12-01T03:00:00Z       0.2 MB  twin/a',
     ]);
+    const forged = [
+      { object: 'twin/z', at: '2026-12-02T04:00:00Z', bytes: 1e3, complete: true, rejected: 'is forged' },
+    ];
+    const { io: y } = io(() => ({ stdout: `${JSON.stringify(forged)}\n` }));
+    expect((await dispatch(y, inv('list'))).text?.split('\n').slice(0, 3)).toEqual([
+      'x 2026-12-02T04:00:00Z       0.0 MB  twin/z',
+      '    rejected: it is forged',
+      "(x = rejected: never restored, counted or pruned; times are GCS's)",
+    ]);
     const none = await dispatch(io(() => ({ stdout: '[]' })).io, inv('list'));
     expect(none.text).toMatch(/^no backups in gs:\/\/e2m-twin-backups\/twin\//);
   });
@@ -163,9 +172,20 @@ describe('backup verify', () => {
 describe('backup prune', () => {
   /** The part of a Bucket prune uses, in memory: names, sizes, manifests, deletes. */
   function bucket(names: string[]) {
-    const files = new Map(names.map((n) => [n, n.endsWith('.json') ? '{"bytes":1}' : 'x']));
+    const body = (n: string) =>
+      n.endsWith('.json') ? JSON.stringify({ object: n.slice(0, -5), bytes: 1, md5: 'bWQ1' }) : 'x';
+    const files = new Map(names.map((n) => [n, body(n)]));
+    // GCS's own fields: created a second after the time in the name, as a genuine run's upload.
+    const created = (n: string) =>
+      new Date((parseObjectName(n.replace(/\.json$/, ''))?.at.getTime() ?? 0) + 1000);
     const b = {
-      getFiles: async () => [[...files.keys()].map((name) => ({ name, metadata: { size: 1 } }))],
+      getMetadata: async () => [{}],
+      getFiles: async () => [
+        [...files.keys()].map((name) => ({
+          name,
+          metadata: { size: 1, md5Hash: 'bWQ1', timeCreated: created(name).toISOString() },
+        })),
+      ],
       file: (name: string) => ({
         download: async () => [Buffer.from(files.get(name) ?? '')],
         delete: async () => {
@@ -182,7 +202,7 @@ describe('backup prune', () => {
     );
     const names = days.flatMap((d) => [d, `${d}.json`]);
     const ctx = createContext(false, { write: () => {} });
-    const o = { daily: '1', weekly: '0', now: '2026-12-04T12:00:00Z' };
+    const o = { daily: '1', weekly: '0', keepNewest: '1', minAgeDays: '0', now: '2026-12-04T12:00:00Z' };
     const dry = bucket(names);
     const d = await prune(ctx, target, { ...o, dryRun: true }, dry.bucket);
     expect(dry.files.size).toBe(8);
@@ -193,10 +213,11 @@ describe('backup prune', () => {
     expect(r.json).toMatchObject({
       ok: true,
       dryRun: false,
-      policy: { daily: 1, weekly: 0 },
+      policy: { daily: 1, weekly: 0, newest: 1, minAgeDays: 0 },
       kept: [days[3]],
+      rejected: [],
     });
-    expect(r.text?.split('\n').at(-1)).toMatch(/^1 kept, 3 deleted \(\d+\.\ds\)$/);
+    expect(r.text?.split('\n').at(-1)).toMatch(/^1 kept, 3 deleted, 0 rejected \(\d+\.\ds\)$/);
     await expect(prune(ctx, target, { daily: 'x', dryRun: true }, dry.bucket)).rejects.toMatchObject({
       code: 2,
       message: '--daily must be an integer 0..1000 (got "x")',

@@ -23,7 +23,7 @@ import {
   runsAsRoot,
   startUnit,
 } from './commands.ts';
-import { pruneBackups } from './job.ts';
+import { type PruneReport, pruneBackups } from './job.ts';
 import {
   type BackupConfig,
   type BackupEntry,
@@ -60,19 +60,29 @@ export async function build(ctx: Context, root: string, builder = buildJob): Pro
 export async function prune(
   ctx: Context,
   target: Target,
-  o: { daily?: string; weekly?: string; now?: string; dryRun: boolean },
+  o: {
+    daily?: string;
+    weekly?: string;
+    keepNewest?: string;
+    minAgeDays?: string;
+    now?: string;
+    dryRun: boolean;
+  },
   bucket: Bucket,
 ): Promise<Result> {
   const policy: RetentionPolicy = {
     daily: count(o.daily, 'daily', DEFAULT_RETENTION.daily),
     weekly: count(o.weekly, 'weekly', DEFAULT_RETENTION.weekly),
+    newest: count(o.keepNewest, 'keep-newest', DEFAULT_RETENTION.newest),
+    minAgeDays: count(o.minAgeDays, 'min-age-days', DEFAULT_RETENTION.minAgeDays, 3650),
   };
+  if (policy.newest < 1) throw new CliError('--keep-newest must be at least 1', 2);
   const now = o.now ? new Date(o.now) : new Date();
   if (Number.isNaN(now.getTime())) throw new CliError(`--now must be an ISO time (got "${o.now}")`, 2);
   ctx.progress(
-    `listing gs://${target.bucket}/${target.env}/ (keep ${policy.daily} daily, ${policy.weekly} weekly)`,
+    `listing gs://${target.bucket}/${target.env}/ (keep the newest ${policy.newest}, ${policy.daily} daily, ${policy.weekly} weekly; nothing younger than ${policy.minAgeDays} days or the bucket's retention)`,
   );
-  let r: { deleted: string[]; kept: string[] };
+  let r: PruneReport;
   try {
     // With the bucket given, pruning reads only the config's env.
     const cfg = { env: target.env, bucket: target.bucket } as BackupConfig;
@@ -82,10 +92,11 @@ export async function prune(
   }
   return {
     code: 0,
-    json: { ok: true, dryRun: o.dryRun, policy, ...r },
+    json: { ok: true, dryRun: o.dryRun, policy: { ...policy, minAgeDays: r.minAgeDays }, ...r },
     text: [
       ...r.deleted.map((d) => `${o.dryRun ? 'would delete' : 'deleted'} ${d}`),
-      `${r.kept.length} kept, ${r.deleted.length} ${o.dryRun ? 'to delete' : 'deleted'} (${ctx.elapsed()})`,
+      ...r.rejected.map((x) => chalk.red(`rejected (not deleted, not counted) ${x.object}: it ${x.reason}`)),
+      `${r.kept.length} kept, ${r.deleted.length} ${o.dryRun ? 'to delete' : 'deleted'}, ${r.rejected.length} rejected (${ctx.elapsed()})`,
     ].join('\n'),
   };
 }
@@ -128,12 +139,18 @@ interface VerifyValue {
 /** The job's answer (its last JSON line) as text. */
 export function renderJobAnswer(command: string, value: unknown, target: Target): string {
   if (command === 'list') {
-    const entries = value as BackupEntry[];
-    return entries.length === 0
-      ? `no backups in gs://${target.bucket}/${target.env}/`
-      : entries
-          .map((e) => `${e.complete ? ' ' : '!'} ${e.at}  ${mb(e.bytes).padStart(8)} MB  ${e.object}`)
-          .join('\n');
+    const entries = value as (Omit<BackupEntry, 'at'> & { at: string })[];
+    if (entries.length === 0) return `no backups in gs://${target.bucket}/${target.env}/`;
+    const rows = entries.map((e) =>
+      e.rejected
+        ? chalk.red(`x ${e.at}  ${mb(e.bytes).padStart(8)} MB  ${e.object}\n    rejected: it ${e.rejected}`)
+        : `${e.complete ? ' ' : '!'} ${e.at}  ${mb(e.bytes).padStart(8)} MB  ${e.object}`,
+    );
+    const marks = [
+      ...(entries.some((e) => !e.complete && !e.rejected) ? ['! = incomplete: no manifest'] : []),
+      ...(entries.some((e) => e.rejected) ? ['x = rejected: never restored, counted or pruned'] : []),
+    ];
+    return [...rows, ...(marks.length ? [`(${marks.join('; ')}; times are GCS's)`] : [])].join('\n');
   }
   if (command === 'verify') {
     const v = value as VerifyValue;
@@ -216,6 +233,8 @@ export async function main(inv: Invocation, ctx: Context, root: string): Promise
     const o = {
       daily: str(v, 'daily'),
       weekly: str(v, 'weekly'),
+      keepNewest: str(v, 'keep-newest'),
+      minAgeDays: str(v, 'min-age-days'),
       now: str(v, 'now'),
       dryRun: v['dry-run'] === true,
     };

@@ -9,10 +9,12 @@ import { parseArgs } from 'node:util';
 import type { Log, RestoreOptions, RunResult, VerifyReport } from './job.ts';
 import {
   assertDatabaseName,
+  assertNamedObject,
   type BackupConfig,
   type BackupEntry,
   dumpScript,
   objectName,
+  restoreTarget,
   vmPaths,
 } from './plan.ts';
 
@@ -24,10 +26,12 @@ Commands:
       --from-defaults-file F dump another server instead (a client option file: host, user,
                              password), e.g. Cloud SQL on the way back from the growth path
       --from-database NAME   with it: the database there (default: BACKUP_DATABASE)
-  list                   the backups of this environment, newest first; incomplete ones marked
-  restore [OBJECT]       restore OBJECT (default: the newest complete one) into a scratch
+  list                   the backups of this environment, newest first by GCS's creation time;
+                         incomplete ones marked, rejected ones (forged or altered) with why
+  restore [OBJECT]       restore OBJECT (default: the newest trusted one) into a scratch
                          database (default e2m_scratch_restore)
       --to-database NAME     restore into NAME; anything but e2m_scratch_* needs --force
+                             and an explicit OBJECT
       --to-defaults-file F   another server (a MariaDB client option file: host, user, password)
       --force                allow replacing a real database (the object is checked first)
       --identity FILE        the age private key, for a backup encrypted to BACKUP_AGE_RECIPIENTS
@@ -112,13 +116,19 @@ export function listAnswer(cfg: BackupConfig, entries: BackupEntry[]): { value: 
   const value = entries.map(({ manifest, ...e }) => ({
     ...e,
     at: e.at.toISOString(),
+    namedAt: e.namedAt.toISOString(),
     sha256: manifest?.sha256,
   }));
   if (entries.length === 0) return { value, text: `no backups under gs://${cfg.bucket}/${cfg.env}/` };
-  const rows = entries.map(
-    (e) => `${e.complete ? ' ' : '!'} ${e.at.toISOString()}  ${mb(e.bytes).padStart(9)}  ${e.object}`,
-  );
-  const note = entries.some((e) => !e.complete) ? '\n(! = incomplete: no manifest)' : '';
+  const rows = entries.map((e) => {
+    const row = `${e.rejected ? 'x' : e.complete ? ' ' : '!'} ${e.at.toISOString()}  ${mb(e.bytes).padStart(9)}  ${e.object}`;
+    return e.rejected ? `${row}\n    rejected: it ${e.rejected}` : row;
+  });
+  const marks = [
+    ...(entries.some((e) => !e.complete && !e.rejected) ? ['! = incomplete: no manifest'] : []),
+    ...(entries.some((e) => e.rejected) ? ['x = rejected: never restored, counted or pruned'] : []),
+  ];
+  const note = marks.length ? `\n(${marks.join('; ')}; times are GCS's)` : '';
   return { value, text: rows.join('\n') + note };
 }
 
@@ -189,13 +199,15 @@ async function list(_line: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Pro
 }
 
 async function restore({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Promise<number> {
-  const entry = await io.findBackup(cfg, object);
   const target = {
     toDatabase: opts['to-database'],
     force: opts.force,
     toDefaultsFile: opts['to-defaults-file'],
     identityFile: opts.identity && resolve(opts.identity),
   };
+  // Before the bucket is read: over real data the operator names the backup (no default).
+  assertNamedObject(restoreTarget(cfg, target), object);
+  const entry = await io.findBackup(cfg, object);
   if (opts['dry-run']) {
     say.out(
       { object: entry.object, ...target },

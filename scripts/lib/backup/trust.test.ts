@@ -1,0 +1,88 @@
+// Which objects the tools believe: exact verdicts for the forgeries a VM with create-only access
+// can upload (test/backup/attacker.test.ts uploads them to the emulator).
+import { describe, expect, it } from 'vitest';
+import { type Manifest, objectName } from './plan.ts';
+import { distrust, judgeBackups, type StoredManifest, type StoredObject, trusted } from './trust.ts';
+
+const NOW = new Date('2026-12-02T12:00:00Z');
+const created = new Date('2026-12-02T03:15:09Z');
+const named = new Date('2026-12-02T03:15:07Z');
+
+function dump(at: Date, made = created, size = 100, md5 = 'bWQ1'): StoredObject {
+  return { name: objectName('prod', at, 'r1'), size, md5, created: made };
+}
+function manifestOf(o: StoredObject, over: Partial<Manifest> = {}, made = o.created): StoredManifest {
+  return { manifest: { object: o.name, bytes: o.size, md5: o.md5, ...over } as Manifest, created: made };
+}
+
+describe('distrust', () => {
+  it('believes a dump named at its run start, created by GCS when its upload ended, with its manifest', () => {
+    const o = dump(named);
+    expect(distrust(o, named, manifestOf(o, {}, new Date(created.getTime() + 400)), NOW)).toBeUndefined();
+    // A run as long as the unit allows (1 h) is still believed; a manifest-less one is incomplete, not forged.
+    const long = dump(named, new Date(named.getTime() + 60 * 60_000));
+    expect(distrust(long, named, manifestOf(long), NOW)).toBeUndefined();
+    expect(distrust(o, named, undefined, NOW)).toBeUndefined();
+  });
+
+  it('rejects names GCS contradicts: the future, after creation, long before creation', () => {
+    const far = new Date('2099-01-01T03:15:00Z');
+    expect(distrust(dump(far), far, undefined, NOW)).toBe(
+      'dated in the future: named 2099-01-01T03:15:00.000Z, now 2026-12-02T12:00:00.000Z',
+    );
+    const late = new Date('2026-12-02T11:59:00Z'); // "late on the day", uploaded at 03:15
+    expect(distrust(dump(late), late, undefined, NOW)).toBe(
+      'named 2026-12-02T11:59:00.000Z, later than GCS created it (2026-12-02T03:15:09.000Z): a run is named when it starts',
+    );
+    const back = new Date('2026-12-01T23:59:00Z'); // backdated into a day of genuine history
+    expect(distrust(dump(back), back, undefined, NOW)).toBe(
+      'named 2026-12-01T23:59:00.000Z but created by GCS at 2026-12-02T03:15:09.000Z, longer after than any run takes (60 min)',
+    );
+  });
+
+  it('rejects a manifest that does not match what GCS holds, or that came later than the job writes it', () => {
+    const o = dump(named);
+    const why = (m: StoredManifest) => distrust(o, named, m, NOW);
+    expect(why({ manifest: undefined, created })).toBe(
+      'does not match its manifest: the manifest is not valid JSON',
+    );
+    expect(why(manifestOf(o, { object: 'prod/other.sql.zst' }))).toBe(
+      'does not match its manifest: the manifest describes prod/other.sql.zst',
+    );
+    expect(why(manifestOf(o, { bytes: 99 }))).toBe(
+      'does not match its manifest: GCS holds 100 B, the manifest says 99 B',
+    );
+    expect(why(manifestOf(o, { md5: 'b3RoZXI=' }))).toBe(
+      "does not match its manifest: GCS's MD5 is bWQ1, the manifest says b3RoZXI=",
+    );
+    expect(why(manifestOf(o, { md5: '' }))).toBe(
+      "does not match its manifest: GCS's MD5 is bWQ1, the manifest says none",
+    );
+    expect(why(manifestOf(o, {}, new Date('2026-12-02T09:00:00Z')))).toBe(
+      'does not match its manifest: GCS created the manifest at 2026-12-02T09:00:00.000Z, the dump at 2026-12-02T03:15:09.000Z',
+    );
+  });
+});
+
+describe('judgeBackups', () => {
+  it("orders by GCS's time, keeps the name's as namedAt, and leaves out other envs and other files", () => {
+    const older = dump(new Date('2026-12-01T03:15:00Z'), new Date('2026-12-01T03:15:02Z'));
+    const newer = dump(named);
+    const forged = dump(new Date('2099-01-01T00:00:00Z'), new Date('2026-12-02T04:00:00Z'));
+    const other = { ...newer, name: objectName('staging', named, 'r1') };
+    const stray = { ...newer, name: 'prod/notes.txt' };
+    const manifests = new Map([older, newer, forged].map((o) => [o.name, manifestOf(o)]));
+    const list = judgeBackups('prod', [older, forged, newer, other, stray], manifests, NOW);
+    expect(list.map((e) => [e.object, e.at.toISOString(), e.namedAt.toISOString(), trusted(e)])).toEqual([
+      [forged.name, '2026-12-02T04:00:00.000Z', '2099-01-01T00:00:00.000Z', false],
+      [newer.name, '2026-12-02T03:15:09.000Z', '2026-12-02T03:15:07.000Z', true],
+      [older.name, '2026-12-01T03:15:02.000Z', '2026-12-01T03:15:00.000Z', true],
+    ]);
+    expect(list[0].rejected).toMatch(/^dated in the future/);
+  });
+
+  it('a dump without a manifest is incomplete, not rejected, and not trusted', () => {
+    const [e] = judgeBackups('prod', [dump(named)], new Map(), NOW);
+    expect([e.complete, e.rejected, trusted(e)]).toEqual([false, undefined, false]);
+  });
+});
