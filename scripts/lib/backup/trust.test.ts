@@ -28,15 +28,15 @@ describe('distrust', () => {
   it('rejects names GCS contradicts: the future, after creation, long before creation', () => {
     const far = new Date('2099-01-01T03:15:00Z');
     expect(distrust(dump(far), far, undefined, NOW)).toBe(
-      'dated in the future: named 2099-01-01T03:15:00.000Z, now 2026-12-02T12:00:00.000Z',
+      'is dated in the future: named 2099-01-01T03:15:00.000Z, now 2026-12-02T12:00:00.000Z',
     );
     const late = new Date('2026-12-02T11:59:00Z'); // "late on the day", uploaded at 03:15
     expect(distrust(dump(late), late, undefined, NOW)).toBe(
-      'named 2026-12-02T11:59:00.000Z, later than GCS created it (2026-12-02T03:15:09.000Z): a run is named when it starts',
+      'is named 2026-12-02T11:59:00.000Z, later than GCS created it (2026-12-02T03:15:09.000Z): a run is named when it starts',
     );
     const back = new Date('2026-12-01T23:59:00Z'); // backdated into a day of genuine history
     expect(distrust(dump(back), back, undefined, NOW)).toBe(
-      'named 2026-12-01T23:59:00.000Z but created by GCS at 2026-12-02T03:15:09.000Z, longer after than any run takes (60 min)',
+      'is named 2026-12-01T23:59:00.000Z but GCS created it at 2026-12-02T03:15:09.000Z, longer after than any run takes (60 min)',
     );
   });
 
@@ -78,7 +78,7 @@ describe('judgeBackups', () => {
       [newer.name, '2026-12-02T03:15:09.000Z', '2026-12-02T03:15:07.000Z', true],
       [older.name, '2026-12-01T03:15:02.000Z', '2026-12-01T03:15:00.000Z', true],
     ]);
-    expect(list[0].rejected).toMatch(/^dated in the future/);
+    expect(list[0].rejected).toMatch(/^is dated in the future/);
   });
 
   it('a dump without a manifest is incomplete, not rejected, and not trusted', () => {

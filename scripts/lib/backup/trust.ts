@@ -34,7 +34,7 @@ export const TRUST_LIMITS: TrustLimits = { maxRunMs: 60 * 60_000, skewMs: 5 * 60
 
 const iso = (d: Date) => d.toISOString();
 
-/** Why the tools must not believe this dump (and its manifest), or undefined when they may. */
+/** Why the tools must not believe this dump (a phrase after "it"), or undefined when they may. */
 export function distrust(
   o: StoredObject,
   namedAt: Date,
@@ -43,11 +43,11 @@ export function distrust(
   limits: TrustLimits = TRUST_LIMITS,
 ): string | undefined {
   if (namedAt.getTime() > now.getTime() + limits.skewMs)
-    return `dated in the future: named ${iso(namedAt)}, now ${iso(now)}`;
+    return `is dated in the future: named ${iso(namedAt)}, now ${iso(now)}`;
   if (namedAt.getTime() > o.created.getTime() + limits.skewMs)
-    return `named ${iso(namedAt)}, later than GCS created it (${iso(o.created)}): a run is named when it starts`;
+    return `is named ${iso(namedAt)}, later than GCS created it (${iso(o.created)}): a run is named when it starts`;
   if (namedAt.getTime() < o.created.getTime() - limits.maxRunMs - limits.skewMs)
-    return `named ${iso(namedAt)} but created by GCS at ${iso(o.created)}, longer after than any run takes (${limits.maxRunMs / 60_000} min)`;
+    return `is named ${iso(namedAt)} but GCS created it at ${iso(o.created)}, longer after than any run takes (${limits.maxRunMs / 60_000} min)`;
   if (!m) return undefined; // incomplete, not forged: a run that died before its manifest
   const man = m.manifest;
   if (!man) return 'does not match its manifest: the manifest is not valid JSON';
