@@ -154,6 +154,17 @@ describe('backup: the nightly job on the twin', () => {
     expect(tables).toContainEqual(['notes', true]);
   });
 
+  it('restore --force over production: refused while the app serves, before any dump or write', async () => {
+    const before = await objects();
+    const q = 'SELECT COUNT(*), SUM(CRC32(CONCAT(title, body))) FROM notes';
+    const rows = await sql(q);
+    const r = await backupCli('restore', first, '--to-database', 'app', '--force');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('the app is taking writes (kill switch off)');
+    expect(await objects()).toEqual(before); // no safety dump either
+    expect(await sql(q)).toBe(rows);
+  });
+
   it('the growth path: import into another server over TCP and dump it back (a Cloud SQL stand-in)', async () => {
     // The README's migration commands, against a second database and user on the twin reached
     // over TCP with a password, as Cloud SQL is from the VM.

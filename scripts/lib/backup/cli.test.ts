@@ -113,20 +113,117 @@ describe('backup list', () => {
 });
 
 describe('backup restore', () => {
-  it('--force with --identity: the key goes to tmpfs as root, the job runs as root, the key is removed', async () => {
-    const { io: x, vm } = io(() => ({ stdout: '{"ok":true}' }));
+  /** The VM's answers for a restore over production: serving blue, its kill switch `on`. */
+  const serving =
+    (on: boolean | 'none', over: (l: string) => Partial<RunResult> | undefined = () => undefined) =>
+    (l: string): Partial<RunResult> | undefined =>
+      over(l) ??
+      (l.includes('state.json')
+        ? { stdout: on === 'none' ? '' : '{"colour":"blue","release":"r1"}' }
+        : l.includes('kill-switch status')
+          ? { stdout: JSON.stringify({ on }) }
+          : l.includes('last.json')
+            ? { stdout: '{"ok":true,"object":"twin/safety.sql.zst","bytes":1000,"durationMs":900}' }
+            : { stdout: '{"ok":true}' });
+  const READ_STATE = `sudo -n sh -c 'cat "$1" 2>/dev/null || true' sh /srv/app/state.json`;
+  const KILL_STATUS = 'sudo -n docker exec e2m-app-blue /app/server kill-switch status';
+  const SAFETY = ['sudo -n systemctl start e2m-backup.service', 'sudo -n cat /var/lib/e2m-backup/last.json'];
+
+  it('--force over production: the kill switch must be on, a safety dump first, then the job as root with the key on tmpfs', async () => {
+    const { io: x, vm } = io(serving(true));
     const r = await dispatch(
       x,
       inv('restore', ['twin/b'], { force: true, identity: '/keys/age.txt', 'to-database': 'app' }),
     );
     const key = identityPath(7);
     expect(vm.commands).toEqual([
+      READ_STATE,
+      KILL_STATUS,
+      ...SAFETY,
       `sudo -n install -m 0400 -o root /dev/stdin ${key}`,
       `sudo -n /usr/local/lib/e2-micro/e2m-backup restore --identity ${key} twin/b --to-database app --force --json`,
       `sudo -n rm -f ${key}`,
     ]);
-    expect(vm.calls[0]).toMatchObject({ input: 'AGE-SECRET-KEY-1TEST' });
-    expect(r).toMatchObject({ code: 0, json: '{"ok":true}' });
+    expect(vm.calls[4]).toMatchObject({ input: 'AGE-SECRET-KEY-1TEST' });
+    expect(r).toMatchObject({ code: 0, json: { ok: true, safetyDump: 'twin/safety.sql.zst' } });
+    expect(r.text?.split('\n').at(-1)).toBe(
+      'safety dump taken before it: twin/safety.sql.zst (restore it to undo)',
+    );
+  });
+
+  it('--force over production is refused while the app takes writes; --online restores anyway, after the safety dump', async () => {
+    const off = io(serving(false));
+    await expect(
+      dispatch(off.io, inv('restore', ['twin/b'], { force: true, 'to-database': 'app' })),
+    ).rejects.toMatchObject({
+      code: 1,
+      message:
+        'refusing to restore over app on recording: the app is taking writes (kill switch off): turn it on first (npm run incident -- kill-switch on), or pass --online to restore while the app serves',
+    });
+    expect(off.vm.commands).toEqual([READ_STATE, KILL_STATUS]);
+    const online = io(serving(false));
+    const r = await dispatch(
+      online.io,
+      inv('restore', ['twin/b'], { force: true, 'to-database': 'app', online: true }),
+    );
+    expect(r.code).toBe(0);
+    expect(online.vm.commands).toEqual([
+      ...SAFETY,
+      'sudo -n /usr/local/lib/e2-micro/e2m-backup restore twin/b --to-database app --force --json',
+    ]);
+    // Nothing deployed: nothing writes, no kill switch to ask.
+    const empty = io(serving('none'));
+    expect(
+      (await dispatch(empty.io, inv('restore', ['twin/b'], { force: true, 'to-database': 'app' }))).code,
+    ).toBe(0);
+    expect(empty.vm.commands.slice(0, 3)).toEqual([READ_STATE, ...SAFETY]);
+  });
+
+  it('a failed safety dump restores nothing; another server (--to-defaults-file) needs neither', async () => {
+    const failing = io(
+      serving(true, (l) =>
+        l.includes('systemctl')
+          ? { code: 1, stderr: 'Job failed' }
+          : l.includes('last.json')
+            ? { stdout: '{"ok":false,"error":"dump=2: Access denied"}' }
+            : undefined,
+      ),
+    );
+    await expect(
+      dispatch(failing.io, inv('restore', ['twin/b'], { force: true, 'to-database': 'app' })),
+    ).rejects.toMatchObject({
+      message: 'the safety dump failed, so nothing was restored: dump=2: Access denied',
+    });
+    expect(failing.vm.commands.some((c) => c.includes('e2m-backup restore'))).toBe(false);
+    const other = io(serving(false));
+    const r = await dispatch(
+      other.io,
+      inv('restore', ['twin/b'], {
+        force: true,
+        'to-database': 'growth',
+        'to-defaults-file': '/etc/e2m-backup/c.cnf',
+      }),
+    );
+    expect(r.code).toBe(0);
+    expect(other.vm.commands).toEqual([
+      'sudo -n /usr/local/lib/e2-micro/e2m-backup restore twin/b --to-database growth --to-defaults-file /etc/e2m-backup/c.cnf --force --json',
+    ]);
+  });
+
+  it('--force --dry-run says the steps and changes nothing', async () => {
+    const { io: x, vm } = io(() => ({ stdout: 'would restore twin/b into app' }));
+    const r = await dispatch(
+      x,
+      inv('restore', ['twin/b'], { force: true, 'to-database': 'app', 'dry-run': true }),
+    );
+    expect(vm.commands).toEqual([
+      'sudo -n /usr/local/lib/e2-micro/e2m-backup restore twin/b --to-database app --force --dry-run --json',
+    ]);
+    expect(r.text?.split('\n')).toEqual([
+      'check that the kill switch is on',
+      'take a safety dump: sudo -n systemctl start e2m-backup.service',
+      'would restore twin/b into app',
+    ]);
   });
 
   it('an unreadable --identity is a usage error before anything runs; a failed job is exit 1', async () => {

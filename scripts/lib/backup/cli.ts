@@ -8,6 +8,7 @@ import { count, type Invocation, type Values } from '../cli/args.ts';
 import { CliError, type Context, type Result } from '../cli/context.ts';
 import { connectVm } from '../cli/ssh.ts';
 import { readTarget } from '../cli/target.ts';
+import { parseActive } from '../deploy/state.ts';
 import { createStorage } from '../gcs.ts';
 import { type Runner, toShell } from '../runner.ts';
 import type { Target } from '../target.ts';
@@ -18,11 +19,14 @@ import {
   type JobOptions,
   jobArgv,
   jobDryRun,
+  killSwitchCommand,
   readLastRun,
+  readServing,
   removeIdentity,
   runsAsRoot,
   startUnit,
 } from './commands.ts';
+import { replacesProduction, writesRefusal } from './guard.ts';
 import { type PruneReport, pruneBackups } from './job.ts';
 import {
   type BackupConfig,
@@ -204,6 +208,50 @@ export async function job(io: BackupIo, command: string, o: JobOptions): Promise
   };
 }
 
+/**
+ * `restore --force` into a real database on the VM: refused while the app takes writes (unless
+ * --online), then a safety dump through the nightly unit (so the restore can be undone), then
+ * the restore. A failed dump restores nothing.
+ */
+export async function restoreOverProduction(io: BackupIo, o: JobOptions, online: boolean): Promise<Result> {
+  const { ctx, vm } = io;
+  if (o.dryRun) {
+    const job = await vm.run(jobArgv('restore', o), { check: false });
+    if (job.code !== 0)
+      return { code: 1, json: { ok: false, error: job.stderr.trim() }, text: chalk.red(job.stderr.trim()) };
+    const steps = [
+      ...(online ? [] : ['check that the kill switch is on']),
+      `take a safety dump: ${toShell(startUnit())}`,
+      job.stdout.trim().split('\n').pop() ?? '',
+    ];
+    return { code: 0, json: { ok: true, dryRun: true, steps }, text: steps.join('\n') };
+  }
+  if (!online) {
+    ctx.progress(`${vm.where}: is the app taking writes?`);
+    const active = parseActive((await vm.run(readServing())).stdout);
+    const status = active
+      ? await vm.run(killSwitchCommand(active.colour, 'status'), { check: false })
+      : undefined;
+    const refusal = writesRefusal(status, online);
+    if (refusal)
+      throw new CliError(
+        `refusing to restore over ${o.toDatabase ?? 'production'} on ${vm.where}: ${refusal}`,
+      );
+  }
+  ctx.progress(`${vm.where}: a safety dump first (${toShell(startUnit())})`);
+  const safety = await runUnit(io, false);
+  const dump = safety.json as { ok?: boolean; object?: string; error?: string };
+  if (safety.code !== 0)
+    throw new CliError(`the safety dump failed, so nothing was restored: ${dump.error ?? safety.text}`);
+  const r = await job(io, 'restore', o);
+  const answer = typeof r.json === 'string' ? JSON.parse(r.json) : r.json;
+  return {
+    code: r.code,
+    json: { ...answer, safetyDump: dump.object },
+    text: `${r.text}\nsafety dump taken before it: ${dump.object} (restore it to undo)`,
+  };
+}
+
 const jobOptions = (inv: Invocation): JobOptions => ({
   object: inv.rest[0],
   identity: str(inv.values, 'identity'),
@@ -221,6 +269,8 @@ export function dispatch(io: BackupIo, inv: Invocation): Promise<Result> {
   // Dumping another server is a one-off (the way back from Cloud SQL): the job runs directly, as
   // its user, instead of through the nightly unit, whose command line is fixed.
   if (inv.command === 'run' && !o.fromDefaultsFile) return runUnit(io, o.dryRun === true);
+  if (inv.command === 'restore' && replacesProduction(o))
+    return restoreOverProduction(io, o, inv.values.online === true);
   return job(io, inv.command, o);
 }
 

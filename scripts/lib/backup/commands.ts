@@ -1,6 +1,9 @@
 // Pure: the operator's commands on the VM for `npm run backup`, as exact argv. The job itself
 // (scripts/backup-job.mjs, compiled) runs as its own user; restoring over real data needs root.
+import { readState } from '../deploy/commands.ts';
 import { vmPaths } from './plan.ts';
+
+export { killSwitchCommand } from '../incident/probes.ts';
 
 type Argv = string[];
 
@@ -9,6 +12,9 @@ export const startUnit = (): Argv => ['sudo', '-n', 'systemctl', 'start', vmPath
 
 /** The job's own dry run: the script it would run. */
 export const jobDryRun = (): Argv => ['sudo', '-n', vmPaths.binary, 'run', '--dry-run', '--json'];
+
+/** The serving colour (deploy's state.json, the deploy user's: through sudo). */
+export const readServing = (): Argv => ['sudo', '-n', ...readState()];
 
 /** The last run's result, which the unit writes. */
 export const readLastRun = (): Argv => ['sudo', '-n', 'cat', vmPaths.lastRunFile];

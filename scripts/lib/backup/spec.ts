@@ -18,6 +18,7 @@ export const backupSpec: CliSpec = {
     'from-database': { type: 'string', value: 'NAME' },
     identity: { type: 'string', value: 'FILE' },
     force: { type: 'boolean' },
+    online: { type: 'boolean', help: 'restore over production while the app serves (its writes interleave)' },
     daily: { type: 'string', value: 'N' },
     weekly: { type: 'string', value: 'M' },
     'keep-newest': { type: 'string', value: 'K' },
@@ -49,11 +50,22 @@ name, or written later than the job writes it). Rejected objects are never resto
       synopsis: 'restore [OBJECT]',
       summary: 'restore OBJECT (default: newest trusted) into a scratch database',
       args: '[OBJECT]',
-      options: ['to-database', 'to-defaults-file', 'force', 'identity', 'target', 'dry-run', 'json'],
+      options: [
+        'to-database',
+        'to-defaults-file',
+        'force',
+        'online',
+        'identity',
+        'target',
+        'dry-run',
+        'json',
+      ],
       about: `Restores into e2m_scratch_restore unless --to-database names another e2m_scratch_* database.
 Any other database (production included) needs --force and an explicit OBJECT (no default: a
 compromised VM can upload a dump that would be the newest); the object is then checked against
-its manifest before a byte is written. A rejected object (see list) is never restored.
+its manifest before a byte is written. Over a database on the VM it is refused while the app
+takes writes (its kill switch off) unless --online, and the nightly unit first takes a safety
+dump, named in the answer: restore that to undo. A rejected object (see list) is never restored.
 --to-defaults-file names a MariaDB client option file on the VM (host, port, user, password)
 for another server, e.g. Cloud SQL when moving (README).
 --identity FILE: the age private key (on this machine) of an encrypted backup; it is copied to
