@@ -6,7 +6,7 @@
 // is all roles/storage.objectCreator allows (terraform/tests/iam_storage.tftest.hcl).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bucket } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -29,17 +29,22 @@ const forged: Record<string, string> = {};
 const sql = (query: string, database = DATABASE) => job.sql(query, database);
 
 /** A dump that would do harm if restored, compressed as the job's are. */
-function evilDump(tag: string): Buffer {
-  const text = `DROP TABLE IF EXISTS note;\nCREATE TABLE note (id INT PRIMARY KEY, body TEXT);\nINSERT INTO note VALUES (666, 'forged ${tag}');\n`;
+function evilDump(tag: string, extra = ''): Buffer {
+  const text = `DROP TABLE IF EXISTS note;\nCREATE TABLE note (id INT PRIMARY KEY, body TEXT);\nINSERT INTO note VALUES (666, 'forged ${tag}');\n${extra}`;
   const z = spawnSync('zstd', ['-q', '-c'], { input: text });
   if (z.status !== 0) throw new Error(`zstd: ${z.stderr}`);
   return z.stdout;
 }
 
 /** Uploads a forged dump named for `at` and a manifest for it, create-only as the VM uploads. */
-async function forge(tag: string, at: Date, manifestOver: Record<string, unknown> = {}): Promise<string> {
+async function forge(
+  tag: string,
+  at: Date,
+  manifestOver: Record<string, unknown> = {},
+  extraSql = '',
+): Promise<string> {
   const name = objectName('twin', at, `20261201-${tag}`);
-  const body = evilDump(tag);
+  const body = evilDump(tag, extraSql);
   const create = { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } };
   await bucket.file(name).save(body, create);
   const [meta] = await bucket.file(name).getMetadata();
@@ -124,6 +129,22 @@ beforeAll(async () => {
     if (r.code !== 0) throw new Error(`genuine backup ${i}: ${r.stderr}`);
     genuine.push(String(r.lines.find((l) => l.event === 'done')?.object));
   }
+  // The restore user, as ansible/roles/backup creates it: all rights on the production database,
+  // none elsewhere. A restore over production runs the dump's SQL as this user, never as root.
+  const restoreCnf = join(job.dir, 'restore.cnf');
+  writeFileSync(
+    restoreCnf,
+    `[client]\nuser=e2m_restore_t\npassword="restore-pw"\nhost=${new URL(inject('mysqlAdminUrl')).hostname}\nport=${new URL(inject('mysqlAdminUrl')).port}\nprotocol=tcp\n`,
+    { mode: 0o600 },
+  );
+  sql(
+    `DROP USER IF EXISTS 'e2m_restore_t'@'%'; CREATE USER 'e2m_restore_t'@'%' IDENTIFIED BY 'restore-pw'; GRANT ALL ON ${DATABASE}.* TO 'e2m_restore_t'@'%'; DROP DATABASE IF EXISTS attack_other; CREATE DATABASE attack_other; CREATE TABLE attack_other.kept (id INT)`,
+    'mysql',
+  );
+  writeFileSync(
+    job.configFile,
+    `${readFileSync(job.configFile, 'utf8')}BACKUP_RESTORE_DEFAULTS_FILE=${restoreCnf}\n`,
+  );
   const now = Date.now();
   const yesterday = new Date(now - 24 * HOUR);
   yesterday.setUTCHours(23, 59, 59, 0);
@@ -227,5 +248,40 @@ describe('attacker: forged backups beside genuine ones (emulator, real job, real
     const names = new Set(left.map((f) => f.name));
     expect([genuine[0], `${genuine[0]}.json`].filter((n) => names.has(n))).toEqual([]);
     for (const n of [...genuine.slice(1), ...Object.values(forged)]) expect(names.has(n)).toBe(true);
+  });
+
+  it('restore --force runs as the restore user: a genuine backup replaces production, nothing else is reachable', () => {
+    sql(`INSERT INTO note VALUES (4, 'after the backups')`);
+    const r = job.run('restore', genuine[1], '--to-database', DATABASE, '--force', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(sql('SELECT GROUP_CONCAT(body ORDER BY id) FROM note')).toBe('genuine 1,genuine 2');
+    // Into another real database: the restore user has no rights there.
+    const other = job.run('restore', genuine[1], '--to-database', 'attack_other', '--force');
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/Access denied for user 'e2m_restore_t'@'%' to database 'attack_other'/);
+    expect(sql('SHOW TABLES', 'attack_other')).toBe('kept');
+  });
+
+  it('a plausible forgery (honest name, true manifest) named by mistake cannot reach beyond production', async () => {
+    // The limit of what the bucket can prove: this one is trusted. Its SQL then runs as the
+    // restore user, so it cannot make users, grant, or drop another database.
+    const plausible = await forge(
+      'plausible',
+      new Date(),
+      {},
+      "DROP DATABASE attack_other;\nCREATE USER 'evil'@'%' IDENTIFIED BY 'x';\n",
+    );
+    const list = job.run('list', '--json').lines[0] as unknown as { object: string; rejected?: string }[];
+    expect(list.find((e) => e.object === plausible)?.rejected).toBeUndefined();
+    const r = job.run('restore', plausible, '--to-database', DATABASE, '--force');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /failed \(mariadb=1: DROP DATABASE attack_other; .*Access denied for user 'e2m_restore_t'/,
+    );
+    expect(sql('SHOW TABLES', 'attack_other')).toBe('kept');
+    expect(sql("SELECT COUNT(*) FROM mysql.user WHERE user = 'evil'", 'mysql')).toBe('0');
+    // Production itself it could write (that is the restore user's job): the operator's CLI takes
+    // a safety dump first for this (cli.ts restoreOverProduction).
+    expect(sql('SELECT GROUP_CONCAT(body) FROM note')).toBe('forged plausible');
   });
 });

@@ -1,5 +1,6 @@
 // Pure: the operator's commands on the VM for `npm run backup`, as exact argv. The job itself
-// (scripts/backup-job.mjs, compiled) runs as its own user; restoring over real data needs root.
+// (scripts/backup-job.mjs, compiled) runs as its own user; restoring over real data runs it as
+// root, which alone reads the restore user's credentials.
 import { readState } from '../deploy/commands.ts';
 import { vmPaths } from './plan.ts';
 
@@ -45,7 +46,8 @@ export interface JobOptions {
   dryRun?: boolean;
 }
 
-/** Restore with --force may write over production: the job runs as root, not as its user. */
+/** Restore with --force may write over production: the job runs as root, to read the restore
+ * user's option file (root's only); the dump's SQL then runs as that user (job.ts). */
 export const runsAsRoot = (command: string, o: JobOptions) => command === 'restore' && o.force === true;
 
 /** The job's own command line on the VM; `identity` is the key's path there. */

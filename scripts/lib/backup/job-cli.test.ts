@@ -13,6 +13,7 @@ const cfg: BackupConfig = {
   gcsEndpoint: '',
   database: 'app',
   defaultsFile: '/etc/e2m-backup/client.cnf',
+  restoreDefaultsFile: '/etc/e2m-backup/restore.cnf',
   releaseFile: '/var/lib/e2m-backup/state.json',
   zstdLevel: 3,
   sentryDsn: '',

@@ -338,10 +338,16 @@ export async function restoreBackup(
     throw new Error(
       `${entry.object} is encrypted with age: give --identity FILE (the private key kept off the VM)`,
     );
-  // The backup user may only read production and own e2m_scratch_*: replacing a real database
-  // runs as root (the operator's `restore --force` uses sudo) with MariaDB's root socket login.
-  const asRoot = !scratch && !opts.toDefaultsFile && process.getuid?.() === 0;
-  const defaults = opts.toDefaultsFile ?? (asRoot ? undefined : cfg.defaultsFile);
+  // The backup user may only read production and own e2m_scratch_*. Replacing a real database
+  // goes through the restore user (BACKUP_RESTORE_DEFAULTS_FILE, readable by root only: the
+  // operator's `restore --force` uses sudo), which may write the production database and nothing
+  // else, so a dump's SQL can never create users, grant, or touch another database. Without
+  // that file (a VM set up before it), root's socket login as before.
+  const real = !scratch && !opts.toDefaultsFile;
+  const asRoot = real && !cfg.restoreDefaultsFile && process.getuid?.() === 0;
+  const defaults =
+    opts.toDefaultsFile ??
+    (real && cfg.restoreDefaultsFile ? cfg.restoreDefaultsFile : asRoot ? undefined : cfg.defaultsFile);
   if (!scratch) {
     log('check', { object: entry.object });
     await checkObject(cfg, entry);

@@ -35,6 +35,7 @@ describe('parseConfig', () => {
       gcsEndpoint: '',
       database: 'app',
       defaultsFile: '/etc/e2m-backup/my.cnf',
+      restoreDefaultsFile: '',
       releaseFile: '/run/e2m-backup/state.json',
       zstdLevel: 3,
       sentryDsn: '',

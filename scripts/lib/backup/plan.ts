@@ -37,6 +37,9 @@ export interface BackupConfig {
   database: string;
   /** A MariaDB client option file with the backup user's credentials (never argv or env). */
   defaultsFile: string;
+  /** The restore user's option file (root's only): it may write the production database and
+   * nothing else, so a restore over production never runs a dump's SQL as MariaDB's root. */
+  restoreDefaultsFile: string;
   /** A copy of the deploy's state.json (the unit copies it as root: /srv/app is the deploy
    * user's); the serving release goes into the object name. */
   releaseFile: string;
@@ -57,6 +60,7 @@ const KEYS: Record<string, keyof BackupConfig> = {
   BACKUP_GCS_ENDPOINT: 'gcsEndpoint',
   BACKUP_DATABASE: 'database',
   BACKUP_DEFAULTS_FILE: 'defaultsFile',
+  BACKUP_RESTORE_DEFAULTS_FILE: 'restoreDefaultsFile',
   BACKUP_RELEASE_FILE: 'releaseFile',
   BACKUP_ZSTD_LEVEL: 'zstdLevel',
   SENTRY_DSN: 'sentryDsn',
@@ -113,6 +117,7 @@ export function parseConfig(text: string, file: string): BackupConfig {
     gcsEndpoint: endpoint,
     database: raw.BACKUP_DATABASE,
     defaultsFile: raw.BACKUP_DEFAULTS_FILE,
+    restoreDefaultsFile: raw.BACKUP_RESTORE_DEFAULTS_FILE ?? '',
     releaseFile: raw.BACKUP_RELEASE_FILE ?? '/run/e2m-backup/state.json',
     zstdLevel: int('BACKUP_ZSTD_LEVEL', 3, 1, 19),
     sentryDsn: raw.SENTRY_DSN ?? '',
