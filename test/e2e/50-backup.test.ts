@@ -165,6 +165,29 @@ describe('backup: the nightly job on the twin', () => {
     expect(await sql(q)).toBe(rows);
   });
 
+  it('restore --force over production with the kill switch on: a safety dump first, then the restore user replaces app', async () => {
+    const q = 'SELECT COUNT(*), SUM(CRC32(CONCAT(title, body))) FROM notes';
+    const on = await zxCli('incident.mjs', 'kill-switch', 'on', '--reason', 'e2e backup restore', '--json');
+    expect(on.code, on.out).toBe(0);
+    try {
+      const before = await objects();
+      const r = await backupCli('restore', first, '--to-database', 'app', '--force', '--json');
+      expect(r.code, r.out).toBe(0);
+      const safety = String(r.json?.safetyDump);
+      expect((await objects()).filter((o) => !before.includes(o))).toEqual([safety, `${safety}.json`]);
+      expect(await sql(q)).toBe(await sql(q, 'e2m_scratch_restore')); // first, as restored earlier
+      // The SQL ran as the restore user: all rights on app, nothing on any other database.
+      const grants = (await sql("SHOW GRANTS FOR 'e2m_restore'@'localhost'", 'mysql')).split('\n');
+      expect(grants.filter((g) => !g.startsWith('GRANT USAGE ON *.*'))).toEqual([
+        'GRANT ALL PRIVILEGES ON `app`.* TO `e2m_restore`@`localhost`',
+      ]);
+      const cnf = await sudo(ssh, ['stat', '-c', '%U:%G %a', '/etc/e2m-backup/restore.cnf']);
+      expect(cnf.stdout.trim()).toBe('root:root 600');
+    } finally {
+      await zxCli('incident.mjs', 'kill-switch', 'off', '--json');
+    }
+  });
+
   it('the growth path: import into another server over TCP and dump it back (a Cloud SQL stand-in)', async () => {
     // The README's migration commands, against a second database and user on the twin reached
     // over TCP with a password, as Cloud SQL is from the VM.
