@@ -40,6 +40,15 @@ describe('distrust', () => {
     );
   });
 
+  it('rejects an object or manifest without a creation time (every time check would pass on NaN)', () => {
+    const o = dump(named, new Date('not a time'));
+    expect(distrust(o, named, undefined, NOW)).toBe('has no creation time from GCS');
+    const p = dump(named);
+    expect(distrust(p, named, manifestOf(p, {}, new Date(Number.NaN)), NOW)).toBe(
+      'has no creation time from GCS',
+    );
+  });
+
   it('rejects a manifest that does not match what GCS holds, or that came later than the job writes it', () => {
     const o = dump(named);
     const why = (m: StoredManifest) => distrust(o, named, m, NOW);

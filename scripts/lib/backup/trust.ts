@@ -42,6 +42,9 @@ export function distrust(
   now: Date,
   limits: TrustLimits = TRUST_LIMITS,
 ): string | undefined {
+  // Every comparison below is false against NaN: an object without a creation time is not believed.
+  if (Number.isNaN(o.created.getTime()) || (m && Number.isNaN(m.created.getTime())))
+    return 'has no creation time from GCS';
   if (namedAt.getTime() > now.getTime() + limits.skewMs)
     return `is dated in the future: named ${iso(namedAt)}, now ${iso(now)}`;
   if (namedAt.getTime() > o.created.getTime() + limits.skewMs)
