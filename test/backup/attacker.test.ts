@@ -216,6 +216,30 @@ describe('attacker: forged backups beside genuine ones (emulator, real job, real
     expect(sql('SELECT GROUP_CONCAT(body ORDER BY id) FROM note')).toBe(before);
   });
 
+  it('restore --before TIME takes the newest genuine backup GCS created by then (the last before a compromise)', () => {
+    const entries = job.run('list', '--json').lines[0] as unknown as { object: string; at: string }[];
+    const third = entries.find((e) => e.object === genuine[2])?.at ?? '';
+    const before = new Date(new Date(third).getTime() - 1).toISOString();
+    const r = job.run('restore', '--before', before, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines.at(-1)).toMatchObject({ object: genuine[1] });
+    expect(sql('SELECT GROUP_CONCAT(body ORDER BY id) FROM note', 'e2m_scratch_restore')).toBe(
+      'genuine 1,genuine 2',
+    );
+    const forced = job.run(
+      'restore',
+      '--before',
+      before,
+      '--to-database',
+      DATABASE,
+      '--force',
+      '--dry-run',
+      '--json',
+    );
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.lines.at(-1)).toMatchObject({ object: genuine[1], toDatabase: DATABASE });
+  });
+
   it('verify: the drill runs on the newest genuine backup and passes', () => {
     const r = job.run('verify', '--json');
     expect(r.code, r.stdout + r.stderr).toBe(0);

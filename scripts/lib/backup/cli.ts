@@ -254,6 +254,7 @@ export async function restoreOverProduction(io: BackupIo, o: JobOptions, online:
 
 const jobOptions = (inv: Invocation): JobOptions => ({
   object: inv.rest[0],
+  before: str(inv.values, 'before'),
   identity: str(inv.values, 'identity'),
   toDatabase: str(inv.values, 'to-database'),
   toDefaultsFile: str(inv.values, 'to-defaults-file'),

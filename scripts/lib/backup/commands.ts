@@ -37,6 +37,8 @@ export const removeIdentity = (path: string): Argv => ['sudo', '-n', 'rm', '-f',
 
 export interface JobOptions {
   object?: string;
+  /** The newest trusted backup created at or before this ISO time (instead of OBJECT). */
+  before?: string;
   identity?: string;
   toDatabase?: string;
   toDefaultsFile?: string;
@@ -55,6 +57,7 @@ export function jobArgv(command: string, o: JobOptions): Argv {
   const args = [command];
   if (o.identity) args.push('--identity', o.identity);
   if (o.object) args.push(o.object);
+  if (o.before) args.push('--before', o.before);
   if (o.toDatabase) args.push('--to-database', o.toDatabase);
   if (o.toDefaultsFile) args.push('--to-defaults-file', o.toDefaultsFile);
   if (o.fromDefaultsFile) args.push('--from-defaults-file', o.fromDefaultsFile);

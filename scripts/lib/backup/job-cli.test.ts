@@ -82,7 +82,7 @@ function recording(over: Partial<JobIo> = {}) {
       rec.calls.push(['reportFailure', e.message]);
     },
     listBackups: async () => [entry(OBJECT), entry(`${OBJECT}.partial`, false, 100_000)],
-    findBackup: async (_c, object) => entry(object ?? OBJECT),
+    findBackup: async (_c, choice) => entry(choice.object ?? OBJECT),
     restoreBackup: async (c, e, opts) => {
       rec.calls.push(['restoreBackup', c, e.object, opts]);
       return { database: opts.toDatabase ?? 'e2m_scratch_restore', durationMs: 4200 };
@@ -372,6 +372,23 @@ describe('e2m-backup restore', () => {
     expect(rec.calls).toEqual([]);
   });
 
+  it('--before TIME names the backup as OBJECT does, over production too; a time without its zone is refused', async () => {
+    const choices: unknown[] = [];
+    const { io, rec } = recording({
+      findBackup: async (_c, choice) => {
+        choices.push(choice);
+        return entry(OBJECT);
+      },
+    });
+    const args = ['restore', '--before', '2026-12-01T12:00:00+01:00', '--to-database', 'app', '--force'];
+    expect(await runJob(args, io)).toBe(0);
+    expect(choices).toEqual([{ object: undefined, before: new Date('2026-12-01T11:00:00Z') }]);
+    expect(await runJob(['restore', '--before', '2026-12-01 12:00'], io)).toBe(1);
+    expect(rec.stderr).toEqual([
+      'e2m-backup restore: --before must be an ISO time with its zone, e.g. 2026-12-02T03:00:00Z (got "2026-12-01 12:00")',
+    ]);
+  });
+
   it('a refusal exits 1 with the command and the reason, before the bucket is read', async () => {
     const { io, rec } = recording({
       findBackup: async () => {
@@ -394,7 +411,7 @@ describe('e2m-backup restore', () => {
     expect(await runJob(['restore', '--to-database', 'app', '--force', '--dry-run'], io)).toBe(1);
     expect(rec.stderr).toEqual(
       Array(2).fill(
-        'e2m-backup restore: restore into app replaces what is there: name the OBJECT to restore (see list); there is no default outside e2m_scratch_* databases',
+        'e2m-backup restore: restore into app replaces what is there: name the OBJECT to restore (see list), or --before TIME; there is no default outside e2m_scratch_* databases',
       ),
     );
     expect(rec.calls).toEqual([]);

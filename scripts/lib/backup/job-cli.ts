@@ -17,6 +17,7 @@ import {
   restoreTarget,
   vmPaths,
 } from './plan.ts';
+import { type BackupChoice, parseBefore } from './trust.ts';
 
 export const JOB_HELP = `Usage: e2m-backup <command> [options]      (on the VM; from your machine: npm run backup)
 
@@ -31,9 +32,12 @@ Commands:
   restore [OBJECT]       restore OBJECT (default: the newest trusted one) into a scratch
                          database (default e2m_scratch_restore)
       --to-database NAME     restore into NAME; anything but e2m_scratch_* needs --force
-                             and an explicit OBJECT
+                             and an explicit OBJECT or --before
       --to-defaults-file F   another server (a MariaDB client option file: host, user, password)
       --force                allow replacing a real database (the object is checked first)
+      --before TIME          the newest trusted backup GCS created at or before TIME (ISO, with
+                             its zone): names the backup as OBJECT does, e.g. the last before a
+                             compromise
       --identity FILE        the age private key, for a backup encrypted to BACKUP_AGE_RECIPIENTS
   verify [OBJECT]        the drill: restore into e2m_scratch_verify, compare row counts and
                          CHECKSUM TABLE of every table with production; exit 1 on a mismatch
@@ -49,6 +53,7 @@ const OPTIONS = {
   'to-defaults-file': { type: 'string' },
   'from-defaults-file': { type: 'string' },
   identity: { type: 'string' },
+  before: { type: 'string' },
   'from-database': { type: 'string' },
   force: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -90,7 +95,7 @@ export interface JobIo {
   memory(): Record<string, number | undefined>;
   reportFailure(cfg: BackupConfig, error: Error): Promise<void>;
   listBackups(cfg: BackupConfig): Promise<BackupEntry[]>;
-  findBackup(cfg: BackupConfig, object: string | undefined): Promise<BackupEntry>;
+  findBackup(cfg: BackupConfig, choice: BackupChoice): Promise<BackupEntry>;
   restoreBackup(
     cfg: BackupConfig,
     entry: BackupEntry,
@@ -205,9 +210,10 @@ async function restore({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, 
     toDefaultsFile: opts['to-defaults-file'],
     identityFile: opts.identity && resolve(opts.identity),
   };
-  // Before the bucket is read: over real data the operator names the backup (no default).
-  assertNamedObject(restoreTarget(cfg, target), object);
-  const entry = await io.findBackup(cfg, object);
+  const before = parseBefore(opts.before);
+  // Before the bucket is read: over real data the operator names the backup or a time (no default).
+  assertNamedObject(restoreTarget(cfg, target), object ?? before?.toISOString());
+  const entry = await io.findBackup(cfg, { object, before });
   if (opts['dry-run']) {
     say.out(
       { object: entry.object, ...target },
@@ -224,7 +230,7 @@ async function restore({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, 
 }
 
 async function verify({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Promise<number> {
-  const entry = await io.findBackup(cfg, object);
+  const entry = await io.findBackup(cfg, { object, before: parseBefore(opts.before) });
   if (opts['dry-run']) {
     say.out(
       { object: entry.object },

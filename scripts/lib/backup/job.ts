@@ -31,11 +31,16 @@ import {
   selectExpired,
   type TableFigures,
   tablesSql,
-  trusted,
   VERIFY_SCRATCH,
   vmPaths,
 } from './plan.ts';
-import { judgeBackups, type StoredManifest, type StoredObject } from './trust.ts';
+import {
+  type BackupChoice,
+  chooseBackup,
+  judgeBackups,
+  type StoredManifest,
+  type StoredObject,
+} from './trust.ts';
 
 export type Log = (event: string, fields?: Record<string, unknown>) => void;
 
@@ -269,19 +274,8 @@ export async function listBackups(
   return judgeBackups(cfg.env, dumps, manifests, now);
 }
 
-export async function findBackup(cfg: BackupConfig, object: string | undefined): Promise<BackupEntry> {
-  const entries = await listBackups(cfg);
-  if (object === undefined) {
-    const latest = entries.find(trusted);
-    if (!latest) throw new Error(`no complete, trusted backup under gs://${cfg.bucket}/${cfg.env}/`);
-    return latest;
-  }
-  const entry = entries.find((e) => e.object === object);
-  if (!entry) throw new Error(`no backup named ${object} in gs://${cfg.bucket}`);
-  if (entry.rejected) throw new Error(`${object} is not trusted: it ${entry.rejected}`);
-  if (!entry.complete || !entry.manifest)
-    throw new Error(`${object} is incomplete (no manifest): the run that made it failed`);
-  return entry;
+export async function findBackup(cfg: BackupConfig, choice: BackupChoice): Promise<BackupEntry> {
+  return chooseBackup(await listBackups(cfg), choice, `gs://${cfg.bucket}/${cfg.env}/`);
 }
 
 function sha256Mismatch(entry: BackupEntry, sha256: string, bytes: number): string | undefined {

@@ -388,13 +388,10 @@ export function restoreTarget(
  * (the newest trusted backup) is for scratch copies only: a compromised VM can always upload a
  * fresh, consistent-looking dump, which would be the newest.
  */
-export function assertNamedObject(
-  target: { database: string; scratch: boolean },
-  object: string | undefined,
-) {
-  if (!target.scratch && object === undefined)
+export function assertNamedObject(target: { database: string; scratch: boolean }, named: string | undefined) {
+  if (!target.scratch && named === undefined)
     throw new BackupConfigError(
-      `restore into ${target.database} replaces what is there: name the OBJECT to restore (see list); there is no default outside ${SCRATCH_PREFIX}* databases`,
+      `restore into ${target.database} replaces what is there: name the OBJECT to restore (see list), or --before TIME; there is no default outside ${SCRATCH_PREFIX}* databases`,
     );
 }
 

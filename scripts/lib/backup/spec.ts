@@ -17,6 +17,7 @@ export const backupSpec: CliSpec = {
     'from-defaults-file': { type: 'string', value: 'FILE' },
     'from-database': { type: 'string', value: 'NAME' },
     identity: { type: 'string', value: 'FILE' },
+    before: { type: 'string', value: 'TIME' },
     force: { type: 'boolean' },
     online: { type: 'boolean', help: 'restore over production while the app serves (its writes interleave)' },
     daily: { type: 'string', value: 'N' },
@@ -51,6 +52,7 @@ name, or written later than the job writes it). Rejected objects are never resto
       summary: 'restore OBJECT (default: newest trusted) into a scratch database',
       args: '[OBJECT]',
       options: [
+        'before',
         'to-database',
         'to-defaults-file',
         'force',
@@ -61,11 +63,13 @@ name, or written later than the job writes it). Rejected objects are never resto
         'json',
       ],
       about: `Restores into e2m_scratch_restore unless --to-database names another e2m_scratch_* database.
-Any other database (production included) needs --force and an explicit OBJECT (no default: a
-compromised VM can upload a dump that would be the newest); the object is then checked against
-its manifest before a byte is written. Over a database on the VM it is refused while the app
-takes writes (its kill switch off) unless --online, and the nightly unit first takes a safety
-dump, named in the answer: restore that to undo. A rejected object (see list) is never restored.
+Any other database (production included) needs --force and an explicit OBJECT or --before TIME
+(no default: a compromised VM can upload a dump that would be the newest). --before TIME (ISO,
+with its zone) takes the newest trusted backup GCS created at or before TIME, e.g. the last
+before a compromise. The object is checked against its manifest before a byte is written.
+Over a database on the VM it is refused while the app takes writes (its kill switch off)
+unless --online, and the nightly unit first takes a safety dump, named in the answer: restore
+that to undo. A rejected object (see list) is never restored.
 --to-defaults-file names a MariaDB client option file on the VM (host, port, user, password)
 for another server, e.g. Cloud SQL when moving (README).
 --identity FILE: the age private key (on this machine) of an encrypted backup; it is copied to
@@ -76,8 +80,9 @@ the VM's tmpfs for this command only and removed after.`,
       summary: `the drill: restore into a scratch database and compare every table with
 production (rows and CHECKSUM TABLE); exit 1 on any mismatch`,
       args: '[OBJECT]',
-      options: ['identity', 'target', 'json'],
-      about: `Restores OBJECT (default: newest trusted) into e2m_scratch_verify, compares row counts and
+      options: ['before', 'identity', 'target', 'json'],
+      about: `Restores OBJECT (default: the newest trusted; with --before TIME, the newest trusted GCS
+created at or before TIME) into e2m_scratch_verify, compares row counts and
 CHECKSUM TABLE of every table with production, drops the scratch copy. Exit 1 on a mismatch,
 a corrupted or rejected object or a failed restore. Run it when writes are quiet: rows written
 since the dump count as a mismatch.`,

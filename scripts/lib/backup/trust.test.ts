@@ -2,7 +2,15 @@
 // can upload (test/backup/attacker.test.ts uploads them to the emulator).
 import { describe, expect, it } from 'vitest';
 import { type Manifest, objectName } from './plan.ts';
-import { distrust, judgeBackups, type StoredManifest, type StoredObject, trusted } from './trust.ts';
+import {
+  chooseBackup,
+  distrust,
+  judgeBackups,
+  parseBefore,
+  type StoredManifest,
+  type StoredObject,
+  trusted,
+} from './trust.ts';
 
 const NOW = new Date('2026-12-02T12:00:00Z');
 const created = new Date('2026-12-02T03:15:09Z');
@@ -93,5 +101,43 @@ describe('judgeBackups', () => {
   it('a dump without a manifest is incomplete, not rejected, and not trusted', () => {
     const [e] = judgeBackups('prod', [dump(named)], new Map(), NOW);
     expect([e.complete, e.rejected, trusted(e)]).toEqual([false, undefined, false]);
+  });
+});
+
+describe('chooseBackup', () => {
+  const at = (iso: string) => dump(new Date(iso), new Date(iso));
+  const [a, b, c] = ['2026-12-02T03:15:00Z', '2026-12-01T03:15:00Z', '2026-11-30T03:15:00Z'].map(at);
+  const forged = dump(new Date('2099-01-01T00:00:00Z'), new Date('2026-12-02T05:00:00Z'));
+  const manifests = new Map([a, b, c, forged].map((o) => [o.name, manifestOf(o)]));
+  const list = judgeBackups('prod', [a, b, c, forged], manifests, NOW);
+  const where = 'gs://b/prod/';
+
+  it('takes the newest trusted by default, the newest trusted at or before --before, or the one named', () => {
+    expect(chooseBackup(list, {}, where).object).toBe(a.name);
+    expect(chooseBackup(list, { before: new Date('2026-12-01T03:15:00Z') }, where).object).toBe(b.name);
+    expect(chooseBackup(list, { before: new Date('2026-12-01T03:14:59Z') }, where).object).toBe(c.name);
+    expect(chooseBackup(list, { object: c.name }, where).object).toBe(c.name);
+  });
+
+  it('refuses, saying why: nothing that early, an unknown name, a rejected or incomplete object', () => {
+    expect(() => chooseBackup(list, { before: new Date('2026-01-01T00:00:00Z') }, where)).toThrow(
+      'no complete, trusted backup under gs://b/prod/ created at or before 2026-01-01T00:00:00.000Z',
+    );
+    expect(() => chooseBackup(list, { object: 'prod/x.sql.zst' }, where)).toThrow(
+      'no backup named prod/x.sql.zst under gs://b/prod/',
+    );
+    expect(() => chooseBackup(list, { object: forged.name }, where)).toThrow(
+      `${forged.name} is not trusted: it is dated in the future`,
+    );
+    const bare = judgeBackups('prod', [a], new Map(), NOW);
+    expect(() => chooseBackup(bare, { object: a.name }, where)).toThrow('is incomplete (no manifest)');
+  });
+
+  it('--before needs an ISO time with its zone', () => {
+    expect(parseBefore(undefined)).toBeUndefined();
+    expect(parseBefore('2026-12-01T12:00:00Z')).toEqual(new Date('2026-12-01T12:00:00Z'));
+    expect(parseBefore('2026-12-01T12:00:00-0500')).toEqual(new Date('2026-12-01T17:00:00Z'));
+    expect(() => parseBefore('2026-12-01T12:00:00')).toThrow('--before must be an ISO time with its zone');
+    expect(() => parseBefore('yesterdayZ')).toThrow('--before must be an ISO time with its zone');
   });
 });

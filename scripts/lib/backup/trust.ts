@@ -3,9 +3,9 @@
 // (a compromised VM can). What it cannot choose is when GCS created an object (timeCreated, the
 // server's clock) nor the size and MD5 that GCS computed of the bytes it received. So a backup's
 // time is its timeCreated, and a name or manifest that disagrees with what GCS says rejects it.
-import { type BackupEntry, type Manifest, parseObjectName } from './plan.ts';
+import { type BackupEntry, type Manifest, parseObjectName, trusted } from './plan.ts';
 
-export { trusted } from './plan.ts';
+export { trusted };
 
 /** One object as GCS lists it: the fields the VM cannot forge come from the server. */
 export interface StoredObject {
@@ -97,4 +97,40 @@ export function judgeBackups(
     });
   }
   return out.sort((a, b) => b.at.getTime() - a.at.getTime());
+}
+
+/** What a restore or drill takes: the object named, or the newest trusted one created at or
+ * before `before` (GCS's time), or, with neither, the newest trusted one. */
+export interface BackupChoice {
+  object?: string;
+  before?: Date;
+}
+
+/** The backup `choice` names among `entries` (newest first); every refusal says why. */
+export function chooseBackup(entries: BackupEntry[], choice: BackupChoice, where: string): BackupEntry {
+  const { object, before } = choice;
+  if (object === undefined) {
+    const pick = entries.find((e) => trusted(e) && (!before || e.at.getTime() <= before.getTime()));
+    if (!pick)
+      throw new Error(
+        `no complete, trusted backup under ${where}${before ? ` created at or before ${before.toISOString()}` : ''}`,
+      );
+    return pick;
+  }
+  const entry = entries.find((e) => e.object === object);
+  if (!entry) throw new Error(`no backup named ${object} under ${where}`);
+  if (entry.rejected) throw new Error(`${object} is not trusted: it ${entry.rejected}`);
+  if (!entry.complete || !entry.manifest)
+    throw new Error(`${object} is incomplete (no manifest): the run that made it failed`);
+  return entry;
+}
+
+/** --before's value: an ISO time with its zone (a bare local time would mean a different moment
+ * on the VM and on your machine). */
+export function parseBefore(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const at = new Date(value);
+  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(value) || Number.isNaN(at.getTime()))
+    throw new Error(`--before must be an ISO time with its zone, e.g. 2026-12-02T03:00:00Z (got "${value}")`);
+  return at;
 }
