@@ -13,10 +13,23 @@ resource "google_storage_bucket" "backups" {
   public_access_prevention    = "enforced"
   force_destroy               = false
 
-  # Versioning keeps every generation; with the VM unable to delete (iam.tf), history can only
-  # expire through the lifecycle rules below.
+  #checkov:skip=CKV_GCP_78:With a retention policy (the default) GCS refuses versioning; the policy is the stronger guard: nothing younger than it can be deleted or replaced, by anyone.
+  # The VM cannot delete (iam.tf), so history expires only through the lifecycle rules below.
+  # A retention policy also stops an operator's mistake (or stolen operator credentials, or a
+  # prune misled by forged objects) from deleting a backup younger than N days. GCS does not
+  # allow versioning beside a retention policy: versioning keeps generations only when the
+  # policy is off (backup_retention_policy_days = 0).
   versioning {
-    enabled = true
+    enabled = var.backup_retention_policy_days == 0
+  }
+
+  dynamic "retention_policy" {
+    for_each = var.backup_retention_policy_days > 0 ? [var.backup_retention_policy_days] : []
+    content {
+      retention_period = retention_policy.value * 86400
+      # Irreversible once applied (terraform/README.md, "Backups: retention and locking").
+      is_locked = var.lock_backup_retention_policy
+    }
   }
 
   lifecycle_rule {

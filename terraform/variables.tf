@@ -181,6 +181,23 @@ variable "backup_retention_days" {
   }
 }
 
+variable "backup_retention_policy_days" {
+  description = "Days no one can delete or replace a backup: the bucket's retention policy (GCS enforces it against the VM, the operator and `npm run backup -- prune` alike). 0 turns the policy off and versioning on instead (GCS allows only one of the two). Must be shorter than backup_retention_days, which the lifecycle rule deletes at."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.backup_retention_policy_days >= 0 && var.backup_retention_policy_days < var.backup_retention_days
+    error_message = "backup_retention_policy_days must be between 0 (no retention policy) and backup_retention_days - 1: the lifecycle rule cannot delete a backup the policy still protects."
+  }
+}
+
+variable "lock_backup_retention_policy" {
+  description = "Lock the backups bucket's retention policy. Irreversible: once applied, no one (not even the project owner) can remove the policy or shorten it, and the bucket cannot be deleted until every object in it is older than the policy. Leave false until the period is the one you want for good."
+  type        = bool
+  default     = false
+}
+
 variable "backup_noncurrent_retention_days" {
   description = "Days a replaced (noncurrent) backup version is kept before deletion."
   type        = number

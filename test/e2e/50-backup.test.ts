@@ -154,6 +154,40 @@ describe('backup: the nightly job on the twin', () => {
     expect(tables).toContainEqual(['notes', true]);
   });
 
+  it('restore --force over production: refused while the app serves, before any dump or write', async () => {
+    const before = await objects();
+    const q = 'SELECT COUNT(*), SUM(CRC32(CONCAT(title, body))) FROM notes';
+    const rows = await sql(q);
+    const r = await backupCli('restore', first, '--to-database', 'app', '--force');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('the app is taking writes (kill switch off)');
+    expect(await objects()).toEqual(before); // no safety dump either
+    expect(await sql(q)).toBe(rows);
+  });
+
+  it('restore --force over production with the kill switch on: a safety dump first, then the restore user replaces app', async () => {
+    const q = 'SELECT COUNT(*), SUM(CRC32(CONCAT(title, body))) FROM notes';
+    const on = await zxCli('incident.mjs', 'kill-switch', 'on', '--reason', 'e2e backup restore', '--json');
+    expect(on.code, on.out).toBe(0);
+    try {
+      const before = await objects();
+      const r = await backupCli('restore', first, '--to-database', 'app', '--force', '--json');
+      expect(r.code, r.out).toBe(0);
+      const safety = String(r.json?.safetyDump);
+      expect((await objects()).filter((o) => !before.includes(o))).toEqual([safety, `${safety}.json`]);
+      expect(await sql(q)).toBe(await sql(q, 'e2m_scratch_restore')); // first, as restored earlier
+      // The SQL ran as the restore user: all rights on app, nothing on any other database.
+      const grants = (await sql("SHOW GRANTS FOR 'e2m_restore'@'localhost'", 'mysql')).split('\n');
+      expect(grants.filter((g) => !g.startsWith('GRANT USAGE ON *.*'))).toEqual([
+        'GRANT ALL PRIVILEGES ON `app`.* TO `e2m_restore`@`localhost`',
+      ]);
+      const cnf = await sudo(ssh, ['stat', '-c', '%U:%G %a', '/etc/e2m-backup/restore.cnf']);
+      expect(cnf.stdout.trim()).toBe('root:root 600');
+    } finally {
+      await zxCli('incident.mjs', 'kill-switch', 'off', '--json');
+    }
+  });
+
   it('the growth path: import into another server over TCP and dump it back (a Cloud SQL stand-in)', async () => {
     // The README's migration commands, against a second database and user on the twin reached
     // over TCP with a password, as Cloud SQL is from the VM.
@@ -245,29 +279,36 @@ describe('backup: the nightly job on the twin', () => {
     expect(list.code).toBe(0);
   });
 
-  it('prune: keeps exactly the newest of the last N days and M weeks', async () => {
-    // A month of nightly backups, as the names and manifests the job writes, 2030-01-01..31.
-    const real = await objects(); // this file's own backups, each a dump and its manifest
+  it('prune: a forged month of history (names and manifests a VM could upload) is refused, not kept', async () => {
+    // What a compromised VM can do with create-only access: a month of dumps named 2030-01-01..31,
+    // each with a manifest that matches its size and MD5. GCS stamps them all with today's time.
+    const real = await objects(); // this file's own backups: all younger than the retention floor
     const made: string[] = [];
     for (let day = 1; day <= 31; day++) {
-      const at = new Date(Date.UTC(2030, 0, day, 3, 15));
       const name = `twin/2030-01-${String(day).padStart(2, '0')}/twin-203001${String(day).padStart(2, '0')}T031500Z-r${day}.sql.zst`;
-      const body = Buffer.from(`dump of ${at.toISOString()}`);
-      await bucket.file(name).save(body, { resumable: false });
-      await bucket
-        .file(`${name}.json`)
-        .save(JSON.stringify({ object: name, bytes: body.length }), { resumable: false });
+      await bucket.file(name).save(Buffer.from(`forged dump ${day}`), { resumable: false });
+      const [meta] = await bucket.file(name).getMetadata();
+      const manifest = { object: name, bytes: Number(meta.size), md5: meta.md5Hash, sha256: '', format: 1 };
+      await bucket.file(`${name}.json`).save(JSON.stringify(manifest), { resumable: false });
       made.push(name);
     }
-    const prune = ['prune', '--daily', '3', '--weekly', '3', '--now', '2030-01-31T12:00:00Z', '--json'];
+    const list = await backupCli('list', '--json');
+    expect(list.code, list.out).toBe(0);
+    const rejected = (list.json as unknown as { object: string; rejected?: string }[]).filter(
+      (e) => e.rejected,
+    );
+    expect(rejected.map((e) => e.object)).toEqual(expect.arrayContaining(made));
+    const prune = ['prune', '--daily', '3', '--weekly', '3', '--json'];
     const dry = await backupCli(...prune, '--dry-run');
     expect(dry.code, dry.out).toBe(0);
-    expect(await objects()).toHaveLength(made.length * 2 + real.length); // nothing deleted by a dry run
+    expect(dry.json?.deleted).toEqual([]);
     const r = await backupCli(...prune);
     expect(r.code, r.out).toBe(0);
-    // 2030-01-31 is a Thursday: days 31, 30, 29; weeks of Jan 28 (-> 31), Jan 21 (-> 27), Jan 14 (-> 20).
-    const kept = [20, 27, 29, 30, 31].map((d) => made[d - 1]);
-    expect(await objects()).toEqual(kept.flatMap((k) => [k, `${k}.json`]).sort());
-    expect(((r.json?.deleted ?? []) as string[]).length).toBe(31 - 5 + real.length / 2); // and this file's own, now old
+    expect(r.json?.deleted).toEqual([]);
+    expect(((r.json?.rejected ?? []) as { object: string }[]).map((x) => x.object)).toEqual(
+      expect.arrayContaining(made),
+    );
+    expect(r.out).not.toContain('MaxListenersExceededWarning');
+    expect(await objects()).toEqual([...real, ...made.flatMap((m) => [m, `${m}.json`])].sort());
   });
 });

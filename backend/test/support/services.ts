@@ -100,7 +100,8 @@ export async function startServices(): Promise<Services> {
   await waitFor('mariadb', async () => {
     const c = await mysql.createConnection({ socketPath: `${dir}/mysql.sock`, user: 'root' });
     await c.query("CREATE USER IF NOT EXISTS 'test'@'127.0.0.1' IDENTIFIED BY 'test'");
-    await c.query("GRANT ALL ON *.* TO 'test'@'127.0.0.1'");
+    // With GRANT OPTION: it stands in for the VM's root, which creates the backup role's users.
+    await c.query("GRANT ALL ON *.* TO 'test'@'127.0.0.1' WITH GRANT OPTION");
     await c.end();
     return true;
   });

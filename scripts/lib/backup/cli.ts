@@ -8,6 +8,7 @@ import { count, type Invocation, type Values } from '../cli/args.ts';
 import { CliError, type Context, type Result } from '../cli/context.ts';
 import { connectVm } from '../cli/ssh.ts';
 import { readTarget } from '../cli/target.ts';
+import { parseActive } from '../deploy/state.ts';
 import { createStorage } from '../gcs.ts';
 import { type Runner, toShell } from '../runner.ts';
 import type { Target } from '../target.ts';
@@ -18,12 +19,15 @@ import {
   type JobOptions,
   jobArgv,
   jobDryRun,
+  killSwitchCommand,
   readLastRun,
+  readServing,
   removeIdentity,
   runsAsRoot,
   startUnit,
 } from './commands.ts';
-import { pruneBackups } from './job.ts';
+import { replacesProduction, writesRefusal } from './guard.ts';
+import { type PruneReport, pruneBackups } from './job.ts';
 import {
   type BackupConfig,
   type BackupEntry,
@@ -60,19 +64,29 @@ export async function build(ctx: Context, root: string, builder = buildJob): Pro
 export async function prune(
   ctx: Context,
   target: Target,
-  o: { daily?: string; weekly?: string; now?: string; dryRun: boolean },
+  o: {
+    daily?: string;
+    weekly?: string;
+    keepNewest?: string;
+    minAgeDays?: string;
+    now?: string;
+    dryRun: boolean;
+  },
   bucket: Bucket,
 ): Promise<Result> {
   const policy: RetentionPolicy = {
     daily: count(o.daily, 'daily', DEFAULT_RETENTION.daily),
     weekly: count(o.weekly, 'weekly', DEFAULT_RETENTION.weekly),
+    newest: count(o.keepNewest, 'keep-newest', DEFAULT_RETENTION.newest),
+    minAgeDays: count(o.minAgeDays, 'min-age-days', DEFAULT_RETENTION.minAgeDays, 3650),
   };
+  if (policy.newest < 1) throw new CliError('--keep-newest must be at least 1', 2);
   const now = o.now ? new Date(o.now) : new Date();
   if (Number.isNaN(now.getTime())) throw new CliError(`--now must be an ISO time (got "${o.now}")`, 2);
   ctx.progress(
-    `listing gs://${target.bucket}/${target.env}/ (keep ${policy.daily} daily, ${policy.weekly} weekly)`,
+    `listing gs://${target.bucket}/${target.env}/ (keep the newest ${policy.newest}, ${policy.daily} daily, ${policy.weekly} weekly; nothing younger than ${policy.minAgeDays} days or the bucket's retention)`,
   );
-  let r: { deleted: string[]; kept: string[] };
+  let r: PruneReport;
   try {
     // With the bucket given, pruning reads only the config's env.
     const cfg = { env: target.env, bucket: target.bucket } as BackupConfig;
@@ -82,10 +96,11 @@ export async function prune(
   }
   return {
     code: 0,
-    json: { ok: true, dryRun: o.dryRun, policy, ...r },
+    json: { ok: true, dryRun: o.dryRun, policy: { ...policy, minAgeDays: r.minAgeDays }, ...r },
     text: [
       ...r.deleted.map((d) => `${o.dryRun ? 'would delete' : 'deleted'} ${d}`),
-      `${r.kept.length} kept, ${r.deleted.length} ${o.dryRun ? 'to delete' : 'deleted'} (${ctx.elapsed()})`,
+      ...r.rejected.map((x) => chalk.red(`rejected (not deleted, not counted) ${x.object}: it ${x.reason}`)),
+      `${r.kept.length} kept, ${r.deleted.length} ${o.dryRun ? 'to delete' : 'deleted'}, ${r.rejected.length} rejected (${ctx.elapsed()})`,
     ].join('\n'),
   };
 }
@@ -128,12 +143,18 @@ interface VerifyValue {
 /** The job's answer (its last JSON line) as text. */
 export function renderJobAnswer(command: string, value: unknown, target: Target): string {
   if (command === 'list') {
-    const entries = value as BackupEntry[];
-    return entries.length === 0
-      ? `no backups in gs://${target.bucket}/${target.env}/`
-      : entries
-          .map((e) => `${e.complete ? ' ' : '!'} ${e.at}  ${mb(e.bytes).padStart(8)} MB  ${e.object}`)
-          .join('\n');
+    const entries = value as (Omit<BackupEntry, 'at'> & { at: string })[];
+    if (entries.length === 0) return `no backups in gs://${target.bucket}/${target.env}/`;
+    const rows = entries.map((e) =>
+      e.rejected
+        ? chalk.red(`x ${e.at}  ${mb(e.bytes).padStart(8)} MB  ${e.object}\n    rejected: it ${e.rejected}`)
+        : `${e.complete ? ' ' : '!'} ${e.at}  ${mb(e.bytes).padStart(8)} MB  ${e.object}`,
+    );
+    const marks = [
+      ...(entries.some((e) => !e.complete && !e.rejected) ? ['! = incomplete: no manifest'] : []),
+      ...(entries.some((e) => e.rejected) ? ['x = rejected: never restored, counted or pruned'] : []),
+    ];
+    return [...rows, ...(marks.length ? [`(${marks.join('; ')}; times are GCS's)`] : [])].join('\n');
   }
   if (command === 'verify') {
     const v = value as VerifyValue;
@@ -187,8 +208,53 @@ export async function job(io: BackupIo, command: string, o: JobOptions): Promise
   };
 }
 
+/**
+ * `restore --force` into a real database on the VM: refused while the app takes writes (unless
+ * --online), then a safety dump through the nightly unit (so the restore can be undone), then
+ * the restore. A failed dump restores nothing.
+ */
+export async function restoreOverProduction(io: BackupIo, o: JobOptions, online: boolean): Promise<Result> {
+  const { ctx, vm } = io;
+  if (o.dryRun) {
+    const job = await vm.run(jobArgv('restore', o), { check: false });
+    if (job.code !== 0)
+      return { code: 1, json: { ok: false, error: job.stderr.trim() }, text: chalk.red(job.stderr.trim()) };
+    const steps = [
+      ...(online ? [] : ['check that the kill switch is on']),
+      `take a safety dump: ${toShell(startUnit())}`,
+      job.stdout.trim().split('\n').pop() ?? '',
+    ];
+    return { code: 0, json: { ok: true, dryRun: true, steps }, text: steps.join('\n') };
+  }
+  if (!online) {
+    ctx.progress(`${vm.where}: is the app taking writes?`);
+    const active = parseActive((await vm.run(readServing())).stdout);
+    const status = active
+      ? await vm.run(killSwitchCommand(active.colour, 'status'), { check: false })
+      : undefined;
+    const refusal = writesRefusal(status, online);
+    if (refusal)
+      throw new CliError(
+        `refusing to restore over ${o.toDatabase ?? 'production'} on ${vm.where}: ${refusal}`,
+      );
+  }
+  ctx.progress(`${vm.where}: a safety dump first (${toShell(startUnit())})`);
+  const safety = await runUnit(io, false);
+  const dump = safety.json as { ok?: boolean; object?: string; error?: string };
+  if (safety.code !== 0)
+    throw new CliError(`the safety dump failed, so nothing was restored: ${dump.error ?? safety.text}`);
+  const r = await job(io, 'restore', o);
+  const answer = typeof r.json === 'string' ? JSON.parse(r.json) : r.json;
+  return {
+    code: r.code,
+    json: { ...answer, safetyDump: dump.object },
+    text: `${r.text}\nsafety dump taken before it: ${dump.object} (restore it to undo)`,
+  };
+}
+
 const jobOptions = (inv: Invocation): JobOptions => ({
   object: inv.rest[0],
+  before: str(inv.values, 'before'),
   identity: str(inv.values, 'identity'),
   toDatabase: str(inv.values, 'to-database'),
   toDefaultsFile: str(inv.values, 'to-defaults-file'),
@@ -204,6 +270,8 @@ export function dispatch(io: BackupIo, inv: Invocation): Promise<Result> {
   // Dumping another server is a one-off (the way back from Cloud SQL): the job runs directly, as
   // its user, instead of through the nightly unit, whose command line is fixed.
   if (inv.command === 'run' && !o.fromDefaultsFile) return runUnit(io, o.dryRun === true);
+  if (inv.command === 'restore' && replacesProduction(o))
+    return restoreOverProduction(io, o, inv.values.online === true);
   return job(io, inv.command, o);
 }
 
@@ -216,6 +284,8 @@ export async function main(inv: Invocation, ctx: Context, root: string): Promise
     const o = {
       daily: str(v, 'daily'),
       weekly: str(v, 'weekly'),
+      keepNewest: str(v, 'keep-newest'),
+      minAgeDays: str(v, 'min-age-days'),
       now: str(v, 'now'),
       dryRun: v['dry-run'] === true,
     };

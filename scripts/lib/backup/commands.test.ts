@@ -32,6 +32,11 @@ describe('backup commands', () => {
       'sudo -n -u e2m-backup /usr/local/lib/e2-micro/e2m-backup verify --identity /run/k o --json',
     );
     expect(
+      toShell(jobArgv('restore', { before: '2026-12-01T03:00:00Z', toDatabase: 'app', force: true })),
+    ).toBe(
+      'sudo -n /usr/local/lib/e2-micro/e2m-backup restore --before 2026-12-01T03:00:00Z --to-database app --force --json',
+    );
+    expect(
       toShell(
         jobArgv('restore', {
           object: 'twin/x.sql.zst',

@@ -1,6 +1,10 @@
 // Pure: the operator's commands on the VM for `npm run backup`, as exact argv. The job itself
-// (scripts/backup-job.mjs, compiled) runs as its own user; restoring over real data needs root.
+// (scripts/backup-job.mjs, compiled) runs as its own user; restoring over real data runs it as
+// root, which alone reads the restore user's credentials.
+import { readState } from '../deploy/commands.ts';
 import { vmPaths } from './plan.ts';
+
+export { killSwitchCommand } from '../incident/probes.ts';
 
 type Argv = string[];
 
@@ -9,6 +13,9 @@ export const startUnit = (): Argv => ['sudo', '-n', 'systemctl', 'start', vmPath
 
 /** The job's own dry run: the script it would run. */
 export const jobDryRun = (): Argv => ['sudo', '-n', vmPaths.binary, 'run', '--dry-run', '--json'];
+
+/** The serving colour (deploy's state.json, the deploy user's: through sudo). */
+export const readServing = (): Argv => ['sudo', '-n', ...readState()];
 
 /** The last run's result, which the unit writes. */
 export const readLastRun = (): Argv => ['sudo', '-n', 'cat', vmPaths.lastRunFile];
@@ -30,6 +37,8 @@ export const removeIdentity = (path: string): Argv => ['sudo', '-n', 'rm', '-f',
 
 export interface JobOptions {
   object?: string;
+  /** The newest trusted backup created at or before this ISO time (instead of OBJECT). */
+  before?: string;
   identity?: string;
   toDatabase?: string;
   toDefaultsFile?: string;
@@ -39,7 +48,8 @@ export interface JobOptions {
   dryRun?: boolean;
 }
 
-/** Restore with --force may write over production: the job runs as root, not as its user. */
+/** Restore with --force may write over production: the job runs as root, to read the restore
+ * user's option file (root's only); the dump's SQL then runs as that user (job.ts). */
 export const runsAsRoot = (command: string, o: JobOptions) => command === 'restore' && o.force === true;
 
 /** The job's own command line on the VM; `identity` is the key's path there. */
@@ -47,6 +57,7 @@ export function jobArgv(command: string, o: JobOptions): Argv {
   const args = [command];
   if (o.identity) args.push('--identity', o.identity);
   if (o.object) args.push(o.object);
+  if (o.before) args.push('--before', o.before);
   if (o.toDatabase) args.push('--to-database', o.toDatabase);
   if (o.toDefaultsFile) args.push('--to-defaults-file', o.toDefaultsFile);
   if (o.fromDefaultsFile) args.push('--from-defaults-file', o.fromDefaultsFile);

@@ -13,6 +13,7 @@ const cfg: BackupConfig = {
   gcsEndpoint: '',
   database: 'app',
   defaultsFile: '/etc/e2m-backup/client.cnf',
+  restoreDefaultsFile: '/etc/e2m-backup/restore.cnf',
   releaseFile: '/var/lib/e2m-backup/state.json',
   zstdLevel: 3,
   sentryDsn: '',
@@ -26,6 +27,7 @@ const NOW = new Date('2026-12-02T03:00:00.000Z');
 const entry = (object: string, complete = true, bytes = 2_500_000): BackupEntry => ({
   object,
   at: new Date('2026-12-01T03:00:00.000Z'),
+  namedAt: new Date('2026-12-01T03:00:00.000Z'),
   release: '20261123-abc1234',
   bytes,
   encrypted: false,
@@ -80,7 +82,7 @@ function recording(over: Partial<JobIo> = {}) {
       rec.calls.push(['reportFailure', e.message]);
     },
     listBackups: async () => [entry(OBJECT), entry(`${OBJECT}.partial`, false, 100_000)],
-    findBackup: async (_c, object) => entry(object ?? OBJECT),
+    findBackup: async (_c, choice) => entry(choice.object ?? OBJECT),
     restoreBackup: async (c, e, opts) => {
       rec.calls.push(['restoreBackup', c, e.object, opts]);
       return { database: opts.toDatabase ?? 'e2m_scratch_restore', durationMs: 4200 };
@@ -281,7 +283,7 @@ describe('e2m-backup list', () => {
     expect(rec.stdout[0].split('\n')).toEqual([
       `  2026-12-01T03:00:00.000Z     2.5 MB  ${OBJECT}`,
       `! 2026-12-01T03:00:00.000Z     0.1 MB  ${OBJECT}.partial`,
-      '(! = incomplete: no manifest)',
+      "(! = incomplete: no manifest; times are GCS's)",
     ]);
   });
 
@@ -292,6 +294,7 @@ describe('e2m-backup list', () => {
       {
         object: OBJECT,
         at: '2026-12-01T03:00:00.000Z',
+        namedAt: '2026-12-01T03:00:00.000Z',
         release: '20261123-abc1234',
         bytes: 2_500_000,
         encrypted: false,
@@ -301,11 +304,22 @@ describe('e2m-backup list', () => {
       {
         object: `${OBJECT}.partial`,
         at: '2026-12-01T03:00:00.000Z',
+        namedAt: '2026-12-01T03:00:00.000Z',
         release: '20261123-abc1234',
         bytes: 100_000,
         encrypted: false,
         complete: false,
       },
+    ]);
+  });
+
+  it('marks a rejected object with x and says why it is not believed', () => {
+    const forged = { ...entry(`${OBJECT}.forged`), rejected: 'is dated in the future' };
+    expect(listAnswer(cfg, [forged, entry(OBJECT)]).text.split('\n')).toEqual([
+      `x 2026-12-01T03:00:00.000Z     2.5 MB  ${OBJECT}.forged`,
+      '    rejected: it is dated in the future',
+      `  2026-12-01T03:00:00.000Z     2.5 MB  ${OBJECT}`,
+      "(x = rejected: never restored, counted or pruned; times are GCS's)",
     ]);
   });
 
@@ -358,14 +372,49 @@ describe('e2m-backup restore', () => {
     expect(rec.calls).toEqual([]);
   });
 
-  it('a refusal exits 1 with the command and the reason', async () => {
+  it('--before TIME names the backup as OBJECT does, over production too; a time without its zone is refused', async () => {
+    const choices: unknown[] = [];
     const { io, rec } = recording({
-      restoreBackup: async () => {
-        throw new Error('refusing to restore into app: this is production');
+      findBackup: async (_c, choice) => {
+        choices.push(choice);
+        return entry(OBJECT);
+      },
+    });
+    const args = ['restore', '--before', '2026-12-01T12:00:00+01:00', '--to-database', 'app', '--force'];
+    expect(await runJob(args, io)).toBe(0);
+    expect(choices).toEqual([{ object: undefined, before: new Date('2026-12-01T11:00:00Z') }]);
+    expect(await runJob(['restore', '--before', '2026-12-01 12:00'], io)).toBe(1);
+    expect(rec.stderr).toEqual([
+      'e2m-backup restore: --before must be an ISO time with its zone, e.g. 2026-12-02T03:00:00Z (got "2026-12-01 12:00")',
+    ]);
+  });
+
+  it('a refusal exits 1 with the command and the reason, before the bucket is read', async () => {
+    const { io, rec } = recording({
+      findBackup: async () => {
+        throw new Error('findBackup must not be called');
       },
     });
     expect(await runJob(['restore', '--to-database', 'app'], io)).toBe(1);
-    expect(rec.stderr).toEqual(['e2m-backup restore: refusing to restore into app: this is production']);
+    expect(rec.stderr).toEqual([
+      'e2m-backup restore: refusing to restore into app: only e2m_scratch_* databases without --force (it replaces what is there: this is production)',
+    ]);
+  });
+
+  it('--force over a real database needs an explicit OBJECT: there is no default to forge', async () => {
+    const { io, rec } = recording({
+      findBackup: async () => {
+        throw new Error('findBackup must not be called');
+      },
+    });
+    expect(await runJob(['restore', '--to-database', 'app', '--force'], io)).toBe(1);
+    expect(await runJob(['restore', '--to-database', 'app', '--force', '--dry-run'], io)).toBe(1);
+    expect(rec.stderr).toEqual(
+      Array(2).fill(
+        'e2m-backup restore: restore into app replaces what is there: name the OBJECT to restore (see list), or --before TIME; there is no default outside e2m_scratch_* databases',
+      ),
+    );
+    expect(rec.calls).toEqual([]);
   });
 });
 

@@ -9,12 +9,15 @@ import { parseArgs } from 'node:util';
 import type { Log, RestoreOptions, RunResult, VerifyReport } from './job.ts';
 import {
   assertDatabaseName,
+  assertNamedObject,
   type BackupConfig,
   type BackupEntry,
   dumpScript,
   objectName,
+  restoreTarget,
   vmPaths,
 } from './plan.ts';
+import { type BackupChoice, parseBefore } from './trust.ts';
 
 export const JOB_HELP = `Usage: e2m-backup <command> [options]      (on the VM; from your machine: npm run backup)
 
@@ -24,12 +27,17 @@ Commands:
       --from-defaults-file F dump another server instead (a client option file: host, user,
                              password), e.g. Cloud SQL on the way back from the growth path
       --from-database NAME   with it: the database there (default: BACKUP_DATABASE)
-  list                   the backups of this environment, newest first; incomplete ones marked
-  restore [OBJECT]       restore OBJECT (default: the newest complete one) into a scratch
+  list                   the backups of this environment, newest first by GCS's creation time;
+                         incomplete ones marked, rejected ones (forged or altered) with why
+  restore [OBJECT]       restore OBJECT (default: the newest trusted one) into a scratch
                          database (default e2m_scratch_restore)
       --to-database NAME     restore into NAME; anything but e2m_scratch_* needs --force
+                             and an explicit OBJECT or --before
       --to-defaults-file F   another server (a MariaDB client option file: host, user, password)
       --force                allow replacing a real database (the object is checked first)
+      --before TIME          the newest trusted backup GCS created at or before TIME (ISO, with
+                             its zone): names the backup as OBJECT does, e.g. the last before a
+                             compromise
       --identity FILE        the age private key, for a backup encrypted to BACKUP_AGE_RECIPIENTS
   verify [OBJECT]        the drill: restore into e2m_scratch_verify, compare row counts and
                          CHECKSUM TABLE of every table with production; exit 1 on a mismatch
@@ -45,6 +53,7 @@ const OPTIONS = {
   'to-defaults-file': { type: 'string' },
   'from-defaults-file': { type: 'string' },
   identity: { type: 'string' },
+  before: { type: 'string' },
   'from-database': { type: 'string' },
   force: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -86,7 +95,7 @@ export interface JobIo {
   memory(): Record<string, number | undefined>;
   reportFailure(cfg: BackupConfig, error: Error): Promise<void>;
   listBackups(cfg: BackupConfig): Promise<BackupEntry[]>;
-  findBackup(cfg: BackupConfig, object: string | undefined): Promise<BackupEntry>;
+  findBackup(cfg: BackupConfig, choice: BackupChoice): Promise<BackupEntry>;
   restoreBackup(
     cfg: BackupConfig,
     entry: BackupEntry,
@@ -112,13 +121,19 @@ export function listAnswer(cfg: BackupConfig, entries: BackupEntry[]): { value: 
   const value = entries.map(({ manifest, ...e }) => ({
     ...e,
     at: e.at.toISOString(),
+    namedAt: e.namedAt.toISOString(),
     sha256: manifest?.sha256,
   }));
   if (entries.length === 0) return { value, text: `no backups under gs://${cfg.bucket}/${cfg.env}/` };
-  const rows = entries.map(
-    (e) => `${e.complete ? ' ' : '!'} ${e.at.toISOString()}  ${mb(e.bytes).padStart(9)}  ${e.object}`,
-  );
-  const note = entries.some((e) => !e.complete) ? '\n(! = incomplete: no manifest)' : '';
+  const rows = entries.map((e) => {
+    const row = `${e.rejected ? 'x' : e.complete ? ' ' : '!'} ${e.at.toISOString()}  ${mb(e.bytes).padStart(9)}  ${e.object}`;
+    return e.rejected ? `${row}\n    rejected: it ${e.rejected}` : row;
+  });
+  const marks = [
+    ...(entries.some((e) => !e.complete && !e.rejected) ? ['! = incomplete: no manifest'] : []),
+    ...(entries.some((e) => e.rejected) ? ['x = rejected: never restored, counted or pruned'] : []),
+  ];
+  const note = marks.length ? `\n(${marks.join('; ')}; times are GCS's)` : '';
   return { value, text: rows.join('\n') + note };
 }
 
@@ -189,13 +204,16 @@ async function list(_line: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Pro
 }
 
 async function restore({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Promise<number> {
-  const entry = await io.findBackup(cfg, object);
   const target = {
     toDatabase: opts['to-database'],
     force: opts.force,
     toDefaultsFile: opts['to-defaults-file'],
     identityFile: opts.identity && resolve(opts.identity),
   };
+  const before = parseBefore(opts.before);
+  // Before the bucket is read: over real data the operator names the backup or a time (no default).
+  assertNamedObject(restoreTarget(cfg, target), object ?? before?.toISOString());
+  const entry = await io.findBackup(cfg, { object, before });
   if (opts['dry-run']) {
     say.out(
       { object: entry.object, ...target },
@@ -212,7 +230,7 @@ async function restore({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, 
 }
 
 async function verify({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Promise<number> {
-  const entry = await io.findBackup(cfg, object);
+  const entry = await io.findBackup(cfg, { object, before: parseBefore(opts.before) });
   if (opts['dry-run']) {
     say.out(
       { object: entry.object },

@@ -18,8 +18,8 @@ import {
   figuresSql,
   type Manifest,
   manifestName,
+  minAgeDays,
   objectName,
-  pairBackups,
   parseConfig,
   parseFigures,
   parseObjectName,
@@ -34,6 +34,13 @@ import {
   VERIFY_SCRATCH,
   vmPaths,
 } from './plan.ts';
+import {
+  type BackupChoice,
+  chooseBackup,
+  judgeBackups,
+  type StoredManifest,
+  type StoredObject,
+} from './trust.ts';
 
 export type Log = (event: string, fields?: Record<string, unknown>) => void;
 
@@ -233,40 +240,42 @@ export function memory(): { maxRssKb: number; rssAnonKb?: number; rssFileKb?: nu
   return out;
 }
 
-/** The bucket's backups of this env, newest first, each marked complete or not. */
-export async function listBackups(cfg: BackupConfig, bucket = bucketOf(cfg)): Promise<BackupEntry[]> {
+/**
+ * The bucket's backups of this env, newest (by GCS's timeCreated) first, each judged against
+ * what GCS says of it (trust.ts): complete or not, rejected or not, and why.
+ */
+export async function listBackups(
+  cfg: BackupConfig,
+  bucket = bucketOf(cfg),
+  now: Date = new Date(),
+): Promise<BackupEntry[]> {
   const [files] = await bucket.getFiles({ prefix: `${cfg.env}/` });
-  const dumps = files
-    .filter((f) => parseObjectName(f.name) !== undefined)
-    .map((f) => ({ name: f.name, size: Number(f.metadata.size ?? 0) }));
-  const names = new Set(files.map((f) => f.name));
-  const manifests = new Map<string, Manifest>();
+  const stored = (f: (typeof files)[number]): StoredObject => ({
+    name: f.name,
+    size: Number(f.metadata.size ?? 0),
+    md5: String(f.metadata.md5Hash ?? ''),
+    created: new Date(String(f.metadata.timeCreated)),
+  });
+  const dumps = files.filter((f) => parseObjectName(f.name) !== undefined).map(stored);
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const manifests = new Map<string, StoredManifest>();
   for (const d of dumps) {
-    if (!names.has(manifestName(d.name))) continue;
-    const [buf] = await bucket.file(manifestName(d.name)).download();
+    const file = byName.get(manifestName(d.name));
+    if (!file) continue;
+    const [buf] = await bucket.file(file.name).download();
+    let manifest: Manifest | undefined;
     try {
-      manifests.set(d.name, JSON.parse(buf.toString('utf8')) as Manifest);
+      manifest = JSON.parse(buf.toString('utf8')) as Manifest;
     } catch {
-      // an unreadable manifest leaves the dump incomplete
+      manifest = undefined; // judged: a manifest that is not JSON rejects its dump
     }
+    manifests.set(d.name, { manifest, created: stored(file).created });
   }
-  return pairBackups(cfg.env, dumps, manifests);
+  return judgeBackups(cfg.env, dumps, manifests, now);
 }
 
-export async function findBackup(cfg: BackupConfig, object: string | undefined): Promise<BackupEntry> {
-  const entries = await listBackups(cfg);
-  if (object === undefined) {
-    const latest = entries.find((e) => e.complete);
-    if (!latest) throw new Error(`no complete backup under gs://${cfg.bucket}/${cfg.env}/`);
-    return latest;
-  }
-  const entry = entries.find((e) => e.object === object);
-  if (!entry) throw new Error(`no backup named ${object} in gs://${cfg.bucket}`);
-  if (!entry.complete || !entry.manifest)
-    throw new Error(
-      `${object} is incomplete (no manifest, or its size differs): the run that made it failed`,
-    );
-  return entry;
+export async function findBackup(cfg: BackupConfig, choice: BackupChoice): Promise<BackupEntry> {
+  return chooseBackup(await listBackups(cfg), choice, `gs://${cfg.bucket}/${cfg.env}/`);
 }
 
 function sha256Mismatch(entry: BackupEntry, sha256: string, bytes: number): string | undefined {
@@ -323,10 +332,16 @@ export async function restoreBackup(
     throw new Error(
       `${entry.object} is encrypted with age: give --identity FILE (the private key kept off the VM)`,
     );
-  // The backup user may only read production and own e2m_scratch_*: replacing a real database
-  // runs as root (the operator's `restore --force` uses sudo) with MariaDB's root socket login.
-  const asRoot = !scratch && !opts.toDefaultsFile && process.getuid?.() === 0;
-  const defaults = opts.toDefaultsFile ?? (asRoot ? undefined : cfg.defaultsFile);
+  // The backup user may only read production and own e2m_scratch_*. Replacing a real database
+  // goes through the restore user (BACKUP_RESTORE_DEFAULTS_FILE, readable by root only: the
+  // operator's `restore --force` uses sudo), which may write the production database and nothing
+  // else, so a dump's SQL can never create users, grant, or touch another database. Without
+  // that file (a VM set up before it), root's socket login as before.
+  const real = !scratch && !opts.toDefaultsFile;
+  const asRoot = real && !cfg.restoreDefaultsFile && process.getuid?.() === 0;
+  const defaults =
+    opts.toDefaultsFile ??
+    (real && cfg.restoreDefaultsFile ? cfg.restoreDefaultsFile : asRoot ? undefined : cfg.defaultsFile);
   if (!scratch) {
     log('check', { object: entry.object });
     await checkObject(cfg, entry);
@@ -410,23 +425,41 @@ export async function verifyBackup(
   }
 }
 
-/** Retention needs delete rights, which the VM's service account lacks: run from the operator's machine. */
+export interface PruneReport {
+  deleted: string[];
+  kept: string[];
+  /** Objects the tools do not believe, with why: never deleted here, reported. */
+  rejected: { object: string; reason: string }[];
+  minAgeDays: number;
+}
+
+/**
+ * Retention needs delete rights, which the VM's service account lacks: run from the operator's
+ * machine. The floor on age is the bucket's retention policy when it has a longer one.
+ */
 export async function pruneBackups(
   cfg: BackupConfig,
   bucket: Bucket,
   now: Date,
   policy: RetentionPolicy = DEFAULT_RETENTION,
   dryRun = false,
-): Promise<{ deleted: string[]; kept: string[] }> {
-  const entries = await listBackups(cfg, bucket);
-  const expired = selectExpired(entries, now, policy);
+): Promise<PruneReport> {
+  const [meta] = await bucket.getMetadata();
+  const floor = minAgeDays(meta.retentionPolicy?.retentionPeriod, policy.minAgeDays);
+  const entries = await listBackups(cfg, bucket, now);
+  const expired = selectExpired(entries, now, { ...policy, minAgeDays: floor });
   const gone = new Set(expired.map((e) => e.object));
   if (!dryRun)
     for (const e of expired) {
       await bucket.file(e.object).delete({ ignoreNotFound: true });
       await bucket.file(manifestName(e.object)).delete({ ignoreNotFound: true });
     }
-  return { deleted: [...gone], kept: entries.filter((e) => !gone.has(e.object)).map((e) => e.object) };
+  return {
+    deleted: [...gone],
+    kept: entries.filter((e) => !gone.has(e.object) && !e.rejected).map((e) => e.object),
+    rejected: entries.flatMap((e) => (e.rejected ? [{ object: e.object, reason: e.rejected }] : [])),
+    minAgeDays: floor,
+  };
 }
 
 /** Report a failure to Sentry when a DSN is set; loaded only then, so a good night costs nothing. */

@@ -5,8 +5,8 @@ import {
   compareTables,
   dumpScript,
   figuresSql,
+  minAgeDays,
   objectName,
-  pairBackups,
   parseConfig,
   parseFigures,
   parseObjectName,
@@ -35,6 +35,7 @@ describe('parseConfig', () => {
       gcsEndpoint: '',
       database: 'app',
       defaultsFile: '/etc/e2m-backup/my.cnf',
+      restoreDefaultsFile: '',
       releaseFile: '/run/e2m-backup/state.json',
       zstdLevel: 3,
       sentryDsn: '',
@@ -85,10 +86,26 @@ describe('object names', () => {
   });
 });
 
-function entry(iso: string, complete = true): BackupEntry {
+function entry(iso: string, complete = true, rejected?: string): BackupEntry {
   const at = new Date(iso);
-  return { object: objectName('prod', at, 'r'), at, release: 'r', bytes: 10, encrypted: false, complete };
+  const object = objectName('prod', at, 'r');
+  return {
+    object,
+    at,
+    namedAt: at,
+    release: 'r',
+    bytes: 10,
+    encrypted: false,
+    complete,
+    ...(rejected ? { rejected } : {}),
+  };
 }
+const policy = (daily: number, weekly: number, newest = 1, minAge = 0) => ({
+  daily,
+  weekly,
+  newest,
+  minAgeDays: minAge,
+});
 
 describe('retention', () => {
   const now = new Date('2026-11-23T12:00:00Z'); // a Monday
@@ -104,9 +121,7 @@ describe('retention', () => {
       entry('2026-11-08T03:15:00Z'), // week 11-02 is the 4th week back: kept
       entry('2026-10-25T03:15:00Z'), // beyond 4 weeks: deleted
     ];
-    const expired = selectExpired(entries, now, { daily: 3, weekly: 4 }).map((e) =>
-      e.at.toISOString().slice(0, 13),
-    );
+    const expired = selectExpired(entries, now, policy(3, 4)).map((e) => e.at.toISOString().slice(0, 13));
     expect(expired).toEqual(['2026-11-22T01', '2026-11-20T03', '2026-11-10T03', '2026-10-25T03']);
   });
 
@@ -114,29 +129,36 @@ describe('retention', () => {
     const old = entry('2026-09-01T03:15:00Z');
     const dying = entry('2026-11-23T11:00:00Z', false); // maybe still uploading
     const dead = entry('2026-11-21T03:15:00Z', false);
-    expect(selectExpired([old, dying, dead], now, { daily: 1, weekly: 1 })).toEqual([dead]);
+    expect(selectExpired([old, dying, dead], now, policy(1, 1))).toEqual([dead]);
   });
 
-  it('pairs dumps with manifests: complete only when the manifest agrees on the size', () => {
-    const a = objectName('prod', new Date('2026-11-22T03:15:00Z'), 'r1');
-    const b = objectName('prod', new Date('2026-11-23T03:15:00Z'), 'r2');
-    const manifest = (object: string, bytes: number) => ({ object, bytes }) as never;
-    const list = pairBackups(
-      'prod',
-      [
-        { name: a, size: 100 },
-        { name: b, size: 50 },
-        { name: 'prod/notes.txt', size: 1 },
-      ],
-      new Map([
-        [a, manifest(a, 100)],
-        [b, manifest(b, 49)],
-      ]),
+  it('keeps the newest K trusted backups whatever their age; rejected ones neither count nor go', () => {
+    const forged = [
+      entry('2026-11-23T11:00:00Z', true, 'is dated in the future'),
+      entry('2026-11-22T11:00:00Z', true, 'does not match its manifest'),
+    ];
+    const genuine = ['2026-10-01', '2026-09-30', '2026-09-29', '2026-09-28'].map((d) =>
+      entry(`${d}T03:15:00Z`),
     );
-    expect(list.map((e) => [e.object, e.complete])).toEqual([
-      [b, false],
-      [a, true],
-    ]);
+    const expired = selectExpired([...forged, ...genuine], now, policy(7, 4, 3));
+    expect(expired).toEqual([genuine[3]]);
+  });
+
+  it('deletes nothing younger than minAgeDays, counted from GCS time', () => {
+    const days = ['2026-11-23', '2026-11-22', '2026-11-17', '2026-11-15', '2026-11-10'];
+    const entries = days.map((d) => entry(`${d}T01:00:00Z`));
+    expect(
+      selectExpired(entries, now, policy(1, 0, 1, 7)).map((e) => e.at.toISOString().slice(0, 10)),
+    ).toEqual(['2026-11-15', '2026-11-10']);
+    expect(selectExpired(entries, now, policy(1, 0, 1, 30))).toEqual([]);
+  });
+
+  it("minAgeDays: the bucket's retention policy (seconds) or the floor, whichever is longer", () => {
+    expect(minAgeDays(undefined, 7)).toBe(7);
+    expect(minAgeDays('864000', 7)).toBe(10);
+    expect(minAgeDays(86_401, 0)).toBe(2); // a part of a day is a day
+    expect(minAgeDays('864000', 30)).toBe(30);
+    expect(minAgeDays('not a number', 3)).toBe(3);
   });
 });
 

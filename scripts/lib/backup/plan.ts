@@ -37,6 +37,9 @@ export interface BackupConfig {
   database: string;
   /** A MariaDB client option file with the backup user's credentials (never argv or env). */
   defaultsFile: string;
+  /** The restore user's option file (root's only): it may write the production database and
+   * nothing else, so a restore over production never runs a dump's SQL as MariaDB's root. */
+  restoreDefaultsFile: string;
   /** A copy of the deploy's state.json (the unit copies it as root: /srv/app is the deploy
    * user's); the serving release goes into the object name. */
   releaseFile: string;
@@ -57,6 +60,7 @@ const KEYS: Record<string, keyof BackupConfig> = {
   BACKUP_GCS_ENDPOINT: 'gcsEndpoint',
   BACKUP_DATABASE: 'database',
   BACKUP_DEFAULTS_FILE: 'defaultsFile',
+  BACKUP_RESTORE_DEFAULTS_FILE: 'restoreDefaultsFile',
   BACKUP_RELEASE_FILE: 'releaseFile',
   BACKUP_ZSTD_LEVEL: 'zstdLevel',
   SENTRY_DSN: 'sentryDsn',
@@ -113,6 +117,7 @@ export function parseConfig(text: string, file: string): BackupConfig {
     gcsEndpoint: endpoint,
     database: raw.BACKUP_DATABASE,
     defaultsFile: raw.BACKUP_DEFAULTS_FILE,
+    restoreDefaultsFile: raw.BACKUP_RESTORE_DEFAULTS_FILE ?? '',
     releaseFile: raw.BACKUP_RELEASE_FILE ?? '/run/e2m-backup/state.json',
     zstdLevel: int('BACKUP_ZSTD_LEVEL', 3, 1, 19),
     sentryDsn: raw.SENTRY_DSN ?? '',
@@ -186,44 +191,42 @@ export interface Manifest {
 
 export interface BackupEntry {
   object: string;
+  /** When GCS created the object (timeCreated): the server's clock, which the VM cannot set. */
   at: Date;
+  /** The time in the object's name: the VM's claim, believed only when it agrees with `at`. */
+  namedAt: Date;
   release: string;
   bytes: number;
   encrypted: boolean;
-  /** Complete: the manifest exists and agrees with the object's size. */
+  /** It has a manifest (a run that died before writing one leaves the dump without). */
   complete: boolean;
+  /** Why the tools do not believe it (trust.ts): a name or manifest GCS contradicts. */
+  rejected?: string;
   manifest?: Manifest;
 }
 
-/** Pairs dumps with their manifests; newest first. Objects of other envs are ignored. */
-export function pairBackups(
-  env: string,
-  objects: { name: string; size: number }[],
-  manifests: Map<string, Manifest>,
-): BackupEntry[] {
-  const out: BackupEntry[] = [];
-  for (const o of objects) {
-    const parsed = parseObjectName(o.name);
-    if (!parsed || parsed.env !== env) continue;
-    const manifest = manifests.get(o.name);
-    out.push({
-      object: o.name,
-      at: parsed.at,
-      release: parsed.release,
-      bytes: o.size,
-      encrypted: parsed.encrypted,
-      complete: manifest !== undefined && manifest.bytes === o.size,
-      manifest,
-    });
-  }
-  return out.sort((a, b) => b.at.getTime() - a.at.getTime());
-}
+/** A backup the tools may restore and retention counts: complete and believed. */
+export const trusted = (e: BackupEntry) => e.complete && e.rejected === undefined;
 
 export interface RetentionPolicy {
   daily: number;
   weekly: number;
+  /** The newest this many trusted backups are never deleted, whatever their age. */
+  newest: number;
+  /** Nothing younger than this is deleted (the bucket's retention policy, or more). */
+  minAgeDays: number;
 }
-export const DEFAULT_RETENTION: RetentionPolicy = { daily: 7, weekly: 4 };
+export const DEFAULT_RETENTION: RetentionPolicy = { daily: 7, weekly: 4, newest: 3, minAgeDays: 7 };
+
+/**
+ * Days nothing may be deleted: the bucket's retention policy (GCS refuses earlier deletes
+ * anyway; `retentionPeriod` is in seconds) or the operator's floor, whichever is longer.
+ */
+export function minAgeDays(bucketRetentionSeconds: string | number | undefined, floor: number): number {
+  const seconds = Number(bucketRetentionSeconds ?? 0);
+  const bucketDays = Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds / 86_400) : 0;
+  return Math.max(bucketDays, floor);
+}
 
 const DAY = 86_400_000;
 /** Monday 00:00 UTC of the ISO week `at` falls in, as a key. */
@@ -234,15 +237,16 @@ function weekKey(at: Date): string {
 }
 
 /**
- * Keep the newest complete backup of each of the last `daily` days and of each of the last
- * `weekly` ISO weeks (counted back from `now`), and always the newest complete one. Incomplete
- * dumps (no manifest: a run that died) older than a day are deleted; younger ones may still be
- * uploading. Returns the entries to delete.
+ * Keep the newest trusted backup of each of the last `daily` days and of each of the last
+ * `weekly` ISO weeks (counted back from `now`), and the newest `newest` trusted ones whatever
+ * their age. Times are GCS's (`at`), never the names'. Never delete anything younger than
+ * `minAgeDays`, nor a rejected object (evidence of a forgery: the operator looks at it, the
+ * bucket's lifecycle rule ages it out). Incomplete dumps (no manifest: a run that died) older
+ * than a day go; younger ones may still be uploading. Returns the entries to delete.
  */
 export function selectExpired(entries: BackupEntry[], now: Date, policy: RetentionPolicy): BackupEntry[] {
-  const complete = entries.filter((e) => e.complete).sort((a, b) => b.at.getTime() - a.at.getTime());
-  const keep = new Set<string>();
-  if (complete[0]) keep.add(complete[0].object);
+  const good = entries.filter(trusted).sort((a, b) => b.at.getTime() - a.at.getTime());
+  const keep = new Set<string>(good.slice(0, Math.max(1, policy.newest)).map((e) => e.object));
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   const days = new Set<string>();
   for (let i = 0; i < policy.daily; i++) days.add(new Date(today - i * DAY).toISOString().slice(0, 10));
@@ -250,7 +254,7 @@ export function selectExpired(entries: BackupEntry[], now: Date, policy: Retenti
   for (let i = 0; i < policy.weekly; i++) weeks.add(weekKey(new Date(today - i * 7 * DAY)));
   const seenDay = new Set<string>();
   const seenWeek = new Set<string>();
-  for (const e of complete) {
+  for (const e of good) {
     const day = e.at.toISOString().slice(0, 10);
     const week = weekKey(e.at);
     if (days.has(day) && !seenDay.has(day)) {
@@ -262,7 +266,14 @@ export function selectExpired(entries: BackupEntry[], now: Date, policy: Retenti
       keep.add(e.object);
     }
   }
-  return entries.filter((e) => !keep.has(e.object) && (e.complete || now.getTime() - e.at.getTime() > DAY));
+  const age = (e: BackupEntry) => now.getTime() - e.at.getTime();
+  return entries.filter(
+    (e) =>
+      !keep.has(e.object) &&
+      e.rejected === undefined &&
+      age(e) >= policy.minAgeDays * DAY &&
+      (e.complete || age(e) > DAY),
+  );
 }
 
 /** Client options for mariadb and mariadb-dump: the option file must come first. */
@@ -370,6 +381,18 @@ export function restoreTarget(
       `refusing to restore into ${database}${opts.toDefaultsFile ? ` on the server of ${opts.toDefaultsFile}` : ''}: only ${SCRATCH_PREFIX}* databases without --force (it replaces what is there${database === cfg.database ? ': this is production' : ''})`,
     );
   return { database, scratch };
+}
+
+/**
+ * A restore that replaces a real database restores the backup the operator names. The default
+ * (the newest trusted backup) is for scratch copies only: a compromised VM can always upload a
+ * fresh, consistent-looking dump, which would be the newest.
+ */
+export function assertNamedObject(target: { database: string; scratch: boolean }, named: string | undefined) {
+  if (!target.scratch && named === undefined)
+    throw new BackupConfigError(
+      `restore into ${target.database} replaces what is there: name the OBJECT to restore (see list), or --before TIME; there is no default outside ${SCRATCH_PREFIX}* databases`,
+    );
 }
 
 export interface TableFigures {

@@ -17,9 +17,13 @@ export const backupSpec: CliSpec = {
     'from-defaults-file': { type: 'string', value: 'FILE' },
     'from-database': { type: 'string', value: 'NAME' },
     identity: { type: 'string', value: 'FILE' },
+    before: { type: 'string', value: 'TIME' },
     force: { type: 'boolean' },
+    online: { type: 'boolean', help: 'restore over production while the app serves (its writes interleave)' },
     daily: { type: 'string', value: 'N' },
     weekly: { type: 'string', value: 'M' },
+    'keep-newest': { type: 'string', value: 'K' },
+    'min-age-days': { type: 'string', value: 'D' },
     now: { type: 'string', value: 'ISO' },
     help: helpOption,
   },
@@ -35,19 +39,39 @@ marks it complete. Exit 1 when the job failed. --from-defaults-file dumps anothe
 MariaDB client option file on the VM, readable by ${vmPaths.user}), e.g. Cloud SQL (README).`,
     },
     list: {
-      summary: "the environment's backups in the bucket, newest first",
+      summary: "the environment's backups in the bucket, newest first, each judged",
       options: ['target', 'json'],
-      about: 'Backups under gs://<bucket>/<env>/, newest first; "!" marks an incomplete one (no manifest).',
+      about: `Backups under gs://<bucket>/<env>/, newest first by GCS's creation time (timeCreated, which
+the VM cannot set), not by the time in their names. "!" marks an incomplete one (no manifest);
+"x" a rejected one, with why: a name GCS's time contradicts (dated in the future, or not within
+the job's longest run of its creation), or a manifest that does not match the object (size, MD5,
+name, or written later than the job writes it). Rejected objects are never restored or counted.`,
     },
     restore: {
       synopsis: 'restore [OBJECT]',
-      summary: 'restore OBJECT (default: newest complete) into a scratch database',
+      summary: 'restore OBJECT (default: newest trusted) into a scratch database',
       args: '[OBJECT]',
-      options: ['to-database', 'to-defaults-file', 'force', 'identity', 'target', 'dry-run', 'json'],
+      options: [
+        'before',
+        'to-database',
+        'to-defaults-file',
+        'force',
+        'online',
+        'identity',
+        'target',
+        'dry-run',
+        'json',
+      ],
       about: `Restores into e2m_scratch_restore unless --to-database names another e2m_scratch_* database.
-Any other database (production included) needs --force; the object is then checked against its
-manifest before a byte is written. --to-defaults-file names a MariaDB client option file on
-the VM (host, port, user, password) for another server, e.g. Cloud SQL when moving (README).
+Any other database (production included) needs --force and an explicit OBJECT or --before TIME
+(no default: a compromised VM can upload a dump that would be the newest). --before TIME (ISO,
+with its zone) takes the newest trusted backup GCS created at or before TIME, e.g. the last
+before a compromise. The object is checked against its manifest before a byte is written.
+Over a database on the VM it is refused while the app takes writes (its kill switch off)
+unless --online, and the nightly unit first takes a safety dump, named in the answer: restore
+that to undo. A rejected object (see list) is never restored.
+--to-defaults-file names a MariaDB client option file on the VM (host, port, user, password)
+for another server, e.g. Cloud SQL when moving (README).
 --identity FILE: the age private key (on this machine) of an encrypted backup; it is copied to
 the VM's tmpfs for this command only and removed after.`,
     },
@@ -56,19 +80,23 @@ the VM's tmpfs for this command only and removed after.`,
       summary: `the drill: restore into a scratch database and compare every table with
 production (rows and CHECKSUM TABLE); exit 1 on any mismatch`,
       args: '[OBJECT]',
-      options: ['identity', 'target', 'json'],
-      about: `Restores OBJECT (default: newest complete) into e2m_scratch_verify, compares row counts and
+      options: ['before', 'identity', 'target', 'json'],
+      about: `Restores OBJECT (default: the newest trusted; with --before TIME, the newest trusted GCS
+created at or before TIME) into e2m_scratch_verify, compares row counts and
 CHECKSUM TABLE of every table with production, drops the scratch copy. Exit 1 on a mismatch,
-a corrupted object or a failed restore. Run it when writes are quiet: rows written since the
-dump count as a mismatch.`,
+a corrupted or rejected object or a failed restore. Run it when writes are quiet: rows written
+since the dump count as a mismatch.`,
     },
     prune: {
       summary: 'delete backups beyond the retention policy (keep N daily, M weekly)',
-      options: ['daily', 'weekly', 'now', 'target', 'dry-run', 'json'],
-      about: `Keeps the newest complete backup of each of the last N days (default ${DEFAULT_RETENTION.daily}) and of each of the
-last M ISO weeks (default ${DEFAULT_RETENTION.weekly}), and always the newest; deletes the rest with their manifests.
-Incomplete dumps older than a day go too. Runs here with your credentials. The bucket's own
-lifecycle rule (terraform) is the second line.`,
+      options: ['daily', 'weekly', 'keep-newest', 'min-age-days', 'now', 'target', 'dry-run', 'json'],
+      about: `Keeps the newest trusted backup of each of the last N days (default ${DEFAULT_RETENTION.daily}) and of each of the
+last M ISO weeks (default ${DEFAULT_RETENTION.weekly}), and the newest K trusted ones (--keep-newest, default ${DEFAULT_RETENTION.newest}); deletes
+the rest with their manifests. Days are GCS's creation times, never the names'. Never deletes
+anything younger than D days (--min-age-days, default ${DEFAULT_RETENTION.minAgeDays}) or the bucket's retention policy,
+whichever is longer, nor a rejected object (see list): those are reported, and the bucket's
+lifecycle rule ages them out. Incomplete dumps older than a day go too. Runs here with your
+credentials (the VM may not delete).`,
     },
     build: {
       summary: "build the VM's job binary (setup does this; prints its path)",
