@@ -64,6 +64,12 @@ describe('twin: looks like a fresh GCP debian-12 VM', () => {
     expect((await sudo(ssh, ['id', '-u'])).stdout.trim()).toBe('0');
   });
 
+  it("has run the startup script Terraform gives the VM (terraform/startup.sh.tftpl), as GCP's script runner does at boot", async () => {
+    const ready = await ssh.capture(['cat', '/var/lib/e2m/ready']);
+    expect(ready).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(Date.now() - Date.parse(ready)).toBeLessThan(60 * 60_000);
+  });
+
   it('runs systemd as PID 1 and reaches the running state', async () => {
     expect(await ssh.capture(['ps', '-o', 'comm=', '-p', '1'])).toBe('systemd');
     expect(await ssh.capture(['systemctl', 'is-system-running'])).toBe('running');

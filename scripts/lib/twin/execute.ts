@@ -23,6 +23,7 @@ import {
   PORT_ENV,
   type Ports,
   REQUIRED_TOOLS,
+  renderStartupScript,
   resolveConfig,
   type Step,
   sshReadySteps,
@@ -297,7 +298,10 @@ export async function up(
 
   const cgroup = twinCgroup(await runner.capture(execIn(cfg, ['cat', '/proc/1/cgroup'])));
   const publicKey = readFileSync(`${cfg.keyFile}.pub`, 'utf8');
-  await runSteps(runner, afterStartSteps(cfg, cgroup.path, publicKey), progress);
+  const startup = renderStartupScript(readFileSync(join(cfg.root, 'terraform/startup.sh.tftpl'), 'utf8'), {
+    admin_user: cfg.user,
+  });
+  await runSteps(runner, afterStartSteps(cfg, cgroup.path, publicKey, startup), progress);
   const listed = JSON.parse(
     await runner.capture([
       'curl',

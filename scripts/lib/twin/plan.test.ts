@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { YAML } from 'zx';
 import { toShell } from '../runner.ts';
@@ -15,6 +17,7 @@ import {
   knownHostsLine,
   missingToolMessage,
   recipeHash,
+  renderStartupScript,
   resolveConfig,
   type Step,
   sshArgv,
@@ -164,9 +167,9 @@ describe('upSteps', () => {
 });
 
 describe('afterStartSteps', () => {
-  const steps = afterStartSteps(cfg, '/docker/abc', 'ssh-ed25519 AAAA ops@e2m-twin\n');
-  it('installs the key like the guest agent, lays down the docker drop-in, waits for systemd and GCS', () => {
-    expect(steps.map((s) => s.kind)).toEqual(['run', 'run', 'wait', 'wait']);
+  const steps = afterStartSteps(cfg, '/docker/abc', 'ssh-ed25519 AAAA ops@e2m-twin\n', '#!/bin/bash\ntrue\n');
+  it('installs the key like the guest agent, lays down the docker drop-in, waits for systemd, runs the startup script, waits for GCS', () => {
+    expect(steps.map((s) => s.kind)).toEqual(['run', 'run', 'wait', 'run', 'wait']);
     expect(steps[0]).toMatchObject({ input: 'ssh-ed25519 AAAA ops@e2m-twin\n' });
     expect(shell(steps)[0]).toBe(
       "docker exec --interactive e2m-twin sh -c 'umask 077 && cat > /home/ops/.ssh/authorized_keys && chown ops: /home/ops/.ssh/authorized_keys'",
@@ -177,7 +180,11 @@ describe('afterStartSteps', () => {
       expect: 'running',
       failOn: ['degraded', 'maintenance', 'stopping'],
     });
-    expect(shell(steps)[3]).toBe(
+    expect(steps[3]).toMatchObject({
+      argv: ['docker', 'exec', '--interactive', 'e2m-twin', 'bash', '-s'],
+      input: '#!/bin/bash\ntrue\n',
+    });
+    expect(shell(steps)[4]).toBe(
       "curl -fsS -o /dev/null 'http://127.0.0.1:4443/storage/v1/b?project=e2m-twin-local'",
     );
   });
@@ -188,6 +195,24 @@ describe('afterStartSteps', () => {
     expect(d).toMatch(/^ExecStart=$/m);
     expect(d).toContain(
       'ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS $E2M_TWIN_DOCKER_OPTS',
+    );
+  });
+});
+
+describe('renderStartupScript', () => {
+  it("renders terraform/startup.sh.tftpl with compute.tf's variables", () => {
+    const tpl = readFileSync(resolve(import.meta.dirname, '../../../terraform/startup.sh.tftpl'), 'utf8');
+    const out = renderStartupScript(tpl, { admin_user: 'ops' });
+    expect(out).toContain('id "ops"');
+    expect(out).not.toContain('${');
+  });
+
+  it('refuses a variable it was not given and template syntax it cannot render', () => {
+    expect(() => renderStartupScript(['echo $', '{domain}'].join(''), { admin_user: 'ops' })).toThrow(
+      /unknown variable \$\{domain\}/,
+    );
+    expect(() => renderStartupScript('%{ if x }a%{ endif }', {})).toThrow(
+      /template syntax the twin cannot render: %\{/,
     );
   });
 });

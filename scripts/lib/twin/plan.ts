@@ -486,8 +486,30 @@ export function knownHostsLine(cfg: TwinConfig, hostPubKey: string): string {
 
 const gcsHostUrl = (cfg: TwinConfig) => `http://127.0.0.1:${cfg.ports.gcs}`;
 
-/** After the container exists: the guest-agent work (key, drop-in), then wait until it serves. */
-export function afterStartSteps(cfg: TwinConfig, cgroupPath: string, publicKey: string): Step[] {
+/**
+ * Pure: terraform/startup.sh.tftpl as Terraform's templatefile renders it for the twin. Only the
+ * variables compute.tf passes are known; any other interpolation or directive is refused, so a
+ * template that grows cannot silently run half-rendered.
+ */
+export function renderStartupScript(template: string, vars: Record<string, string>): string {
+  const out = template.replace(/\$\{(\w+)\}/g, (_whole, name: string) => {
+    if (!(name in vars)) throw new Error(`terraform/startup.sh.tftpl: unknown variable \${${name}}`);
+    return vars[name];
+  });
+  const left = /\$\{|%\{/.exec(out);
+  if (left)
+    throw new Error(`terraform/startup.sh.tftpl: template syntax the twin cannot render: ${left[0]}…`);
+  return out;
+}
+
+/** After the container exists: the guest-agent work (key, drop-in), then wait until it serves,
+ * then the startup script GCP's metadata script runner would run at boot. */
+export function afterStartSteps(
+  cfg: TwinConfig,
+  cgroupPath: string,
+  publicKey: string,
+  startupScript: string,
+): Step[] {
   return [
     {
       kind: 'run',
@@ -521,6 +543,12 @@ export function afterStartSteps(cfg: TwinConfig, cgroupPath: string, publicKey: 
       failOn: ['degraded', 'maintenance', 'stopping'],
       timeoutMs: 90_000,
       intervalMs: 500,
+    },
+    {
+      kind: 'run',
+      title: 'run the startup script Terraform gives the VM (terraform/startup.sh.tftpl)',
+      argv: execIn(cfg, ['bash', '-s'], true),
+      input: startupScript,
     },
     {
       kind: 'wait',
