@@ -1,6 +1,7 @@
 // The deploy on the converged twin, driven exactly as a user types it (zx scripts/deploy.mjs):
-// v1, then v2 under a steady load through Caddy without one failed request, a broken v3 that
-// never gets ready (v2 keeps serving), a rollback to v1, cleanup, and the lock.
+// v1, then v2 under a steady load through Caddy (keep-alive, no retry, GETs and POSTs) without one
+// failed request, a broken v3 that never gets ready (v2 keeps serving), a rollback to v1 under the
+// same load, cleanup, and the lock.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshRunner } from '../../scripts/lib/runner.ts';
 import { type Cli, zxCli } from './support/cli.ts';
-import { loadUntil, proxyClient } from './support/proxy.ts';
+import { describeLoad, type LoadResult, loadUntil, proxyClient } from './support/proxy.ts';
 import { connect, root, sudo, twinConfig, twinTarget } from './support/twin.ts';
 
 const deployCli = (...args: string[]) => zxCli('deploy.mjs', ...args);
@@ -56,6 +57,8 @@ const build = (tag: string, release: string) => {
 const target = twinTarget();
 const client = proxyClient(target.httpsUrl, target.domain);
 let ops: SshRunner;
+/** Every load this file ran across a deploy or a rollback: the last test sums them. */
+const loads: { what: string; load: LoadResult }[] = [];
 
 beforeAll(async () => {
   build('e2m/backend:e2e-v1', 'e2e-v1');
@@ -102,19 +105,39 @@ describe('deploy.mjs on the twin', () => {
     expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v1' });
   });
 
-  it('deploys v2 under a steady load through the proxy: not one request fails, the release changes', async () => {
+  it('deploys v2 under a steady load through the proxy, no retry: not one request fails, the release changes', async () => {
     const deploy = deployCli('deploy', '--image', 'e2m/backend:e2e-v2', '--json');
     const load = await loadUntil(client, '/healthz', deploy);
     const r = await deploy;
     expect(r.code, r.out).toBe(0);
-    console.log(
-      `v2 deploy under load: ${load.total} requests, ${load.failures.length} failed, ${load.retriedOnStaleSocket} retried on a socket the proxy closed, releases seen ${load.releases.join(' -> ')}; deploy ${(r.json?.ms as number) / 1000}s`,
-    );
+    loads.push({ what: 'deploy v2', load });
+    console.log(`v2 deploy under load: ${describeLoad(load)}; deploy ${(r.json?.ms as number) / 1000}s`);
     expect(load.failures).toEqual([]);
     expect(load.total).toBeGreaterThan(50);
+    expect(load.posts).toBeGreaterThan(5);
     expect(load.releases[0]).toBe('e2e-v1');
     expect(load.releases.at(-1)).toBe('e2e-v2');
     expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v2' });
+  });
+
+  it('the deploy user may point the proxy at blue, green or maintenance, and run nothing else of it', async () => {
+    const deployUser = await SshRunner.connect({ ...target, user: target.deployUser });
+    try {
+      // `sudo -l CMD` answers whether CMD is allowed without running it (exit 0 allowed, 1 not).
+      const allowed = async (...argv: string[]) =>
+        (await deployUser.run(['sudo', '-n', '-l', ...argv], { check: false })).code === 0;
+      const sw = '/usr/local/sbin/e2m-proxy-switch';
+      for (const to of ['blue', 'green', 'maintenance']) expect(await allowed(sw, to), to).toBe(true);
+      expect(await allowed(sw)).toBe(false);
+      expect(await allowed(sw, 'blue', 'green')).toBe(false);
+      expect(await allowed(sw, '127.0.0.1')).toBe(false);
+      expect(await allowed('/usr/bin/systemctl', 'reload', 'caddy')).toBe(false);
+      // The deploy user cannot move the name by hand either.
+      const hosts = await deployUser.run(['sh', '-c', 'echo x >> /etc/hosts'], { check: false });
+      expect(hosts.code).not.toBe(0);
+    } finally {
+      await deployUser.close();
+    }
   });
 
   it('a broken v3 never gets ready: the deploy exits non-zero naming the step, v2 keeps serving', async () => {
@@ -143,10 +166,15 @@ describe('deploy.mjs on the twin', () => {
     expect(names).not.toContain('e2m-app-blue');
   });
 
-  it('rolls back to v1 and lists the releases with the current one marked', async () => {
-    const r = await deployCli('rollback', 'e2e-v1', '--json');
+  it('rolls back to v1 under the same load without a failed request, and lists the releases with the current one marked', async () => {
+    const rollback = deployCli('rollback', 'e2e-v1', '--json');
+    const load = await loadUntil(client, '/healthz', rollback);
+    const r = await rollback;
     expect(r.code, r.out).toBe(0);
-    console.log(`rollback to e2e-v1: ${(r.json?.ms as number) / 1000}s`);
+    loads.push({ what: 'rollback v1', load });
+    console.log(`rollback to e2e-v1: ${(r.json?.ms as number) / 1000}s under load: ${describeLoad(load)}`);
+    expect(load.failures).toEqual([]);
+    expect(load.releases.at(-1)).toBe('e2e-v1');
     expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v1' });
     const list = await deployCli('releases', '--json');
     expect(list.json?.current).toBe('e2e-v1');
@@ -356,4 +384,15 @@ describe('deploy.mjs on the twin', () => {
       await deployUser.close();
     }
   }, 600_000);
+
+  it('across every deploy and rollback above, a client that never retries saw 0 failed requests', () => {
+    const all = loads.flatMap((l) => l.load.failures.map((f) => `${l.what}: ${f}`));
+    const total = loads.reduce((n, l) => n + l.load.total, 0);
+    console.log(
+      `no-retry load across ${loads.map((l) => l.what).join(', ')}: ${total} requests, ${all.length} failed, ` +
+        `429s ${loads.reduce((n, l) => n + l.load.rateLimited, 0)}`,
+    );
+    expect(loads.map((l) => l.what)).toEqual(['deploy v2', 'rollback v1']);
+    expect(all).toEqual([]);
+  });
 });

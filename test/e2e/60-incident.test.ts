@@ -283,9 +283,9 @@ describe('incident.mjs on a healthy twin', () => {
     try {
       for (const path of ['/readyz', '/readyz/', '/READYZ', '/%72eadyz']) {
         // No X-Release: the app, which sends it on every answer, never saw the request.
-        expect(await outside.get(path), path).toMatchObject({ status: 404, release: '', retried: false });
+        expect(await outside.get(path), path).toMatchObject({ status: 404, release: '' });
       }
-      expect(await outside.get('/healthz')).toMatchObject({ status: 200, retried: false });
+      expect(await outside.get('/healthz')).toMatchObject({ status: 200 });
     } finally {
       outside.close();
     }

@@ -7,7 +7,7 @@ describe('deploy commands', () => {
   it('runs a colour locked down, on loopback, with the shared env file, PORT and the release, as `serve`', () => {
     expect(toShell(cmd.runColour({ colour: 'green', image: 'e2m/backend:r2', release: 'r2' }))).toBe(
       'docker run --detach --name e2m-app-green --restart unless-stopped --read-only --cap-drop ALL --security-opt no-new-privileges ' +
-        '--memory 256m --memory-swap 256m --cpus 1 --pids-limit 256 --publish 127.0.0.1:3002:3000 --env-file /etc/e2-micro/app.env ' +
+        '--memory 256m --memory-swap 256m --cpus 1 --pids-limit 256 --publish 127.0.2.2:3000:3000 --env-file /etc/e2-micro/app.env ' +
         '--env PORT=3000 --env RELEASE=r2 --volume e2m-app-data:/var/lib/app --label e2m.app=backend --label e2m.colour=green --label e2m.release=r2 e2m/backend:r2 serve',
     );
   });
@@ -19,16 +19,14 @@ describe('deploy commands', () => {
     );
   });
 
-  it('probes a colour from the VM on its loopback port: no binary inside the image is needed', () => {
+  it('probes a colour from the VM on its loopback address: no binary inside the image is needed', () => {
     expect(toShell(cmd.readyProbe('blue'))).toBe(
-      'curl -sf -o /dev/null --max-time 2 http://127.0.0.1:3001/readyz',
+      'curl -sf -o /dev/null --max-time 2 http://127.0.2.1:3000/readyz',
     );
     const probe = cmd.contractProbe('green');
-    expect(probe.slice(3)).toEqual(['sh', 'e2m-app-green', '3002']);
-    expect(probe[2]).toContain(`curl -s -i --max-time 2 "http://127.0.0.1:$2/readyz"`);
-    expect(probe[2]).toContain(
-      `curl -s -o /dev/null -w '%{http_code}\\n' --max-time 2 "http://127.0.0.1:$2/healthz"`,
-    );
+    expect(probe.slice(3)).toEqual(['sh', 'e2m-app-green', '127.0.2.2:3000']);
+    expect(probe[2]).toContain(`curl -s -i --max-time 2 "http://$2/readyz"`);
+    expect(probe[2]).toContain(`curl -s -o /dev/null -w '%{http_code}\\n' --max-time 2 "http://$2/healthz"`);
   });
 
   it('stops a colour with SIGTERM and 30 s to drain, and prints how it exited', () => {
@@ -46,18 +44,14 @@ describe('deploy commands', () => {
     );
   });
 
-  it('switches the proxy by renaming a complete snippet over the live one, then a graceful reload', () => {
-    const snippet = cmd.upstreamSnippet('blue', 'r1');
-    expect(snippet).toContain('reverse_proxy 127.0.0.1:3001');
-    expect(cmd.writeUpstream(snippet)).toEqual([
-      'sh',
-      '-c',
-      'printf "%s" "$1" > "$2.tmp" && mv -f "$2.tmp" "$2"',
-      'sh',
-      snippet,
-      '/etc/caddy/e2m/upstream.caddy',
-    ]);
-    expect(toShell(cmd.reloadProxy())).toBe('sudo -n /usr/bin/systemctl reload caddy');
+  it("switches the proxy with the caddy role's helper and one fixed target: no reload, no address", () => {
+    expect(toShell(cmd.switchProxy('blue'))).toBe('sudo -n /usr/local/sbin/e2m-proxy-switch blue');
+    expect(toShell(cmd.switchProxy('maintenance'))).toBe(
+      'sudo -n /usr/local/sbin/e2m-proxy-switch maintenance',
+    );
+    expect(toShell(cmd.readSwitch())).toBe(
+      `sh -c 'getent hosts "$1" | cut -d" " -f1; cat "$2" 2>/dev/null || true' sh e2m-upstream.invalid /var/lib/e2m-proxy/upstream`,
+    );
   });
 
   it('takes the lock with an atomic mkdir, under flock, with the lease as an argument', () => {

@@ -9,7 +9,9 @@ import {
   layout,
   limits,
   MIGRATE_TIMEOUT_S,
-  ports,
+  type SwitchTarget,
+  upstreamName,
+  upstreamOf,
 } from './layout.ts';
 
 export type Argv = string[];
@@ -135,7 +137,7 @@ export const runColour = ({ colour, image, release }: RunSpec): Argv => [
   '--pids-limit',
   limits.pids,
   '--publish',
-  `127.0.0.1:${ports[colour]}:${APP_PORT}`,
+  `${upstreamOf(colour)}:${APP_PORT}`,
   '--env-file',
   layout.envFile,
   '--env',
@@ -164,7 +166,7 @@ export const readyProbe = (colour: Colour): Argv => [
   '/dev/null',
   '--max-time',
   '2',
-  `http://127.0.0.1:${ports[colour]}/readyz`,
+  `http://${upstreamOf(colour)}/readyz`,
 ];
 
 /**
@@ -175,41 +177,34 @@ export const readyProbe = (colour: Colour): Argv => [
 export const contractProbe = (colour: Colour): Argv =>
   sh(
     `echo '--- state'; docker inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}' "$1" 2>/dev/null || echo missing
-echo '--- healthz'; curl -s -o /dev/null -w '%{http_code}\\n' --max-time 2 "http://127.0.0.1:$2/healthz"
-echo '--- readyz'; curl -s -i --max-time 2 "http://127.0.0.1:$2/readyz" | head -c 2000; echo
+echo '--- healthz'; curl -s -o /dev/null -w '%{http_code}\\n' --max-time 2 "http://$2/healthz"
+echo '--- readyz'; curl -s -i --max-time 2 "http://$2/readyz" | head -c 2000; echo
 echo '--- log'; docker logs --tail 2 "$1" 2>&1 | cut -c 1-200; true`,
     containerName(colour),
-    String(ports[colour]),
+    upstreamOf(colour),
   );
 
 /** A colour that never got ready, for the deploy's report (contract.ts parseHealthReport). */
 export const healthReport = (colour: Colour): Argv =>
   sh(
     `echo '--- container'; docker inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}} {{.RestartCount}}' "$1" 2>/dev/null || echo missing
-echo '--- readyz'; curl -s -i --max-time 2 "http://127.0.0.1:$2/readyz" | head -c 2000; echo
+echo '--- readyz'; curl -s -i --max-time 2 "http://$2/readyz" | head -c 2000; echo
 echo '--- log'; docker logs --tail 50 "$1" 2>&1 | cut -c 1-300; true`,
     containerName(colour),
-    String(ports[colour]),
+    upstreamOf(colour),
   );
 
-/** The Caddy snippet that routes to one colour. */
-export function upstreamSnippet(colour: Colour, release: string): string {
-  return [
-    `# Written by scripts/deploy.mjs: release ${release}, colour ${colour}.`,
-    'handle {',
-    `\treverse_proxy 127.0.0.1:${ports[colour]} {`,
-    '\t\theader_up X-Request-Id {http.request.uuid}',
-    '\t}',
-    '}',
-    '',
-  ].join('\n');
-}
+/**
+ * Point the proxy at a colour, or at the maintenance page: the caddy role's root-owned helper
+ * moves the name Caddy proxies to in /etc/hosts (the deploy user may run it with exactly these
+ * three arguments). No reload: Caddy keeps every client connection, and resolves the name again
+ * within a few seconds, so the plan verifies through the proxy before it stops the old colour.
+ */
+export const switchProxy = (target: SwitchTarget): Argv => ['sudo', '-n', layout.switchCommand, target];
 
-/** Write the snippet beside the live one, then rename over it: Caddy never reads half a file. */
-export const writeUpstream = (snippet: string): Argv =>
-  sh('printf "%s" "$1" > "$2.tmp" && mv -f "$2.tmp" "$2"', snippet, layout.upstreamFile);
-
-export const reloadProxy = (): Argv => ['sudo', '-n', '/usr/bin/systemctl', 'reload', 'caddy'];
+/** Where the name points now and the switch's recorded target (incident diag, deploy status). */
+export const readSwitch = (): Argv =>
+  sh('getent hosts "$1" | cut -d" " -f1; cat "$2" 2>/dev/null || true', upstreamName, layout.switchStateFile);
 
 /** What the proxy answers on /readyz, with the release header: "<status> <release>". */
 export const probeThroughProxy = (domain: string): Argv =>

@@ -37,12 +37,18 @@ type Fault = {
   throws?: Error;
 };
 
+/** The proxy of the twoReleases VM: it answers from whatever the last switch named. */
+const SERVES: Record<string, string> = { blue: '200 v3', green: '200 v2', maintenance: '503' };
+const switchTarget = (l: string) => /e2m-proxy-switch (\w+)$/.exec(l)?.[1];
+
 function harness(faults: Fault[] = []) {
   const lines: string[] = [];
   let dropped = false;
+  let serving = 'green';
   const answer = (line: string) => {
     lines.push(line);
     if (dropped) throw new Error('ssh: connection lost');
+    const to = switchTarget(line);
     for (const f of faults) {
       if (f.when(line)) {
         if (f.throws) {
@@ -52,12 +58,13 @@ function harness(faults: Fault[] = []) {
         return f.result;
       }
     }
-    // a healthy VM: colours become ready, the proxy answers from the new release
+    // a healthy VM: colours become ready, the proxy answers from the target of the last switch
+    if (to) serving = to;
     if (isContractProbe(line)) return { code: 0, stdout: probeOut() };
     if (isDrain(line)) return { code: 0, stdout: '0\n' };
     if (isMigrationPlan(line)) return { code: 0, stdout: '{"pending":[],"statements":{}}\n' };
     if (line.includes('curl -sf')) return { code: 0 };
-    if (line.includes('/readyz')) return { code: 0, stdout: '200 v3' };
+    if (line.includes('/readyz')) return { code: 0, stdout: SERVES[serving] };
     return undefined;
   };
   const vm = new RecordingRunner();
@@ -80,10 +87,7 @@ function harness(faults: Fault[] = []) {
 }
 
 const vmLines = (lines: string[]) => lines.filter((l) => l.startsWith('vm: ')).map((l) => l.slice(4));
-const switchedTo = (vm: string[]) =>
-  vm
-    .filter((l) => l.includes('mv -f') && l.includes('upstream.caddy'))
-    .map((l) => /127\.0\.0\.1:(\d+)/.exec(l)?.[1] ?? (l.includes('maintenance') ? 'maintenance' : '?'));
+const switchedTo = (vm: string[]) => vm.map(switchTarget).filter((t) => t !== undefined);
 
 async function run(plan: Plan, faults: Fault[]) {
   const h = harness(faults);
@@ -192,31 +196,67 @@ describe('deploy orchestration', () => {
     ]);
   });
 
-  it('the proxy verification fails after the switch: old colour restarted and routed back, new removed', async () => {
+  it('the old colour serves until the proxy has moved: it is stopped only after the proxy answers from the new release', async () => {
+    let probes = 0;
     const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
       {
-        when: (l) => l.includes('https://$1/readyz') && l.includes('curl'),
-        result: { code: 0, stdout: '502 ' },
+        // the name moves on the proxy's next lookup, seconds after the switch: 8 probes still see v2
+        when: (l) => l.includes('https://$1/readyz') && ++probes <= 8,
+        result: { code: 0, stdout: '200 v2' },
       },
     ]);
-    expect(outcome).toMatchObject({ ok: false, failedStep: 'verify', switched: true });
-    expect(outcome.error).toBe('not done after 15 s: got "502", want "200 v3"');
-    expect(switchedTo(vm)).toEqual(['3001', '3002']); // to blue (new), then back to green (old)
-    const back = vm.findIndex((l) => l.includes('3002') && l.includes('mv -f'));
+    expect(outcome).toMatchObject({ ok: true, switched: true, rescueErrors: [] });
+    const isProbe = (l: string) => l.includes('https://$1/readyz');
+    expect(vm.filter(isProbe).length).toBe(9);
+    expect(vm.findIndex(isDrain)).toBeGreaterThan(vm.findLastIndex(isProbe));
+    expect(vm.findIndex((l) => switchTarget(l) === 'blue')).toBeLessThan(vm.findIndex(isProbe));
+  });
+
+  it('the proxy never moves to the new colour: bounded, then the old colour is routed back, new removed', async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
+      { when: (l) => l.includes('https://$1/readyz'), result: { code: 0, stdout: '200 v2' } },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'verify', switched: true, rescueErrors: [] });
+    expect(outcome.error).toBe('not done after 30 s: got "200 v2", want "200 v3"');
+    expect(switchedTo(vm)).toEqual(['blue', 'green']); // to blue (new), then back to green (old)
+    const back = vm.findIndex((l) => switchTarget(l) === 'green');
     expect(vm.indexOf('docker start e2m-app-green')).toBeLessThan(back);
     expect(vm.lastIndexOf(RM_BLUE)).toBeGreaterThan(back);
+    expect(vm.some(isDrain)).toBe(false);
     expect(vm.at(-1)).toBe(UNLOCK);
   });
 
-  it('a first deploy that fails after the switch puts the maintenance page back', async () => {
-    const { outcome, vm } = await run(deployPlan(empty(), args), [
+  it('the proxy moves back in the rescue before the new colour is removed', async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
       {
-        when: (l) => l.includes('systemctl reload caddy'),
-        result: { code: 1, stderr: 'sudo: a password is required' },
+        when: (l) => l.includes('/srv/app/state.json') && l.includes('"v3"'),
+        result: { code: 1, stderr: 'disk full' },
       },
     ]);
-    expect(outcome).toMatchObject({ ok: false, failedStep: 'reload', switched: true });
-    expect(switchedTo(vm)).toEqual(['3001', 'maintenance']);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'state', switched: true, rescueErrors: [] });
+    const backAnswered = vm.findLastIndex((l) => l.includes('https://$1/readyz'));
+    expect(backAnswered).toBeGreaterThan(vm.findIndex((l) => switchTarget(l) === 'green'));
+    expect(vm.lastIndexOf(RM_BLUE)).toBeGreaterThan(backAnswered);
+  });
+
+  it('a first deploy that fails after the switch puts the maintenance page back and waits for it', async () => {
+    const { outcome, vm } = await run(deployPlan(empty(), args), [
+      {
+        when: (l) => l.includes('/srv/app/state.json') && l.includes('"v3"'),
+        result: { code: 1, stderr: 'disk full' },
+      },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'state', switched: true, rescueErrors: [] });
+    expect(switchedTo(vm)).toEqual(['blue', 'maintenance']);
+    expect(vm.findLastIndex((l) => l.includes('https://$1/readyz'))).toBeGreaterThan(
+      vm.findIndex((l) => switchTarget(l) === 'maintenance'),
+    );
+  });
+
+  it('never reloads the proxy: the switch is the helper the deploy user may run, and nothing else', async () => {
+    const { vm } = await run(deployPlan(twoReleases(), args), []);
+    expect(vm.filter((l) => l.startsWith('sudo'))).toEqual(['sudo -n /usr/local/sbin/e2m-proxy-switch blue']);
+    expect(vm.some((l) => l.includes('reload'))).toBe(false);
   });
 
   it('SSH drops mid-way: the run stops, rescue is attempted and its failures reported, nothing switched', async () => {
@@ -234,12 +274,12 @@ describe('deploy orchestration', () => {
 
   it('SSH drops right after the switch: state.json already names the new colour', async () => {
     const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
-      { when: (l) => l.includes('systemctl reload caddy'), throws: new Error('ssh: connection lost') },
+      { when: (l) => l.includes('https://$1/readyz'), throws: new Error('ssh: connection lost') },
     ]);
-    expect(outcome).toMatchObject({ ok: false, failedStep: 'reload', switched: true });
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'verify', switched: true });
     const state = vm.find((l) => l.includes('/srv/app/state.json') && l.includes('"colour"'));
     expect(state).toContain('"colour":"blue","release":"v3"');
-    expect(vm.indexOf(state ?? '')).toBeLessThan(vm.findIndex((l) => l.includes('systemctl reload caddy')));
+    expect(vm.indexOf(state ?? '')).toBeGreaterThan(vm.findIndex((l) => switchTarget(l) === 'blue'));
   });
 });
 
@@ -280,7 +320,7 @@ describe('dry run', () => {
     const text = renderPlan(deployPlan(twoReleases(), args), { local: 'local', vm: 'deploy@vm:22' });
     expect(text).toContain("[local local] sh -c 'docker save");
     expect(text).toContain('[vm    deploy@vm:22] upload /tmp/v3.tar.zst -> /srv/app/images/v3.tar.zst');
-    expect(text).toContain('repeat until exit 0 and output "200 v3", at most 15 s');
+    expect(text).toContain('repeat until exit 0 and output "200 v3", at most 30 s');
     expect(text).toContain('if a step fails after the switch:');
   });
 });
@@ -293,7 +333,7 @@ describe('optional steps', () => {
     ]);
     expect(outcome).toMatchObject({ ok: true, switched: true, rescueErrors: [] });
     expect(outcome.warnings).toEqual([expect.stringMatching(/^prune: .*image is in use/s)]);
-    expect(switchedTo(vm)).toEqual(['3001']);
+    expect(switchedTo(vm)).toEqual(['blue']);
     expect(vm.at(-1)).toBe(UNLOCK);
   });
 });

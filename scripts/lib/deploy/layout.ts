@@ -16,19 +16,37 @@ export const layout = {
   imagesDir: '/srv/app/images',
   /** The app's environment, written by setup from the secrets (root:deploy 0640). */
   envFile: '/etc/e2-micro/app.env',
-  /** Caddy imports this file; the deploy renames a new one over it and reloads Caddy. */
-  upstreamFile: '/etc/caddy/e2m/upstream.caddy',
-  /** The maintenance page's directory (the caddy role writes index.html there). */
-  maintenanceRoot: '/var/www/e2m-maintenance',
+  /** The proxy switch (caddy role): `sudo -n e2m-proxy-switch blue|green|maintenance`. */
+  switchCommand: '/usr/local/sbin/e2m-proxy-switch',
+  /** The switch's current target, one word (root-owned, world-readable). */
+  switchStateFile: '/var/lib/e2m-proxy/upstream',
   /** A named volume both colours share: the kill switch's file fallback lives here. */
   dataVolume: 'e2m-app-data',
   imageRepo: 'e2m/backend',
 } as const;
 
-export const ports: Record<Colour, number> = { blue: 3001, green: 3002 };
-
 /** The port the app listens on inside its container (docs/app-contract.md); the deploy sets PORT. */
 export const APP_PORT = 3000;
+
+/**
+ * Where each target of the proxy switch listens on the VM: one loopback address each, one port
+ * for all, because Caddy proxies to a name (reverse_proxy dynamic a) that the switch moves
+ * between these addresses (the caddy role's caddy_upstream_* defaults own them).
+ */
+export const UPSTREAM_PORT = 3000;
+export const upstreamAddresses = { blue: '127.0.2.1', green: '127.0.2.2', maintenance: '127.0.2.3' } as const;
+export type SwitchTarget = keyof typeof upstreamAddresses;
+export const upstreamName = 'e2m-upstream.invalid';
+
+/** A colour's address on the VM's loopback, as `host:port`. */
+export const upstreamOf = (colour: Colour) => `${upstreamAddresses[colour]}:${UPSTREAM_PORT}`;
+
+/**
+ * How long the verify step waits for the proxy to answer from the new colour. The switch takes
+ * effect when Caddy next resolves the name (every 250 ms; 0.20-0.30 s measured); the bound is
+ * for a VM under load. The old colour serves until then, and is stopped only after.
+ */
+export const SWITCH_TIMEOUT_MS = 30_000;
 
 /** Seconds an app gets to drain after SIGTERM before Docker kills it. */
 export const DRAIN_TIMEOUT_S = 30;

@@ -9,7 +9,7 @@ const ids = (steps: { id: string }[]) => steps.map((s) => s.id);
 // Every deploy and rollback ends the same way once its colour is started.
 // The lock is not a step: the CLI takes its lease before it reads the VM (lease.ts). The state is
 // recorded at the switch, so a session cut after it leaves state.json true.
-const ACTIVATE = ['ready', 'switch', 'state', 'reload', 'verify', 'drain', 'record', 'audit', 'unlock'];
+const ACTIVATE = ['ready', 'switch', 'state', 'verify', 'drain', 'record', 'audit', 'unlock'];
 const SHIP = ['save', 'mkdir', 'upload', 'load'];
 
 describe('deploy plan', () => {
@@ -27,7 +27,6 @@ describe('deploy plan', () => {
       'ready',
       'switch',
       'state',
-      'reload',
       'verify',
       'record',
       'audit',
@@ -42,7 +41,7 @@ describe('deploy plan', () => {
     expect(ids(plan.rescueAfterSwitch)).toEqual([
       'switch-back',
       'state-back',
-      'reload-back',
+      'verify-back',
       'stop-new',
       'record-failure',
       'audit',
@@ -71,7 +70,7 @@ describe('deploy plan', () => {
       'ready-old',
       'switch-back',
       'state-back',
-      'reload-back',
+      'verify-back',
       'stop-new',
       'record-failure',
       'audit',

@@ -3,7 +3,7 @@
 // and after the proxy switched. The executor runs them; a dry run prints them.
 import * as cmd from './commands.ts';
 import type { StepCheck } from './contract.ts';
-import { type Colour, containerName, DRAIN_TIMEOUT_S, layout } from './layout.ts';
+import { type Colour, containerName, DRAIN_TIMEOUT_S, layout, SWITCH_TIMEOUT_MS } from './layout.ts';
 import {
   type Destructive,
   describeDestructive,
@@ -120,27 +120,6 @@ export const lock = (actor: Actor, command: string, leaseS = 0) =>
 export const unlock = (actor: Actor) =>
   run('unlock', 'release the deploy lock', 'vm', cmd.releaseLock(leaseToken(actor)));
 
-/**
- * The maintenance page the deploy puts back when a first deploy fails: the same snippet the caddy
- * role writes until the first deploy (roles/caddy/templates/upstream-maintenance.caddy.j2 with its
- * defaults; scripts/lib/deploy/layout.test.ts holds the two equal), so a visitor sees one page.
- */
-export function maintenanceSnippet(): string {
-  return [
-    '# Written by the deploy script: the maintenance page, as the caddy role writes it.',
-    'handle {',
-    `\troot * ${layout.maintenanceRoot}`,
-    '\theader Retry-After 120',
-    '\theader Cache-Control no-store',
-    '\trewrite * /index.html',
-    '\tfile_server {',
-    '\t\tstatus 503',
-    '\t}',
-    '}',
-    '',
-  ].join('\n');
-}
-
 /** Start-to-serving for one colour: wait ready, switch the proxy, verify, stop the old colour, record. */
 function activate(
   view: VmView,
@@ -169,13 +148,9 @@ function activate(
       timeoutMs: 60_000,
       intervalMs: 250,
     },
-    run(
-      'switch',
-      `point Caddy at ${p.colour}`,
-      'vm',
-      cmd.writeUpstream(cmd.upstreamSnippet(p.colour, p.release)),
-      { switches: true },
-    ),
+    run('switch', `point the proxy at ${p.colour} (no reload)`, 'vm', cmd.switchProxy(p.colour), {
+      switches: true,
+    }),
     // Recorded at the switch, not at the end: a session cut from here on leaves state.json naming
     // what the proxy serves (and readLiveView repairs any other mismatch).
     run(
@@ -186,17 +161,9 @@ function activate(
         JSON.stringify({ colour: p.colour, release: p.release, image: p.image, since: p.actor.now }),
       ),
     ),
-    run('reload', 'reload Caddy (graceful)', 'vm', cmd.reloadProxy()),
-    {
-      kind: 'wait',
-      id: 'verify',
-      title: `verify the proxy answers 200 from ${p.release}`,
-      host: 'vm',
-      argv: cmd.probeThroughProxy(p.domain),
-      expect: `200 ${p.release}`,
-      timeoutMs: 15_000,
-      intervalMs: 250,
-    },
+    // The proxy moves when it next resolves the name, seconds later; until this passes the old
+    // colour keeps serving, and it is stopped only after.
+    proxyServes(p.domain, p.release, 'verify', `wait until the proxy answers 200 from ${p.release}`),
   ];
   if (old && old !== p.colour)
     steps.push(
@@ -225,6 +192,8 @@ function activate(
   );
   // After the switch, the way back: the old colour running and ready again, then the proxy on it
   // (or, on a first deploy, the maintenance page).
+  // Each waits until the proxy has moved back, so the rescue's guard (never remove the colour
+  // the proxy serves) sees the old colour serving when it removes the new one.
   const back: Step[] = old
     ? [
         run('restart-old', `make sure ${containerName(old)} runs`, 'vm', cmd.startContainer(old)),
@@ -237,27 +206,44 @@ function activate(
           timeoutMs: 30_000,
           intervalMs: 250,
         },
-        run(
-          'switch-back',
-          `point Caddy back at ${old}`,
-          'vm',
-          cmd.writeUpstream(cmd.upstreamSnippet(old, view.active?.release ?? 'previous')),
-        ),
+        run('switch-back', `point the proxy back at ${old}`, 'vm', cmd.switchProxy(old)),
         run(
           'state-back',
           'record the old colour as active again',
           'vm',
           cmd.writeState(JSON.stringify(view.active)),
         ),
-        run('reload-back', 'reload Caddy', 'vm', cmd.reloadProxy()),
+        proxyServes(
+          p.domain,
+          view.active?.release ?? '',
+          'verify-back',
+          `wait until the proxy answers 200 from ${view.active?.release} again`,
+        ),
       ]
     : [
-        run('switch-back', 'put the maintenance page back', 'vm', cmd.writeUpstream(maintenanceSnippet())),
+        run('switch-back', 'put the maintenance page back', 'vm', cmd.switchProxy('maintenance')),
         run('state-back', 'record that nothing serves', 'vm', cmd.removeState()),
-        run('reload-back', 'reload Caddy', 'vm', cmd.reloadProxy()),
+        proxyServes(
+          p.domain,
+          undefined,
+          'verify-back',
+          'wait until the proxy answers 503 from the maintenance page',
+        ),
       ];
   return { steps, back };
 }
+
+/** Bounded wait until the proxy answers from `release`, or with the maintenance page's 503. */
+const proxyServes = (domain: string, release: string | undefined, id: string, title: string): Step => ({
+  kind: 'wait',
+  id,
+  title: `${title} (${SWITCH_TIMEOUT_MS / 1000} s at most)`,
+  host: 'vm',
+  argv: cmd.probeThroughProxy(domain),
+  expect: release === undefined ? '503' : `200 ${release}`,
+  timeoutMs: SWITCH_TIMEOUT_MS,
+  intervalMs: 250,
+});
 
 function failure(p: {
   colour: Colour;

@@ -1,6 +1,6 @@
 // Pure: what the diagnostic bundle collects (file name -> command on the VM), and the redaction
 // every collected text goes through before it is written anywhere.
-import { type Argv, readReleases, sh } from '../deploy/commands.ts';
+import { type Argv, readReleases, readSwitch, sh } from '../deploy/commands.ts';
 import { Colours, containerName, layout } from '../deploy/layout.ts';
 import { UNITS } from './plans.ts';
 import { BACKUP_RECORD, sudo } from './probes.ts';
@@ -38,7 +38,7 @@ export function diagCollects(): Collect[] {
     { file: 'docker/stats.txt', argv: sudo(['docker', 'stats', '--no-stream']) },
     { file: 'config/app.env', argv: sudo(['cat', layout.envFile]) },
     { file: 'config/Caddyfile', argv: sudo(['cat', '/etc/caddy/Caddyfile']) },
-    { file: 'config/upstream.caddy', argv: sudo(['cat', layout.upstreamFile]) },
+    { file: 'config/upstream.txt', argv: readSwitch() },
     { file: 'app/state.json', argv: sudo(['cat', layout.stateFile]) },
     { file: 'app/releases.jsonl', argv: sudo(readReleases(50)) },
     { file: 'app/audit.jsonl', argv: sudo(['tail', '-n', '200', layout.auditFile]) },

@@ -25,7 +25,7 @@ describe('restart plans', () => {
     expect(lines(plan.steps)).toEqual([
       `sudo -n -u deploy ${toShell(cmd.takeLock(holderJson(actor, 'incident restart app'), RESTART_LEASE_S))}`,
       'sudo -n docker restart --time 30 e2m-app-green',
-      'curl -sf -o /dev/null --max-time 2 http://127.0.0.1:3002/readyz',
+      'curl -sf -o /dev/null --max-time 2 http://127.0.2.2:3000/readyz',
       `sh -c 'curl -sk -o /dev/null --max-time 5 -w "%{http_code}" --resolve "$1:443:127.0.0.1" "https://$1/readyz"' sh example.com`,
       `sudo -n -u deploy sh -c 'printf "%s\\n" "$1" >> "$2"' sh '{"time":"2026-11-23T04:00:00.000Z","who":"dev@example.com","from":"laptop","event":"restart","service":"app","outcome":"done"}' /srv/app/audit.jsonl`,
       `sudo -n -u deploy ${toShell(cmd.releaseLock(leaseToken(actor)))}`,

@@ -2,106 +2,173 @@
 // are the domain (Caddy's internal CA is not trusted here, so verification is off).
 import { Agent, request } from 'node:https';
 
-export type ProxyResponse = { status: number; release: string; body: string; retried: boolean };
+export type ProxyResponse = { status: number; release: string; body: string };
 
 /**
- * A keep-alive connection the server closed just as a request went out on it: nothing of the
- * request was processed. Browsers and Node's own docs (`request.reusedSocket`) retry an
- * idempotent request once in exactly this case (RFC 9112, 9.3.1); a proxy reload closes idle
- * client connections, so a deploy hits it.
+ * A keep-alive client that never retries: a request that meets a closing socket fails, as it
+ * does for `fetch` in Node, a mobile app or a server-to-server caller. Zero failures under this
+ * client means the server side lost nothing, not that the client papered over it.
  */
-const staleSocket = (e: NodeJS.ErrnoException, reused: boolean) =>
-  reused && (e.code === 'ECONNRESET' || e.message === 'socket hang up');
-
 export function proxyClient(httpsUrl: string, domain: string) {
   const { hostname, port } = new URL(httpsUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false, servername: domain });
-  // The retry goes on a new connection, as browsers do: another idle socket of the pool may be
-  // closing in the same proxy reload.
-  const fresh = new Agent({ keepAlive: false, rejectUnauthorized: false, servername: domain });
-  const once = (path: string, timeoutMs: number, via = agent): Promise<Omit<ProxyResponse, 'retried'>> =>
-    new Promise((resolve, reject) => {
+  const send = (method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 5_000) =>
+    new Promise<ProxyResponse>((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
         {
           host: hostname,
           port: Number(port),
           path,
-          method: 'GET',
-          agent: via,
-          headers: { host: domain },
+          method,
+          agent,
+          headers: {
+            host: domain,
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          },
           timeout: timeoutMs,
         },
         (res) => {
-          let body = '';
+          let text = '';
           res.setEncoding('utf8');
           res.on('data', (d) => {
-            body += d;
+            text += d;
           });
           res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, release: String(res.headers['x-release'] ?? ''), body }),
+            resolve({
+              status: res.statusCode ?? 0,
+              release: String(res.headers['x-release'] ?? ''),
+              body: text,
+            }),
           );
+          res.on('error', reject);
         },
       );
       req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
-      req.on('error', (e: NodeJS.ErrnoException) => reject(Object.assign(e, { reused: req.reusedSocket })));
-      req.end();
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            `${method} ${path}: ${e.code ?? e.message}${req.reusedSocket ? ' (on a reused keep-alive socket)' : ''}`,
+          ),
+        ),
+      );
+      req.end(payload);
     });
-  const get = async (path: string, timeoutMs = 5_000): Promise<ProxyResponse> => {
-    try {
-      return { ...(await once(path, timeoutMs)), retried: false };
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException & { reused: boolean };
-      if (!staleSocket(err, err.reused)) throw e;
-      return { ...(await once(path, timeoutMs, fresh)), retried: true };
-    }
-  };
   return {
-    get,
-    close: () => {
-      agent.destroy();
-      fresh.destroy();
-    },
+    get: (path: string, timeoutMs?: number) => send('GET', path, undefined, timeoutMs),
+    post: (path: string, body: unknown, timeoutMs?: number) => send('POST', path, body, timeoutMs),
+    close: () => agent.destroy(),
   };
 }
 
 export type LoadResult = {
+  /** Requests sent, and how many of them were POSTs. */
   total: number;
+  posts: number;
+  /** No answer at all: reset, closed, refused, timed out. */
+  transportErrors: string[];
+  /** 5xx answers: the proxy or the app failed the request. */
+  serverErrors: string[];
+  /** Any other answer outside 2xx but 429: the load itself is wrong. */
+  unexpected: string[];
+  /** 429s are the rate limit doing its job, counted apart (the POSTs stay below it). */
+  rateLimited: number;
+  /** Everything above but the 429s: what the deploy must keep at 0. */
   failures: string[];
+  /** The releases that answered, in order, each change once. */
   releases: string[];
-  retriedOnStaleSocket: number;
+};
+
+export type LoadOptions = {
+  /** Workers looping GET on `path`. */
+  workers: number;
+  /** Workers looping POST /notes, each once per `postEveryMs` (the app allows 120 per minute). */
+  postWorkers: number;
+  postEveryMs: number;
+  maxRequests: number;
+  maxMs: number;
+  pauseMs: number;
+};
+
+export const DEFAULT_LOAD: LoadOptions = {
+  workers: 4,
+  postWorkers: 1,
+  postEveryMs: 750,
+  maxRequests: 20_000,
+  maxMs: 180_000,
+  pauseMs: 5,
 };
 
 /**
- * A steady, bounded load: `workers` loops of GET `path` until `stop()` resolves, at most
- * `maxRequests` in all and `maxMs` long. Every non-2xx or error is a failure, with its reason.
+ * A steady, bounded load: GET workers on `path` and POST workers creating notes, until `stop`
+ * resolves, at most `maxRequests` in all and `maxMs` long. Nothing is retried.
  */
 export async function loadUntil(
   client: ReturnType<typeof proxyClient>,
   path: string,
   stop: Promise<unknown>,
-  opts = { workers: 4, maxRequests: 20_000, maxMs: 180_000, pauseMs: 5 },
+  options: Partial<LoadOptions> = {},
 ): Promise<LoadResult> {
+  const opts = { ...DEFAULT_LOAD, ...options };
   let done = false;
   void stop.finally(() => {
     done = true;
   });
   const t0 = Date.now();
-  const result: LoadResult = { total: 0, failures: [], releases: [], retriedOnStaleSocket: 0 };
-  const worker = async () => {
-    while (!done && result.total < opts.maxRequests && Date.now() - t0 < opts.maxMs) {
-      result.total++;
+  const r: LoadResult = {
+    total: 0,
+    posts: 0,
+    transportErrors: [],
+    serverErrors: [],
+    unexpected: [],
+    rateLimited: 0,
+    failures: [],
+    releases: [],
+  };
+  const going = () => !done && r.total < opts.maxRequests && Date.now() - t0 < opts.maxMs;
+  const judge = (what: string, res: ProxyResponse) => {
+    if (res.status === 429) r.rateLimited++;
+    else if (res.status >= 500)
+      r.serverErrors.push(`${what}: ${res.status} from ${res.release || 'proxy'}: ${res.body.slice(0, 80)}`);
+    else if (res.status < 200 || res.status >= 300)
+      r.unexpected.push(`${what}: ${res.status}: ${res.body.slice(0, 80)}`);
+    if (res.release && r.releases.at(-1) !== res.release) r.releases.push(res.release);
+  };
+  const loop = async (what: string, send: () => Promise<ProxyResponse>, pauseMs: number) => {
+    while (going()) {
+      const started = Date.now();
+      r.total++;
       try {
-        const r = await client.get(path);
-        if (r.retried) result.retriedOnStaleSocket++;
-        if (r.status < 200 || r.status >= 300)
-          result.failures.push(`${r.status} from ${r.release || 'proxy'}: ${r.body.slice(0, 80)}`);
-        if (result.releases.at(-1) !== r.release) result.releases.push(r.release);
+        judge(what, await send());
       } catch (e) {
-        result.failures.push((e as Error).message);
+        r.transportErrors.push((e as Error).message);
       }
-      await new Promise((r) => setTimeout(r, opts.pauseMs));
+      await new Promise((res) => setTimeout(res, Math.max(0, pauseMs - (Date.now() - started))));
     }
   };
-  await Promise.all(Array.from({ length: opts.workers }, worker));
-  return result;
+  let n = 0;
+  const post = () => {
+    r.posts++;
+    n++;
+    return client.post('/notes', { title: `load ${t0}-${n}`, body: 'written during a deploy' });
+  };
+  await Promise.all([
+    ...Array.from({ length: opts.workers }, () => loop(`GET ${path}`, () => client.get(path), opts.pauseMs)),
+    ...Array.from({ length: opts.postWorkers }, () => loop('POST /notes', post, opts.postEveryMs)),
+  ]);
+  r.failures = [...r.transportErrors, ...r.serverErrors, ...r.unexpected];
+  return r;
+}
+
+/** One line for a log: totals and each kind of failure, with the first few reasons. */
+export function describeLoad(r: LoadResult): string {
+  const some = (xs: string[]) => (xs.length ? ` (${xs.slice(0, 3).join('; ')})` : '');
+  return (
+    `${r.total} requests (${r.posts} POST), no retry: failed ${r.failures.length} = ` +
+    `transport errors ${r.transportErrors.length}${some(r.transportErrors)}, ` +
+    `5xx ${r.serverErrors.length}${some(r.serverErrors)}, other non-2xx ${r.unexpected.length}${some(r.unexpected)}; ` +
+    `429 (rate limit, not a failure) ${r.rateLimited}; releases seen ${r.releases.join(' -> ')}`
+  );
 }

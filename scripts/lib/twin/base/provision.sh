@@ -51,6 +51,27 @@ WantedBy=multi-user.target
 UNIT
 systemctl enable ssh-hostkeys.service ssh.service >/dev/null 2>&1
 
+# A VM's /etc/hosts is a plain file that may be replaced by renaming a new one over it (the
+# deploy's proxy switch does); Docker bind-mounts its own over a container's, where a rename
+# fails (EBUSY). At each boot, before anything reads it, keep Docker's content (this boot's
+# address) in a plain file and drop the mount.
+cat > /etc/systemd/system/twin-hosts-file.service <<'UNIT'
+[Unit]
+Description=Make /etc/hosts a plain file, as on a VM
+DefaultDependencies=no
+Before=sysinit.target
+ConditionPathIsMountPoint=/etc/hosts
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'cp /etc/hosts /run/hosts.docker && umount /etc/hosts && cat /run/hosts.docker > /etc/hosts'
+
+[Install]
+WantedBy=sysinit.target
+UNIT
+systemctl enable twin-hosts-file.service >/dev/null 2>&1
+
 # Units that need hardware or a kernel of their own: a container has neither.
 for unit in getty.target console-getty.service systemd-remount-fs.service \
   systemd-modules-load.service sys-kernel-config.mount sys-kernel-debug.mount \
