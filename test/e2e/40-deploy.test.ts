@@ -36,15 +36,6 @@ function deployStreaming(args: string[], onLine: (line: string) => void): Promis
   });
 }
 
-/** Polls `check` every 100 ms for at most `ms`; true once it held. */
-async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
-
 const build = (tag: string, release: string) => {
   const r = spawnSync(
     'npx',
@@ -221,19 +212,23 @@ describe('deploy.mjs on the twin', () => {
   });
 
   it('two deploys at once: the second is refused, or with --lock-wait queues behind the first; both end right', async () => {
-    const first = deployCli('deploy', '--image', 'e2m/backend:e2e-v2', '--json');
-    const held = await until(
-      async () => (await sudo(ops, ['test', '-d', '/srv/app/lock'], { check: false })).code === 0,
-      60_000,
-    );
-    expect(held).toBe(true);
-    const refused = await deployCli('deploy', '--image', 'e2m/backend:e2e-v4');
+    let refusedRun: Promise<Cli> | undefined;
+    let queuedRun: Promise<Cli> | undefined;
+    const first = deployStreaming(['deploy', '--image', 'e2m/backend:e2e-v2'], (line) => {
+      // Printed once the first deploy holds the lease and has read the VM: its whole plan is still
+      // ahead, so the other two start while it holds the lock. Started one after the other, the
+      // CLI start-ups on a busy machine outlasted the first deploy and nothing queued.
+      if (refusedRun || !line.startsWith('deploy: deploy e2e-v2 ')) return;
+      refusedRun = deployCli('deploy', '--image', 'e2m/backend:e2e-v4');
+      // Text output: the wait is said as progress, which --json leaves out.
+      queuedRun = deployCli('deploy', '--image', 'e2m/backend:e2e-v4', '--lock-wait', '300');
+    });
+    expect((await first).code).toBe(0);
+    if (!refusedRun || !queuedRun) throw new Error('the first deploy never printed its header line');
+    const refused = await refusedRun;
     expect(refused.code).toBe(1);
     expect(refused.out).toMatch(/locked by .* \(deploy e2e-v2\) .*--lock-wait SECONDS queues behind it/);
-    // Text output: the wait is said as progress, which --json leaves out.
-    const queued = deployCli('deploy', '--image', 'e2m/backend:e2e-v4', '--lock-wait', '300');
-    expect((await first).code).toBe(0);
-    const second = await queued;
+    const second = await queuedRun;
     expect(second.code, second.out).toBe(0);
     expect(second.out).toMatch(/waiting up to 300 s for the deploy lock, held by .*\(deploy e2e-v2\)/);
     expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v4' });
