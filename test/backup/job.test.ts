@@ -195,7 +195,7 @@ describe('backup job (compiled, real MariaDB, fake-gcs-server)', () => {
     expect(verify.code, verify.stdout).toBe(0);
   });
 
-  it('reports a failure to Sentry when a DSN is set', async () => {
+  it('checks in to Sentry: in_progress then ok on a good night, in_progress then error with the exception on a bad one', async () => {
     const envelopes: string[] = [];
     const server: Server = createServer((req, res) => {
       let body = '';
@@ -208,17 +208,50 @@ describe('backup job (compiled, real MariaDB, fake-gcs-server)', () => {
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
+    const dsn = `http://publickey@127.0.0.1:${(server.address() as { port: number }).port}/1`;
+    // Not spawnSync: this process must keep serving the DSN's endpoint while the job runs.
+    const runJob = (env: JobEnv) =>
+      new Promise<number | null>((resolve) => {
+        spawn(env.binary, ['run', '--config', env.configFile], { stdio: 'ignore' }).on('exit', resolve);
+      });
+    // Each envelope is a header line, then item header and payload lines.
+    const checkIns = () =>
+      envelopes.flatMap((e) => {
+        const lines = e.split('\n').filter(Boolean);
+        return lines.flatMap((line, i) =>
+          i > 0 && JSON.parse(line).type === 'check_in' ? [JSON.parse(lines[i + 1])] : [],
+        );
+      });
     try {
+      const good = await jobEnv(inject('mysqlAdminUrl'), gcs.endpoint, {
+        SENTRY_DSN: dsn,
+        BACKUP_ON_CALENDAR: 'Mon..Fri *-*-* 02:30:00',
+        BACKUP_RANDOMIZED_DELAY: '10min',
+        BACKUP_TIMEOUT: '30min',
+      });
+      expect(await runJob(good)).toBe(0);
+      const [start, end] = checkIns();
+      expect(start).toMatchObject({
+        monitor_slug: 'e2m-backup-test',
+        status: 'in_progress',
+        monitor_config: {
+          schedule: { type: 'crontab', value: '30 2 * * 1-5' },
+          checkin_margin: 15,
+          max_runtime: 30,
+          timezone: 'Etc/UTC',
+        },
+      });
+      expect(end).toMatchObject({ check_in_id: start.check_in_id, status: 'ok' });
+      expect(end.duration).toBeGreaterThan(0);
+      expect(checkIns()).toHaveLength(2);
+
+      envelopes.length = 0;
       const bad = await jobEnv(inject('mysqlAdminUrl'), gcs.endpoint, {
         BACKUP_BUCKET: 'no-such-bucket',
-        SENTRY_DSN: `http://publickey@127.0.0.1:${port}/1`,
+        SENTRY_DSN: dsn,
       });
-      // Not spawnSync: this process must keep serving the DSN's endpoint while the job runs.
-      const r = await new Promise<number | null>((resolve) => {
-        spawn(bad.binary, ['run', '--config', bad.configFile], { stdio: 'ignore' }).on('exit', resolve);
-      });
-      expect(r).toBe(1);
+      expect(await runJob(bad)).toBe(1);
+      expect(checkIns().map((c) => c.status)).toEqual(['in_progress', 'error']);
       expect(envelopes.join('\n')).toContain('no-such-bucket');
     } finally {
       server.close();

@@ -20,6 +20,7 @@ const cfg: BackupConfig = {
   progressBytes: 1e6,
   stateDir: '/var/lib/e2m-backup',
   ageRecipients: [],
+  schedule: { onCalendar: '*-*-* 03:15:00', randomizedDelay: '15min', timeout: '1h' },
 };
 
 const NOW = new Date('2026-12-02T03:00:00.000Z');
@@ -78,8 +79,13 @@ function recording(over: Partial<JobIo> = {}) {
       return { object: OBJECT, bytes: 2_500_000, sha256: 'ab12', durationMs: 1500, maxRssKb: 40_000 };
     },
     memory: () => ({ maxRssKb: 41_000 }),
-    reportFailure: async (_c, e) => {
-      rec.calls.push(['reportFailure', e.message]);
+    startCheckIn: async () => {
+      rec.calls.push(['checkIn', 'in_progress']);
+      return {
+        finish: async (e) => {
+          rec.calls.push(['checkIn', e ? `error: ${e.message}` : 'ok']);
+        },
+      };
     },
     listBackups: async () => [entry(OBJECT), entry(`${OBJECT}.partial`, false, 100_000)],
     findBackup: async (_c, choice) => entry(choice.object ?? OBJECT),
@@ -162,7 +168,11 @@ describe('e2m-backup run', () => {
       'lock /var/lib/e2m-backup/lock',
       'unlock /var/lib/e2m-backup/lock',
     ]);
-    expect(rec.calls).toEqual([['runBackup', cfg, NOW]]);
+    expect(rec.calls).toEqual([
+      ['checkIn', 'in_progress'],
+      ['runBackup', cfg, NOW],
+      ['checkIn', 'ok'],
+    ]);
     expect(rec.files.get('/var/lib/e2m-backup/last.json')).toBe(
       `${JSON.stringify({ ok: true, object: OBJECT, bytes: 2_500_000, durationMs: 1500, finishedAt: NOW.toISOString() })}\n`,
     );
@@ -198,7 +208,10 @@ describe('e2m-backup run', () => {
       error: 'dump failed (dump=2: Unknown database)',
       maxRssKb: 41_000,
     });
-    expect(rec.calls).toEqual([['reportFailure', 'dump failed (dump=2: Unknown database)']]);
+    expect(rec.calls).toEqual([
+      ['checkIn', 'in_progress'],
+      ['checkIn', 'error: dump failed (dump=2: Unknown database)'],
+    ]);
     expect(rec.events.at(-1)).toBe('unlock /var/lib/e2m-backup/lock');
   });
 
@@ -207,15 +220,27 @@ describe('e2m-backup run', () => {
       runBackup: async () => {
         throw new Error('upload failed');
       },
-      reportFailure: async () => {
-        throw new Error('sentry unreachable');
-      },
+      startCheckIn: async () => ({
+        finish: async () => {
+          throw new Error('sentry unreachable');
+        },
+      }),
     });
     expect(await runJob(['run'], io)).toBe(1);
     expect(rec.stdout.map(json).map((l) => [l.event, l.error])).toEqual([
       ['failed', 'upload failed'],
       ['sentry-failed', 'sentry unreachable'],
     ]);
+  });
+
+  it('a check-in that cannot start is logged, and the backup still runs and exits 0', async () => {
+    const { io, rec } = recording({
+      startCheckIn: async () => {
+        throw new Error('sentry unreachable');
+      },
+    });
+    expect(await runJob(['run'], io)).toBe(0);
+    expect(rec.stdout.map(json).map((l) => l.event)).toEqual(['sentry-failed', 'progress', 'done']);
   });
 
   it('SIGTERM mid-run records the kill, logs it, releases the lock and exits 143', async () => {
@@ -263,7 +288,7 @@ describe('e2m-backup run', () => {
     expect(
       await runJob(['run', '--from-defaults-file', '/etc/cloudsql.cnf', '--from-database', 'prod'], io),
     ).toBe(0);
-    expect(rec.calls[0][1]).toEqual({ ...cfg, defaultsFile: '/etc/cloudsql.cnf', database: 'prod' });
+    expect(rec.calls[1][1]).toEqual({ ...cfg, defaultsFile: '/etc/cloudsql.cnf', database: 'prod' });
     const dry = recording();
     expect(await runJob(['run', '--dry-run', '--json', '--from-database', 'prod'], dry.io)).toBe(0);
     expect(String(json(dry.rec.stdout[0]).script)).toContain(' prod |');

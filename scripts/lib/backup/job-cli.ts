@@ -6,6 +6,7 @@
 // backup.mjs and the timer. Only types come from job.ts, so a test needs no GCS or MariaDB.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { CheckIn } from './checkin.ts';
 import type { Log, RestoreOptions, RunResult, VerifyReport } from './job.ts';
 import {
   assertDatabaseName,
@@ -93,7 +94,8 @@ export interface JobIo {
   exit(code: number): never;
   runBackup(cfg: BackupConfig, now: Date, log: Log): Promise<RunResult>;
   memory(): Record<string, number | undefined>;
-  reportFailure(cfg: BackupConfig, error: Error): Promise<void>;
+  /** Sentry cron check-ins (checkin.ts): started before the dump, finished after it. */
+  startCheckIn(cfg: BackupConfig, log: Log): Promise<CheckIn>;
   listBackups(cfg: BackupConfig): Promise<BackupEntry[]>;
   findBackup(cfg: BackupConfig, choice: BackupChoice): Promise<BackupEntry>;
   restoreBackup(
@@ -182,15 +184,22 @@ async function run(line: JobLine, base: BackupConfig, io: JobIo, say: Say): Prom
     release();
     io.exit(143);
   });
+  const checkIn = await io.startCheckIn(cfg, say.log).catch((err): CheckIn => {
+    say.log('sentry-failed', { error: errorOf(err) });
+    return { finish: async () => {} };
+  });
+  const report = (error?: Error) =>
+    checkIn.finish(error).catch((err) => say.log('sentry-failed', { error: errorOf(err) }));
   try {
     const r = await io.runBackup(cfg, now, say.log);
     writeLast({ ok: true, object: r.object, bytes: r.bytes, durationMs: r.durationMs });
     say.log('done', { ...r });
+    await report();
     return 0;
   } catch (e) {
     writeLast({ ok: false, error: errorOf(e) });
     say.log('failed', { error: errorOf(e), ...io.memory() });
-    await io.reportFailure(cfg, e as Error).catch((err) => say.log('sentry-failed', { error: errorOf(err) }));
+    await report(e as Error);
     return 1;
   } finally {
     release();

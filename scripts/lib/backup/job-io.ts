@@ -1,13 +1,13 @@
 // The job's I/O on the VM, as scripts/backup-job.mjs hands it to runJob (job-cli.ts): the
 // process (stdout, stderr, SIGTERM, exit) and job.ts's dump, upload, listing and restore.
 import { writeFileSync } from 'node:fs';
+import { startCheckIn } from './checkin.ts';
 import {
   acquireLock,
   findBackup,
   listBackups,
   loadConfig,
   memory,
-  reportFailure,
   restoreBackup,
   runBackup,
   verifyBackup,
@@ -31,7 +31,7 @@ export const vmJobIo: JobIo = {
   exit: (code) => process.exit(code),
   runBackup,
   memory,
-  reportFailure,
+  startCheckIn,
   listBackups: (cfg) => listBackups(cfg),
   findBackup,
   restoreBackup,

@@ -461,12 +461,3 @@ export async function pruneBackups(
     minAgeDays: floor,
   };
 }
-
-/** Report a failure to Sentry when a DSN is set; loaded only then, so a good night costs nothing. */
-export async function reportFailure(cfg: BackupConfig, error: Error): Promise<void> {
-  if (!cfg.sentryDsn) return;
-  const Sentry = await import('@sentry/bun');
-  Sentry.init({ dsn: cfg.sentryDsn, environment: cfg.env, defaultIntegrations: false });
-  Sentry.captureException(error, { tags: { job: 'e2m-backup' } });
-  await Sentry.flush(5000);
-}

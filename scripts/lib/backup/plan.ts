@@ -2,6 +2,7 @@
 // text, the manifest, and which backups retention keeps. No I/O, no clock, no env: callers pass
 // the time and the file contents in. The job (job.ts) and the operator's CLI (backup.mjs) share it.
 import { toShell } from '../shell.ts';
+import type { TimerSchedule } from './monitor.ts';
 
 /** Where the job lives on the VM (ansible/roles/backup creates these). */
 export const vmPaths = {
@@ -45,6 +46,8 @@ export interface BackupConfig {
   releaseFile: string;
   zstdLevel: number;
   sentryDsn: string;
+  /** The systemd timer's schedule, for the Sentry cron monitor (monitor.ts). */
+  schedule: TimerSchedule;
   /** Progress lines every this many compressed bytes. */
   progressBytes: number;
   /** The lock and the last run's result (last.json) live here. */
@@ -64,6 +67,9 @@ const KEYS: Record<string, keyof BackupConfig> = {
   BACKUP_RELEASE_FILE: 'releaseFile',
   BACKUP_ZSTD_LEVEL: 'zstdLevel',
   SENTRY_DSN: 'sentryDsn',
+  BACKUP_ON_CALENDAR: 'schedule',
+  BACKUP_RANDOMIZED_DELAY: 'schedule',
+  BACKUP_TIMEOUT: 'schedule',
   BACKUP_PROGRESS_BYTES: 'progressBytes',
   BACKUP_STATE_DIR: 'stateDir',
   BACKUP_AGE_RECIPIENTS: 'ageRecipients',
@@ -121,6 +127,12 @@ export function parseConfig(text: string, file: string): BackupConfig {
     releaseFile: raw.BACKUP_RELEASE_FILE ?? '/run/e2m-backup/state.json',
     zstdLevel: int('BACKUP_ZSTD_LEVEL', 3, 1, 19),
     sentryDsn: raw.SENTRY_DSN ?? '',
+    // The role's defaults (ansible/roles/backup): the timer's own schedule and limits.
+    schedule: {
+      onCalendar: raw.BACKUP_ON_CALENDAR || '*-*-* 03:15:00',
+      randomizedDelay: raw.BACKUP_RANDOMIZED_DELAY || '15min',
+      timeout: raw.BACKUP_TIMEOUT || '1h',
+    },
     progressBytes: int('BACKUP_PROGRESS_BYTES', 16 * 1024 * 1024, 1024, 1024 ** 3),
     stateDir: raw.BACKUP_STATE_DIR || vmPaths.stateDir,
     ageRecipients: recipients,
