@@ -82,7 +82,10 @@ export async function startServices(): Promise<Services> {
       `--port=${mysqlPort}`,
       '--bind-address=127.0.0.1',
       '--user=root',
-      '--skip-log-bin',
+      // Binary logs on, as on the VM (point-in-time recovery, test/backup/pitr.test.ts).
+      `--log-bin=${dir}/mysql/e2m-bin`,
+      '--binlog-format=ROW',
+      '--server-id=1',
       '--innodb-buffer-pool-size=64M',
       '--innodb-flush-log-at-trx-commit=2',
     ],

@@ -3,7 +3,7 @@
 // monitor's schedule (monitor.ts) Sentry also alerts on a night that never starts. A monitoring
 // problem is logged and never fails the backup.
 import type { Log } from './job.ts';
-import { monitorConfig, monitorSlug } from './monitor.ts';
+import { monitorConfig, type TimerSchedule } from './monitor.ts';
 import type { BackupConfig } from './plan.ts';
 
 /** The end of a run, as Sentry hears it: `finish()` for ok, `finish(error)` for a failure. */
@@ -13,17 +13,22 @@ export interface CheckIn {
 
 const none: CheckIn = { finish: async () => {} };
 
-export async function startCheckIn(cfg: BackupConfig, log: Log): Promise<CheckIn> {
+/** `monitor`: the slug and the schedule of the timer that starts this command. */
+export async function startCheckIn(
+  cfg: BackupConfig,
+  log: Log,
+  monitor: { slug: string; schedule: TimerSchedule },
+): Promise<CheckIn> {
   if (!cfg.sentryDsn) return none;
   const Sentry = await import('@sentry/bun');
   Sentry.init({ dsn: cfg.sentryDsn, environment: cfg.env, defaultIntegrations: false });
-  const slug = monitorSlug(cfg.env);
+  const { slug, schedule } = monitor;
   let config: ReturnType<typeof monitorConfig> | undefined;
   try {
-    config = monitorConfig(cfg.schedule);
+    config = monitorConfig(schedule);
   } catch (e) {
     // Sentry keeps the monitor's last schedule; say why this one was not sent.
-    log('monitor-schedule-skipped', { onCalendar: cfg.schedule.onCalendar, error: (e as Error).message });
+    log('monitor-schedule-skipped', { onCalendar: schedule.onCalendar, error: (e as Error).message });
   }
   const started = Date.now();
   const checkInId = Sentry.captureCheckIn({ monitorSlug: slug, status: 'in_progress' }, config);

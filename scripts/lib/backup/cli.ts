@@ -156,6 +156,16 @@ export function renderJobAnswer(command: string, value: unknown, target: Target)
     ];
     return [...rows, ...(marks.length ? [`(${marks.join('; ')}; times are GCS's)`] : [])].join('\n');
   }
+  if (command === 'restore' && Array.isArray((value as { binlogs?: unknown }).binlogs)) {
+    const p = value as {
+      base: string;
+      database: string;
+      binlogs: string[];
+      toTime: string;
+      durationMs: number;
+    };
+    return `restored ${p.base} into ${p.database} and replayed ${p.binlogs.length} binlog(s) up to ${p.toTime} in ${secs(p.durationMs)}`;
+  }
   if (command === 'verify') {
     const v = value as VerifyValue;
     return [
@@ -255,6 +265,7 @@ export async function restoreOverProduction(io: BackupIo, o: JobOptions, online:
 const jobOptions = (inv: Invocation): JobOptions => ({
   object: inv.rest[0],
   before: str(inv.values, 'before'),
+  toTime: str(inv.values, 'to-time'),
   identity: str(inv.values, 'identity'),
   toDatabase: str(inv.values, 'to-database'),
   toDefaultsFile: str(inv.values, 'to-defaults-file'),

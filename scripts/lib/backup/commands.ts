@@ -39,6 +39,8 @@ export interface JobOptions {
   object?: string;
   /** The newest trusted backup created at or before this ISO time (instead of OBJECT). */
   before?: string;
+  /** Point in time: a base dump plus the binlogs up to this time (the job parses it). */
+  toTime?: string;
   identity?: string;
   toDatabase?: string;
   toDefaultsFile?: string;
@@ -48,9 +50,11 @@ export interface JobOptions {
   dryRun?: boolean;
 }
 
-/** Restore with --force may write over production: the job runs as root, to read the restore
- * user's option file (root's only); the dump's SQL then runs as that user (job.ts). */
-export const runsAsRoot = (command: string, o: JobOptions) => command === 'restore' && o.force === true;
+/** Restore with --force may write over production, and --to-time replays binlogs (BINLOG
+ * REPLAY writes past table grants): the job runs as root, to read the restore user's option
+ * file (root's only); the SQL then runs as that user (job.ts, binlog.ts). */
+export const runsAsRoot = (command: string, o: JobOptions) =>
+  command === 'restore' && (o.force === true || o.toTime !== undefined);
 
 /** The job's own command line on the VM; `identity` is the key's path there. */
 export function jobArgv(command: string, o: JobOptions): Argv {
@@ -58,6 +62,7 @@ export function jobArgv(command: string, o: JobOptions): Argv {
   if (o.identity) args.push('--identity', o.identity);
   if (o.object) args.push(o.object);
   if (o.before) args.push('--before', o.before);
+  if (o.toTime) args.push('--to-time', o.toTime);
   if (o.toDatabase) args.push('--to-database', o.toDatabase);
   if (o.toDefaultsFile) args.push('--to-defaults-file', o.toDefaultsFile);
   if (o.fromDefaultsFile) args.push('--from-defaults-file', o.fromDefaultsFile);

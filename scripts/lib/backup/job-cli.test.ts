@@ -20,6 +20,8 @@ const cfg: BackupConfig = {
   progressBytes: 1e6,
   stateDir: '/var/lib/e2m-backup',
   ageRecipients: [],
+  binlog: false,
+  binlogOnCalendar: '*:*:00',
   schedule: { onCalendar: '*-*-* 03:15:00', randomizedDelay: '15min', timeout: '1h' },
 };
 
@@ -87,6 +89,30 @@ function recording(over: Partial<JobIo> = {}) {
         },
       };
     },
+    shipBinlogs: async () => {
+      rec.calls.push(['shipBinlogs']);
+      return {
+        lineage: 'a1b2c3d4e5f6',
+        flushed: true,
+        shipped: ['e2m-bin.000007'],
+        bytes: 4096,
+        purgedTo: 'e2m-bin.000008',
+        durationMs: 120,
+        cpuMs: 40,
+        maxRssKb: 39_000,
+      };
+    },
+    restoreToTime: async (_c, toTime, opts) => {
+      rec.calls.push(['restoreToTime', toTime.toISOString(), opts]);
+      return {
+        database: opts.toDatabase ?? 'e2m_scratch_restore',
+        base: OBJECT,
+        binlogs: ['e2m-bin.000003', 'e2m-bin.000004'],
+        toTime: toTime.toISOString(),
+        durationMs: 5300,
+      };
+    },
+    pitrWindow: async () => undefined,
     listBackups: async () => [entry(OBJECT), entry(`${OBJECT}.partial`, false, 100_000)],
     findBackup: async (_c, choice) => entry(choice.object ?? OBJECT),
     restoreBackup: async (c, e, opts) => {
@@ -440,6 +466,86 @@ describe('e2m-backup restore', () => {
       ),
     );
     expect(rec.calls).toEqual([]);
+  });
+});
+
+describe('e2m-backup restore --to-time', () => {
+  const on = { ...cfg, binlog: true };
+
+  it('restores to the second into scratch by default; --force for production', async () => {
+    const { io, rec } = recording({ loadConfig: () => on });
+    expect(await runJob(['restore', '--to-time', '2026-12-02 02:59:30'], io)).toBe(0);
+    expect(rec.calls).toEqual([
+      ['restoreToTime', '2026-12-02T02:59:30.000Z', expect.objectContaining({ force: false })],
+    ]);
+    expect(rec.stdout.at(-1)).toBe(
+      `restored ${OBJECT} into e2m_scratch_restore and replayed 2 binlog(s) to 2026-12-02T02:59:30.000Z in 5.3s`,
+    );
+    const prod = recording({ loadConfig: () => on });
+    expect(
+      await runJob(['restore', '--to-time', '2026-12-02 02:59:30', '--to-database', 'app'], prod.io),
+    ).toBe(1);
+    expect(prod.rec.stderr[0]).toContain(
+      'refusing to restore into app: only e2m_scratch_* databases without --force',
+    );
+    expect(prod.rec.calls).toEqual([]);
+  });
+
+  it('refuses, by name, a bad time, OBJECT beside it, another server, and a config without binlogs', async () => {
+    const cases: [string[], JobIo['loadConfig'], string][] = [
+      [['restore', '--to-time', 'noon'], () => on, '--to-time must be "YYYY-MM-DD HH:MM:SS" (UTC)'],
+      [['restore', OBJECT, '--to-time', '2026-12-02 02:59:30'], () => on, 'drop OBJECT and --before'],
+      [
+        ['restore', '--to-time', '2026-12-02 02:59:30', '--to-defaults-file', '/etc/x.cnf'],
+        () => on,
+        'drop --to-defaults-file',
+      ],
+      [['restore', '--to-time', '2026-12-02 02:59:30'], () => cfg, 'binlog shipping is off in this config'],
+    ];
+    for (const [args, loadConfig, message] of cases) {
+      const { io, rec } = recording({ loadConfig });
+      expect(await runJob(args, io), args.join(' ')).toBe(1);
+      expect(rec.stderr[0]).toContain(message);
+      expect(rec.calls).toEqual([]);
+    }
+  });
+
+  it('--dry-run says where it would restore, and restores nothing', async () => {
+    const { io, rec } = recording({ loadConfig: () => on });
+    expect(await runJob(['restore', '--to-time', '2026-12-02T03:59:30+01:00', '--dry-run'], io)).toBe(0);
+    expect(rec.stdout).toEqual(['would restore to 2026-12-02T02:59:30.000Z into e2m_scratch_restore']);
+    expect(rec.calls).toEqual([]);
+  });
+});
+
+describe('e2m-backup binlogs', () => {
+  it('ships under its own lock, logs the figures, checks in ok', async () => {
+    const { io, rec } = recording({ loadConfig: () => ({ ...cfg, binlog: true }) });
+    expect(await runJob(['binlogs'], io)).toBe(0);
+    expect(rec.events).toEqual([
+      'lock /var/lib/e2m-backup/binlog.lock',
+      'unlock /var/lib/e2m-backup/binlog.lock',
+    ]);
+    expect(rec.calls).toEqual([['checkIn', 'in_progress'], ['shipBinlogs'], ['checkIn', 'ok']]);
+    expect(json(rec.stdout[0])).toMatchObject({ event: 'shipped', shipped: ['e2m-bin.000007'], cpuMs: 40 });
+  });
+
+  it('a failure exits 1, checks in the error and releases the lock; off in the config is refused', async () => {
+    const { io, rec } = recording({
+      loadConfig: () => ({ ...cfg, binlog: true }),
+      shipBinlogs: async () => {
+        throw new Error('upload of e2m-bin.000007 failed');
+      },
+    });
+    expect(await runJob(['binlogs'], io)).toBe(1);
+    expect(rec.calls).toEqual([
+      ['checkIn', 'in_progress'],
+      ['checkIn', 'error: upload of e2m-bin.000007 failed'],
+    ]);
+    expect(rec.events.at(-1)).toBe('unlock /var/lib/e2m-backup/binlog.lock');
+    const off = recording();
+    expect(await runJob(['binlogs'], off.io)).toBe(1);
+    expect(off.rec.stderr[0]).toContain('binlog shipping is off in this config (BACKUP_BINLOG=off)');
   });
 });
 

@@ -6,8 +6,11 @@
 // backup.mjs and the timer. Only types come from job.ts, so a test needs no GCS or MariaDB.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { PitrResult, ShipResult } from './binlog.ts';
+import { parseToTime } from './binlog-plan.ts';
 import type { CheckIn } from './checkin.ts';
 import type { Log, RestoreOptions, RunResult, VerifyReport } from './job.ts';
+import { monitors, type TimerSchedule } from './monitor.ts';
 import {
   assertDatabaseName,
   assertNamedObject,
@@ -40,6 +43,12 @@ Commands:
                              its zone): names the backup as OBJECT does, e.g. the last before a
                              compromise
       --identity FILE        the age private key, for a backup encrypted to BACKUP_AGE_RECIPIENTS
+      --to-time TIME         point in time: the newest backup before TIME, then the binary logs
+                             replayed up to TIME ("YYYY-MM-DD HH:MM:SS" UTC, or ISO with its
+                             zone; one-second resolution); scratch unless --force
+  binlogs                ship the binary logs (e2m-binlog.timer, every minute): FLUSH BINARY
+                         LOGS if anything was written, upload each closed log create-only,
+                         then PURGE the uploaded ones (never one that is not uploaded)
   verify [OBJECT]        the drill: restore into e2m_scratch_verify, compare row counts and
                          CHECKSUM TABLE of every table with production; exit 1 on a mismatch
                          (--identity FILE for an encrypted backup)
@@ -55,6 +64,7 @@ const OPTIONS = {
   'from-defaults-file': { type: 'string' },
   identity: { type: 'string' },
   before: { type: 'string' },
+  'to-time': { type: 'string' },
   'from-database': { type: 'string' },
   force: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -94,8 +104,16 @@ export interface JobIo {
   exit(code: number): never;
   runBackup(cfg: BackupConfig, now: Date, log: Log): Promise<RunResult>;
   memory(): Record<string, number | undefined>;
-  /** Sentry cron check-ins (checkin.ts): started before the dump, finished after it. */
-  startCheckIn(cfg: BackupConfig, log: Log): Promise<CheckIn>;
+  /** Sentry cron check-ins (checkin.ts): started before the work, finished after it. */
+  startCheckIn(
+    cfg: BackupConfig,
+    log: Log,
+    monitor: { slug: string; schedule: TimerSchedule },
+  ): Promise<CheckIn>;
+  shipBinlogs(cfg: BackupConfig, log: Log): Promise<ShipResult>;
+  restoreToTime(cfg: BackupConfig, toTime: Date, opts: RestoreOptions, log: Log): Promise<PitrResult>;
+  /** The oldest and newest moments a point-in-time restore can reach, if any. */
+  pitrWindow(cfg: BackupConfig, entries: BackupEntry[]): Promise<{ from: Date; to: Date } | undefined>;
   listBackups(cfg: BackupConfig): Promise<BackupEntry[]>;
   findBackup(cfg: BackupConfig, choice: BackupChoice): Promise<BackupEntry>;
   restoreBackup(
@@ -154,6 +172,21 @@ export function verifyText(r: VerifyReport): string {
     .join('\n');
 }
 
+/** The cron check-in's start, and its end as a function; Sentry's troubles are logged, never fatal. */
+async function checkIn(
+  io: JobIo,
+  cfg: BackupConfig,
+  say: Say,
+  monitor: { slug: string; schedule: TimerSchedule },
+): Promise<(error?: Error) => Promise<void>> {
+  const failed = (err: unknown) => say.log('sentry-failed', { error: errorOf(err) });
+  const started = await io.startCheckIn(cfg, say.log, monitor).catch((err): CheckIn => {
+    failed(err);
+    return { finish: async () => {} };
+  });
+  return (error) => started.finish(error).catch(failed);
+}
+
 async function run(line: JobLine, base: BackupConfig, io: JobIo, say: Say): Promise<number> {
   const { opts } = line;
   const now = io.now();
@@ -184,12 +217,7 @@ async function run(line: JobLine, base: BackupConfig, io: JobIo, say: Say): Prom
     release();
     io.exit(143);
   });
-  const checkIn = await io.startCheckIn(cfg, say.log).catch((err): CheckIn => {
-    say.log('sentry-failed', { error: errorOf(err) });
-    return { finish: async () => {} };
-  });
-  const report = (error?: Error) =>
-    checkIn.finish(error).catch((err) => say.log('sentry-failed', { error: errorOf(err) }));
+  const report = await checkIn(io, cfg, say, monitors(cfg).backup);
   try {
     const r = await io.runBackup(cfg, now, say.log);
     writeLast({ ok: true, object: r.object, bytes: r.bytes, durationMs: r.durationMs });
@@ -207,8 +235,15 @@ async function run(line: JobLine, base: BackupConfig, io: JobIo, say: Say): Prom
 }
 
 async function list(_line: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Promise<number> {
-  const { value, text } = listAnswer(cfg, await io.listBackups(cfg));
-  say.out(value, text);
+  const entries = await io.listBackups(cfg);
+  const { value, text } = listAnswer(cfg, entries);
+  const window = await io.pitrWindow(cfg, entries);
+  say.out(
+    value,
+    window
+      ? `${text}\npoint in time (restore --to-time): ${window.from.toISOString()} to ${window.to.toISOString()}`
+      : text,
+  );
   return 0;
 }
 
@@ -219,6 +254,7 @@ async function restore({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, 
     toDefaultsFile: opts['to-defaults-file'],
     identityFile: opts.identity && resolve(opts.identity),
   };
+  if (opts['to-time'] !== undefined) return pointInTime({ opts, object }, target, cfg, io, say);
   const before = parseBefore(opts.before);
   // Before the bucket is read: over real data the operator names the backup or a time (no default).
   assertNamedObject(restoreTarget(cfg, target), object ?? before?.toISOString());
@@ -238,6 +274,58 @@ async function restore({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, 
   return 0;
 }
 
+/** `restore --to-time`: a base dump plus the binlogs up to that second (binlog.ts). */
+async function pointInTime(
+  { opts, object }: Pick<JobLine, 'opts' | 'object'>,
+  target: RestoreOptions,
+  cfg: BackupConfig,
+  io: JobIo,
+  say: Say,
+): Promise<number> {
+  const toTime = parseToTime(String(opts['to-time']));
+  if (object !== undefined || opts.before !== undefined)
+    throw new Error('--to-time chooses its own base backup: drop OBJECT and --before');
+  if (!cfg.binlog)
+    throw new Error('binlog shipping is off in this config (BACKUP_BINLOG): no point in time to restore to');
+  if (target.toDefaultsFile)
+    throw new Error('--to-time replays binlogs into this server only: drop --to-defaults-file');
+  const into = restoreTarget(cfg, target).database;
+  if (opts['dry-run']) {
+    say.out(
+      { toTime: toTime.toISOString(), database: into },
+      `would restore to ${toTime.toISOString()} into ${into}`,
+    );
+    return 0;
+  }
+  const r = await io.restoreToTime(cfg, toTime, target, say.log);
+  say.out(
+    r,
+    `restored ${r.base} into ${r.database} and replayed ${r.binlogs.length} binlog(s) to ${r.toTime} in ${secs(r.durationMs)}`,
+  );
+  return 0;
+}
+
+async function binlogs(_line: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Promise<number> {
+  if (!cfg.binlog) throw new Error('binlog shipping is off in this config (BACKUP_BINLOG=off)');
+  const release = io.acquireLock(join(cfg.stateDir, 'binlog.lock'));
+  const checkIn = await io.startCheckIn(cfg, say.log, monitors(cfg).binlog).catch((err): CheckIn => {
+    say.log('sentry-failed', { error: errorOf(err) });
+    return { finish: async () => {} };
+  });
+  try {
+    const r = await io.shipBinlogs(cfg, say.log);
+    say.log('shipped', { ...r });
+    await checkIn.finish().catch((err) => say.log('sentry-failed', { error: errorOf(err) }));
+    return 0;
+  } catch (e) {
+    say.log('failed', { error: errorOf(e) });
+    await checkIn.finish(e as Error).catch((err) => say.log('sentry-failed', { error: errorOf(err) }));
+    return 1;
+  } finally {
+    release();
+  }
+}
+
 async function verify({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Promise<number> {
   const entry = await io.findBackup(cfg, { object, before: parseBefore(opts.before) });
   if (opts['dry-run']) {
@@ -252,7 +340,7 @@ async function verify({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, s
   return r.ok ? 0 : 1;
 }
 
-const COMMANDS = { run, list, restore, verify };
+const COMMANDS = { run, list, restore, binlogs, verify };
 
 /** The whole job: parse, load the config, run one command; returns the exit code. */
 export async function runJob(args: string[], io: JobIo): Promise<number> {

@@ -1,6 +1,7 @@
 // The job's I/O on the VM, as scripts/backup-job.mjs hands it to runJob (job-cli.ts): the
 // process (stdout, stderr, SIGTERM, exit) and job.ts's dump, upload, listing and restore.
 import { writeFileSync } from 'node:fs';
+import { pitrWindow, restoreToTime, shipBinlogs } from './binlog.ts';
 import { startCheckIn } from './checkin.ts';
 import {
   acquireLock,
@@ -32,6 +33,9 @@ export const vmJobIo: JobIo = {
   runBackup,
   memory,
   startCheckIn,
+  shipBinlogs: (cfg, log) => shipBinlogs(cfg, log),
+  restoreToTime,
+  pitrWindow,
   listBackups: (cfg) => listBackups(cfg),
   findBackup,
   restoreBackup,

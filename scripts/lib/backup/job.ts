@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Bucket } from '@google-cloud/storage';
 import { $ } from 'zx/core';
 import { createStorage } from '../gcs.ts';
+import { readShipState } from './binlog-state.ts';
 import {
   type BackupConfig,
   type BackupEntry,
@@ -125,7 +126,7 @@ function tap(onProgress?: (bytes: number) => void, every = Number.POSITIVE_INFIN
   };
 }
 
-function bash(script: string, stdin: 'ignore' | 'pipe') {
+export function bash(script: string, stdin: 'ignore' | 'pipe') {
   const child = spawn('bash', ['-c', script], {
     stdio: [stdin, stdin === 'pipe' ? 'ignore' : 'pipe', 'pipe'],
   });
@@ -164,6 +165,8 @@ export async function runBackup(cfg: BackupConfig, now: Date, log: Log): Promise
   const encrypted = cfg.ageRecipients.length > 0;
   const object = objectName(cfg.env, now, release, encrypted);
   const dumpTool = await dumpToolVersion();
+  // The binlog series the dump's position belongs to (binlog.ts), when shipping is on.
+  const lineage = cfg.binlog ? readShipState(cfg).lineage : undefined;
   const bucket = bucketOf(cfg);
   log('start', { object, database: cfg.database, release });
 
@@ -210,6 +213,7 @@ export async function runBackup(cfg: BackupConfig, now: Date, log: Log): Promise
     compression: `zstd -${cfg.zstdLevel}`,
     encryption: encrypted ? 'age' : 'none',
     dumpTool,
+    ...(lineage ? { binlogLineage: lineage } : {}),
     format: 1,
   };
   // The manifest is written last: a dump without one is a run that did not finish.
@@ -300,7 +304,11 @@ export async function checkObject(cfg: BackupConfig, entry: BackupEntry): Promis
   if (bad) throw new Error(bad);
 }
 
-async function sql(defaultsFile: string | undefined, query: string, database?: string): Promise<string> {
+export async function sql(
+  defaultsFile: string | undefined,
+  query: string,
+  database?: string,
+): Promise<string> {
   const opts = defaultsFile ? [`--defaults-extra-file=${defaultsFile}`] : [];
   const db = database ? ['--database', database] : [];
   return (await $({ quiet: true, cwd: '/' })`mariadb ${opts} ${db} -N -B -e ${query}`).stdout;

@@ -106,5 +106,12 @@ export function monitorConfig(t: TimerSchedule): MonitorConfig {
   };
 }
 
-/** The monitor's slug: one per environment, so staging's misses never page for prod. */
-export const monitorSlug = (env: string) => `e2m-backup-${env}`;
+/** The monitors, one per environment and timer, so staging's misses never page for prod. */
+export const monitors = (cfg: { env: string; schedule: TimerSchedule; binlogOnCalendar: string }) => ({
+  backup: { slug: `e2m-backup-${cfg.env}`, schedule: cfg.schedule },
+  // The shipper's unit has a 5-minute timeout and no random delay (ansible/roles/backup).
+  binlog: {
+    slug: `e2m-binlog-${cfg.env}`,
+    schedule: { onCalendar: cfg.binlogOnCalendar, randomizedDelay: '0', timeout: '5min' },
+  },
+});

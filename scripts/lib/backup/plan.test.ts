@@ -39,6 +39,8 @@ describe('parseConfig', () => {
       releaseFile: '/run/e2m-backup/state.json',
       zstdLevel: 3,
       sentryDsn: '',
+      binlog: false,
+      binlogOnCalendar: '*:*:00',
       schedule: { onCalendar: '*-*-* 03:15:00', randomizedDelay: '15min', timeout: '1h' },
       progressBytes: 16 * 1024 * 1024,
       stateDir: '/var/lib/e2m-backup',

@@ -46,6 +46,10 @@ export interface BackupConfig {
   releaseFile: string;
   zstdLevel: number;
   sentryDsn: string;
+  /** Binary logs are on and shipped (point-in-time recovery): dumps record their position. */
+  binlog: boolean;
+  /** The shipper's timer (e2m-binlog.timer) OnCalendar, for its cron monitor. */
+  binlogOnCalendar: string;
   /** The systemd timer's schedule, for the Sentry cron monitor (monitor.ts). */
   schedule: TimerSchedule;
   /** Progress lines every this many compressed bytes. */
@@ -67,6 +71,8 @@ const KEYS: Record<string, keyof BackupConfig> = {
   BACKUP_RELEASE_FILE: 'releaseFile',
   BACKUP_ZSTD_LEVEL: 'zstdLevel',
   SENTRY_DSN: 'sentryDsn',
+  BACKUP_BINLOG: 'binlog',
+  BACKUP_BINLOG_ON_CALENDAR: 'binlogOnCalendar',
   BACKUP_ON_CALENDAR: 'schedule',
   BACKUP_RANDOMIZED_DELAY: 'schedule',
   BACKUP_TIMEOUT: 'schedule',
@@ -96,6 +102,12 @@ export function parseConfig(text: string, file: string): BackupConfig {
     if (!Number.isInteger(n) || n < min || n > max)
       throw new BackupConfigError(`${file}: ${key} must be an integer ${min}..${max} (got "${raw[key]}")`);
     return n;
+  };
+  const onOff = (key: string) => {
+    const v = raw[key] ?? 'off';
+    if (v !== 'on' && v !== 'off' && v !== '')
+      throw new BackupConfigError(`${file}: ${key} must be on or off (got "${v}")`);
+    return v === 'on';
   };
   if (!NAME.test(raw.BACKUP_ENV))
     throw new BackupConfigError(
@@ -127,6 +139,8 @@ export function parseConfig(text: string, file: string): BackupConfig {
     releaseFile: raw.BACKUP_RELEASE_FILE ?? '/run/e2m-backup/state.json',
     zstdLevel: int('BACKUP_ZSTD_LEVEL', 3, 1, 19),
     sentryDsn: raw.SENTRY_DSN ?? '',
+    binlog: onOff('BACKUP_BINLOG'),
+    binlogOnCalendar: raw.BACKUP_BINLOG_ON_CALENDAR || '*:*:00',
     // The role's defaults (ansible/roles/backup): the timer's own schedule and limits.
     schedule: {
       onCalendar: raw.BACKUP_ON_CALENDAR || '*-*-* 03:15:00',
@@ -198,6 +212,9 @@ export interface Manifest {
   /** "age" (to the configured recipients) or "none". */
   encryption: string;
   dumpTool: string;
+  /** The binlog series the dump's --master-data position belongs to (binlog-plan.ts); absent
+   * when binlog shipping was off, and then no point-in-time replay starts from this dump. */
+  binlogLineage?: string;
   format: 1;
 }
 
@@ -310,7 +327,10 @@ export function pipelineScript(stages: { name: string; argv: string[] }[]): stri
  * recipients are configured, age encryption to keys that never live on the VM.
  */
 export function dumpScript(
-  cfg: Pick<BackupConfig, 'defaultsFile' | 'database' | 'zstdLevel'> & { ageRecipients?: string[] },
+  cfg: Pick<BackupConfig, 'defaultsFile' | 'database' | 'zstdLevel'> & {
+    ageRecipients?: string[];
+    binlog?: boolean;
+  },
 ): string {
   const stages = [
     {
@@ -326,6 +346,9 @@ export function dumpScript(
         '--hex-blob',
         '--no-tablespaces',
         '--default-character-set=utf8mb4',
+        // The binlog position of the snapshot, as a comment at the top: where a point-in-time
+        // replay starts (binlog-plan.ts parseSourcePosition).
+        ...(cfg.binlog ? ['--master-data=2'] : []),
         cfg.database,
       ],
     },

@@ -18,6 +18,7 @@ export const backupSpec: CliSpec = {
     'from-database': { type: 'string', value: 'NAME' },
     identity: { type: 'string', value: 'FILE' },
     before: { type: 'string', value: 'TIME' },
+    'to-time': { type: 'string', value: 'TIME' },
     force: { type: 'boolean' },
     online: { type: 'boolean', help: 'restore over production while the app serves (its writes interleave)' },
     daily: { type: 'string', value: 'N' },
@@ -53,6 +54,7 @@ name, or written later than the job writes it). Rejected objects are never resto
       args: '[OBJECT]',
       options: [
         'before',
+        'to-time',
         'to-database',
         'to-defaults-file',
         'force',
@@ -67,6 +69,9 @@ Any other database (production included) needs --force and an explicit OBJECT or
 (no default: a compromised VM can upload a dump that would be the newest). --before TIME (ISO,
 with its zone) takes the newest trusted backup GCS created at or before TIME, e.g. the last
 before a compromise. The object is checked against its manifest before a byte is written.
+--to-time TIME is point-in-time recovery: the newest trusted backup made before TIME, then the
+binary logs shipped every minute replayed up to TIME ("YYYY-MM-DD HH:MM:SS" in UTC, or ISO with
+its zone; one-second resolution). \`list\` on the VM shows the window it can reach.
 Over a database on the VM it is refused while the app takes writes (its kill switch off)
 unless --online, and the nightly unit first takes a safety dump, named in the answer: restore
 that to undo. A rejected object (see list) is never restored.
