@@ -150,9 +150,6 @@ export function replayScript(o: {
   ]);
 }
 
-/** Shipping lag thresholds (seconds) for incident status: RPO's goal is 60 s. */
-export const BINLOG_LAG = { warn: 180, fail: 900 };
-
 /**
  * `--to-time`: "YYYY-MM-DD HH:MM:SS" is UTC; an ISO time may carry its own zone
  * (2026-12-03T07:18:34+01:00). Anything else is refused, naming the flag.

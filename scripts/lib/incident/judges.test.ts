@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ActiveState } from '../deploy/state.ts';
 import {
   judgeBackup,
+  judgeBinlog,
   judgeCertificate,
   judgeContainers,
   judgeDatabase,
@@ -255,6 +256,30 @@ describe('backup (issue 8 writes /var/lib/e2m-backup/last.json)', () => {
     expect(judgeBackup(out(rec(1, false)), ctx)).toMatchObject({
       level: 'fail',
       summary: 'last backup FAILED 60 min ago: bucket unreachable',
+    });
+  });
+});
+
+describe('binlog shipping (/var/lib/e2m-backup/binlog.json)', () => {
+  const state = (secondsAgo: number, unit = 'enabled\nResult=success') =>
+    `${JSON.stringify({ lineage: 'a1b2c3d4e5f6', shippedAt: new Date(now.getTime() - secondsAgo * 1000).toISOString() })}\n--- unit\n${unit}\n`;
+  it('judges off, not yet, fresh, lagging and stalled', () => {
+    expect(judgeBinlog(out('\n--- unit\nnot-found\n'), ctx)).toMatchObject({
+      level: 'ok',
+      summary: 'binlog shipping is off (no point-in-time recovery; nightly dumps only)',
+    });
+    expect(judgeBinlog(out('\n--- unit\nenabled\n'), ctx).level).toBe('warn');
+    expect(judgeBinlog(out(state(40)), ctx)).toMatchObject({
+      level: 'ok',
+      summary: 'binlogs shipped 40 s ago',
+    });
+    expect(judgeBinlog(out(state(400, 'enabled\nResult=exit-code')), ctx)).toMatchObject({
+      level: 'warn',
+      summary: 'binlogs shipped 7 min ago; e2m-binlog.service last exit-code',
+    });
+    expect(judgeBinlog(out(state(1000, 'disabled')), ctx)).toMatchObject({
+      level: 'fail',
+      summary: 'binlogs shipped 17 min ago; its timer is not enabled',
     });
   });
 });

@@ -3,7 +3,7 @@
 import { containerName, otherColour } from '../deploy/layout.ts';
 import type { ActiveState } from '../deploy/state.ts';
 import type { RunResult } from '../runner.ts';
-import { BACKUP_RECORD } from './probes.ts';
+import { BACKUP_RECORD, BINLOG_RECORD } from './probes.ts';
 
 export type Level = 'ok' | 'warn' | 'fail';
 
@@ -34,6 +34,8 @@ export const THRESHOLDS = {
   swapPct: { warn: 50, fail: 80 },
   diskPct: { warn: 80, fail: 90 },
   backupAgeH: { warn: 26, fail: 50 },
+  /** Seconds since every write up to the last minute's flush was in the bucket (RPO ≈ 60 s). */
+  binlogLagS: { warn: 180, fail: 900 },
   oomWindowH: 24,
   /** Share of the certificate's lifetime left. Caddy renews at a third left. */
   certLeft: { warn: 1 / 4, fail: 1 / 12 },
@@ -371,6 +373,34 @@ export function judgeBackup(r: RunResult, ctx: JudgeContext): Verdict {
   return v(level, `last backup ${age}: ${rec.object} (${mb(rec.bytes ?? 0)})`, threshold);
 }
 
+/** Point-in-time recovery's shipping lag: how many seconds of writes a lost disk would take. */
+export function judgeBinlog(r: RunResult, ctx: JudgeContext): Verdict {
+  const t = THRESHOLDS.binlogLagS;
+  const threshold = `warn when the binlogs were last shipped over ${t.warn} s ago; fail over ${t.fail} s`;
+  const bad = failedProbe(r, BINLOG_RECORD);
+  if (bad) return bad;
+  const [record, unit = ''] = r.stdout.split('--- unit');
+  const enabled = /^enabled$/m.test(unit);
+  const result = /^Result=(\S+)/m.exec(unit)?.[1];
+  if (!record.trim())
+    return enabled
+      ? v('warn', `binlog shipping enabled but nothing shipped yet (${BINLOG_RECORD} missing)`, threshold)
+      : v('ok', 'binlog shipping is off (no point-in-time recovery; nightly dumps only)', threshold);
+  let shippedAt: number;
+  try {
+    shippedAt = Date.parse((JSON.parse(record) as { shippedAt?: string }).shippedAt ?? '');
+  } catch {
+    return v('fail', `${BINLOG_RECORD} is not JSON`, threshold);
+  }
+  if (Number.isNaN(shippedAt)) return v('warn', 'binlogs: no shipping has finished yet', threshold);
+  const lagS = (ctx.now.getTime() - shippedAt) / 1000;
+  const level: Level = lagS > t.fail ? 'fail' : lagS > t.warn ? 'warn' : 'ok';
+  const failed = result && result !== 'success' ? `; e2m-binlog.service last ${result}` : '';
+  const off = enabled ? '' : '; its timer is not enabled';
+  const ago = lagS < 120 ? `${Math.round(Math.max(0, lagS))} s` : duration(lagS * 1000);
+  return v(level, `binlogs shipped ${ago} ago${failed}${off}`, threshold);
+}
+
 /** The cgroup whose OOM kills count: PID 1's (the twin's own), or all of them on a VM. */
 function oomScope(procCgroup: string): string {
   const lines = procCgroup.trim().split('\n');
@@ -457,6 +487,7 @@ export const CHECKS: Check[] = [
   { id: 'redis', title: 'redis', probe: 'redis', judge: judgeRedis },
   { id: 'kill-switch', title: 'kill switch', probe: 'kill-switch', judge: judgeKillSwitch },
   { id: 'backup', title: 'last backup', probe: 'backup', judge: judgeBackup },
+  { id: 'binlog', title: 'binlog shipping', probe: 'binlog', judge: judgeBinlog },
   { id: 'oom', title: 'OOM kills', probe: 'oom', judge: judgeOom },
   { id: 'certificate', title: 'certificate', probe: 'certificate', judge: judgeCertificate },
 ];

@@ -7,6 +7,8 @@ import type { ActiveState } from '../deploy/state.ts';
 
 /** Where the backup job (issue 8) records its last run; root-only, hence sudo. */
 export const BACKUP_RECORD = '/var/lib/e2m-backup/last.json';
+/** The binlog shipper's state (scripts/lib/backup/binlog-state.ts): its shippedAt is the lag's zero. */
+export const BINLOG_RECORD = '/var/lib/e2m-backup/binlog.json';
 
 export const sudo = (argv: Argv): Argv => ['sudo', '-n', ...argv];
 
@@ -71,6 +73,15 @@ export function statusProbes(p: { domain: string; active?: ActiveState }): Probe
         sh(
           'cat "$1" 2>/dev/null || true; echo; echo "--- unit"; systemctl show e2m-backup.service -p Result 2>/dev/null || true',
           BACKUP_RECORD,
+        ),
+      ),
+    },
+    {
+      id: 'binlog',
+      argv: sudo(
+        sh(
+          'cat "$1" 2>/dev/null || true; echo; echo "--- unit"; systemctl is-enabled e2m-binlog.timer 2>/dev/null || true; systemctl show e2m-binlog.service -p Result 2>/dev/null || true',
+          BINLOG_RECORD,
         ),
       ),
     },

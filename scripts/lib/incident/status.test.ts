@@ -33,6 +33,11 @@ function vm(overrides: Record<string, { stdout?: string; code?: number }> = {}) 
         stdout:
           '{"ok":true,"finishedAt":"2026-11-23T01:00:00Z","object":"db.sql.zst","bytes":1048576,"durationMs":5}',
       });
+    if (line.includes('binlog.json'))
+      return pick('binlog', {
+        stdout:
+          '{"lineage":"a1b2c3d4e5f6","shippedAt":"2026-11-23T03:59:30Z"}\n--- unit\nenabled\nResult=success\n',
+      });
     if (line.includes('dmesg')) return pick('oom', { stdout: '0::/init.scope\n--- dmesg\n' });
     if (line.includes('openssl'))
       return pick('certificate', {
@@ -51,11 +56,11 @@ describe('runStatus', () => {
     const runner = vm();
     const report = await runStatus(runner, { domain: 'example.com', now });
     const cmds = runner.commands;
-    expect(cmds).toHaveLength(13);
-    expect(new Set(cmds).size).toBe(13);
+    expect(cmds).toHaveLength(14);
+    expect(new Set(cmds).size).toBe(14);
     expect(cmds[0]).toBe(`sudo -n sh -c 'cat "$1" 2>/dev/null || true' sh /srv/app/state.json`);
     expect(cmds[3]).toBe('df -B1 --output=source,fstype,size,used,avail,target');
-    expect(cmds[12]).toBe('sudo -n docker exec e2m-app-blue /app/server kill-switch status');
+    expect(cmds[13]).toBe('sudo -n docker exec e2m-app-blue /app/server kill-switch status');
     expect(report.findings.map((f) => `${f.level} ${f.id}`)).toEqual([
       'ok release',
       'ok load',
@@ -70,6 +75,7 @@ describe('runStatus', () => {
       'ok redis',
       'ok kill-switch',
       'ok backup',
+      'ok binlog',
       'ok oom',
       'ok certificate',
     ]);
