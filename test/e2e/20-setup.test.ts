@@ -288,6 +288,7 @@ describe('setup: services', () => {
     'nftables',
     'fail2ban',
     'e2m-backup.timer',
+    'e2m-binlog.timer',
     'e2m-image-cleanup.timer',
   ])('%s is active', async (unit) => {
     expect(await ssh.capture(['systemctl', 'is-active', unit])).toBe('active');

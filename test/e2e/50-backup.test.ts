@@ -61,9 +61,13 @@ async function journalEvents(lines: number): Promise<Record<string, string>[]> {
     .map((l) => JSON.parse(l));
 }
 
+/** The dumps and manifests (the binlog shipper adds its own objects every minute, apart). */
 async function objects(): Promise<string[]> {
   const [files] = await bucket.getFiles({ prefix: `${target.env}/` });
-  return files.map((f) => f.name).sort();
+  return files
+    .map((f) => f.name)
+    .filter((n) => !n.startsWith(`${target.env}/binlog/`))
+    .sort();
 }
 
 beforeAll(async () => {
@@ -123,6 +127,19 @@ describe('backup: the nightly job on the twin', () => {
     );
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toContain('command denied to user');
+    // The binlog shipper: every minute, the same user and sandbox, its own memory cap.
+    expect(await ssh.capture(['systemctl', 'is-enabled', 'e2m-binlog.timer'])).toBe('enabled');
+    const shipper = await ssh.capture([
+      'systemctl',
+      'show',
+      'e2m-binlog.service',
+      '-p',
+      'User',
+      '-p',
+      'MemoryMax',
+    ]);
+    expect(shipper.split('\n').sort()).toEqual([`MemoryMax=${96 * 1024 * 1024}`, 'User=e2m-backup']);
+    expect(await sql('SELECT @@log_bin, @@binlog_format', 'mysql')).toBe('1\tROW');
   });
 
   it('run: the unit dumps and uploads; the object names the serving release', async () => {
@@ -178,8 +195,11 @@ describe('backup: the nightly job on the twin', () => {
       expect(await sql(q)).toBe(await sql(q, 'e2m_scratch_restore')); // first, as restored earlier
       // The SQL ran as the restore user: all rights on app, nothing on any other database.
       const grants = (await sql("SHOW GRANTS FOR 'e2m_restore'@'localhost'", 'mysql')).split('\n');
-      expect(grants.filter((g) => !g.startsWith('GRANT USAGE ON *.*'))).toEqual([
+      // BINLOG REPLAY and the scratch databases are for restore --to-time (binlog.ts).
+      expect(grants.filter((g) => !g.startsWith('GRANT USAGE ON *.*')).sort()).toEqual([
         'GRANT ALL PRIVILEGES ON `app`.* TO `e2m_restore`@`localhost`',
+        expect.stringMatching(/^GRANT ALL PRIVILEGES ON `e2m\\+_scratch\\+_%`\.\* TO `e2m_restore`@`localhost`$/),
+        expect.stringMatching(/^GRANT BINLOG REPLAY ON \*\.\* TO `e2m_restore`@`localhost`/),
       ]);
       const cnf = await sudo(ssh, ['stat', '-c', '%U:%G %a', '/etc/e2m-backup/restore.cnf']);
       expect(cnf.stdout.trim()).toBe('root:root 600');
@@ -310,5 +330,49 @@ describe('backup: the nightly job on the twin', () => {
     );
     expect(r.out).not.toContain('MaxListenersExceededWarning');
     expect(await objects()).toEqual([...real, ...made.flatMap((m) => [m, `${m}.json`])].sort());
+  });
+
+  it('point in time: the timer ships each minute; restore --to-time lands between two writes a second apart', async () => {
+    const base = await backupCli('run', '--json');
+    expect(base.code, base.out).toBe(0);
+    expect(await post('/notes', { title: 'pitr first', body: 'kept' })).toBe(201);
+    await new Promise((r) => setTimeout(r, 1100));
+    const between = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await post('/notes', { title: 'pitr second', body: 'after the time' })).toBe(201);
+    // What the timer runs each minute, started now so the test need not wait for it.
+    await sudo(ssh, ['systemctl', 'start', 'e2m-binlog.service']);
+    const shipped = await sudo(ssh, [
+      'journalctl',
+      '-u',
+      'e2m-binlog.service',
+      '-o',
+      'cat',
+      '--no-pager',
+      '-n',
+      '20',
+    ]);
+    const last = shipped.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .findLast((l) => l.event === 'shipped');
+    expect(last).toMatchObject({ flushed: true });
+    expect(last.cpuMs).toBeGreaterThan(0);
+
+    const stamp = between.toISOString().slice(0, 19).replace('T', ' ');
+    const r = await backupCli('restore', '--to-time', stamp, '--json');
+    expect(r.code, r.out).toBe(0);
+    expect(r.json).toMatchObject({ database: 'e2m_scratch_restore', toTime: between.toISOString() });
+    const titles = await sql(
+      "SELECT title FROM notes WHERE title LIKE 'pitr %' ORDER BY id",
+      'e2m_scratch_restore',
+    );
+    expect(titles).toBe('pitr first');
+    const status = await zxCli('incident.mjs', 'status', '--json');
+    const line = ((status.json?.findings ?? []) as { id: string; level: string; summary: string }[]).find(
+      (f) => f.id === 'binlog',
+    );
+    expect(line).toMatchObject({ level: 'ok', summary: expect.stringMatching(/^binlogs shipped \d+ s ago/) });
   });
 });
