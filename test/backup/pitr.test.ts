@@ -85,13 +85,19 @@ describe('point-in-time recovery (compiled job, binary logs, fake-gcs-server)', 
     expect(restored).toHaveLength(101);
   });
 
-  it('to the latest shipped moment, the restore equals production', async () => {
+  it('to a time after the last write, and to latest, the restore equals production', async () => {
     const now = new Date(Date.now() + 1000);
     await sleep(1100);
     expect(job.run('binlogs').code).toBe(0);
     const r = job.run('restore', '--to-time', now.toISOString().replace(/\.\d+Z$/, 'Z'));
     expect(r.code, r.stderr).toBe(0);
     expect(notes('e2m_scratch_restore')).toEqual(notes('pitr'));
+    sql("INSERT INTO note (body) VALUES ('last one')");
+    expect(job.run('binlogs').code).toBe(0);
+    const latest = job.run('restore', '--to-time', 'latest', '--json');
+    expect(latest.code, latest.stderr).toBe(0);
+    expect(notes('e2m_scratch_restore')).toEqual(notes('pitr'));
+    expect(notes('e2m_scratch_restore')).toContain('last one');
   });
 
   it('refuses a time the shipped logs do not reach yet, and one before any base dump', () => {

@@ -73,9 +73,10 @@ describe('names and positions', () => {
     expect(parseSourcePosition('CHANGE MASTER TO nothing')).toBeUndefined();
   });
 
-  it('--to-time: plain is UTC, ISO keeps its zone, anything else is refused by name', () => {
-    expect(parseToTime('2026-12-03 06:18:34').toISOString()).toBe('2026-12-03T06:18:34.000Z');
-    expect(parseToTime('2026-12-03T07:18:34+01:00').toISOString()).toBe('2026-12-03T06:18:34.000Z');
+  it('--to-time: plain is UTC, ISO keeps its zone, latest, anything else is refused by name', () => {
+    expect(parseToTime('2026-12-03 06:18:34')).toEqual(new Date('2026-12-03T06:18:34.000Z'));
+    expect(parseToTime('2026-12-03T07:18:34+01:00')).toEqual(new Date('2026-12-03T06:18:34.000Z'));
+    expect(parseToTime('latest')).toBe('latest');
     expect(() => parseToTime('yesterday')).toThrow('--to-time must be "YYYY-MM-DD HH:MM:SS" (UTC)');
     expect(() => parseToTime('2026-12-03 06:18')).toThrow('--to-time must be');
   });
@@ -98,6 +99,11 @@ describe('replayChain: the shipped logs from the base to the time', () => {
   it("starts at the base dump's file and ends with the first log closed after the time", () => {
     const chain = replayChain(bucket, { file: 'e2m-bin.000002' }, new Date('2026-12-03T03:01:30Z'));
     expect(chain.map((l) => l.seq)).toEqual([2, 3]);
+  });
+
+  it('latest: every consecutive log from the base on, and none when none was shipped yet', () => {
+    expect(replayChain(bucket, { file: 'e2m-bin.000002' }, 'latest').map((l) => l.seq)).toEqual([2, 3, 4]);
+    expect(replayChain(bucket, { file: 'e2m-bin.000005' }, 'latest')).toEqual([]);
   });
 
   it('names a missing log, and a time the logs do not reach yet', () => {

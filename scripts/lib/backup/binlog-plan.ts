@@ -79,7 +79,11 @@ export interface ShippedLog {
  * first one uploaded after `toTime` (it was closed after that time, so it holds every write
  * before it). A gap, or logs that do not reach the time yet, is an error that says so.
  */
-export function replayChain(logs: ShippedLog[], start: { file: string }, toTime: Date): ShippedLog[] {
+export function replayChain(
+  logs: ShippedLog[],
+  start: { file: string },
+  toTime: Date | 'latest',
+): ShippedLog[] {
   const sorted = [...logs].sort((a, b) => a.seq - b.seq);
   const from = binlogSeq(start.file);
   const chain: ShippedLog[] = [];
@@ -90,8 +94,10 @@ export function replayChain(logs: ShippedLog[], start: { file: string }, toTime:
         `binlog ${start.file.replace(SEQ, `.${String(expected).padStart(6, '0')}`)} is missing from the bucket: the replay cannot go past it`,
       );
     chain.push(log);
-    if (log.created.getTime() >= toTime.getTime()) return chain;
+    if (toTime !== 'latest' && log.created.getTime() >= toTime.getTime()) return chain;
   }
+  // The latest: every consecutive log shipped since the dump (none yet: the dump alone).
+  if (toTime === 'latest') return chain;
   if (chain.length === 0)
     throw new Error(`binlog ${start.file}, where the base dump's replay starts, is not in the bucket`);
   throw new Error(
@@ -105,12 +111,13 @@ export const binlogTime = (t: Date) => t.toISOString().slice(0, 19).replace('T',
 /**
  * Replays the chain into `target`: only the source database's events (rewritten to the target's
  * name when they differ), from the dump's position in the first log, up to (not including) the
- * second `toTime` falls in; mariadb-binlog has one-second resolution.
+ * second `toTime` falls in (mariadb-binlog has one-second resolution); without `toTime`, the
+ * whole chain (the latest recoverable moment).
  */
 export function replayScript(o: {
   files: string[];
   startPos: number;
-  toTime: Date;
+  toTime?: Date;
   sourceDatabase: string;
   targetDatabase: string;
   defaultsFile?: string;
@@ -125,7 +132,7 @@ export function replayScript(o: {
         'TZ=UTC',
         'mariadb-binlog',
         `--start-position=${o.startPos}`,
-        `--stop-datetime=${binlogTime(o.toTime)}`,
+        ...(o.toTime ? [`--stop-datetime=${binlogTime(o.toTime)}`] : []),
         `--database=${o.sourceDatabase}`,
         ...rewrite,
         ...o.files,
@@ -152,14 +159,16 @@ export function replayScript(o: {
 
 /**
  * `--to-time`: "YYYY-MM-DD HH:MM:SS" is UTC; an ISO time may carry its own zone
- * (2026-12-03T07:18:34+01:00). Anything else is refused, naming the flag.
+ * (2026-12-03T07:18:34+01:00); `latest` is the newest moment the shipped logs reach (after a
+ * lost VM). Anything else is refused, naming the flag.
  */
-export function parseToTime(value: string): Date {
+export function parseToTime(value: string): Date | 'latest' {
+  if (value === 'latest') return 'latest';
   const plain = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})$/.exec(value);
   const at = new Date(plain ? `${plain[1]}T${plain[2]}Z` : value);
   if (Number.isNaN(at.getTime()) || !(plain || /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/.test(value)))
     throw new Error(
-      `--to-time must be "YYYY-MM-DD HH:MM:SS" (UTC) or an ISO time with its zone (got "${value}")`,
+      `--to-time must be "YYYY-MM-DD HH:MM:SS" (UTC), an ISO time with its zone, or latest (got "${value}")`,
     );
   return at;
 }

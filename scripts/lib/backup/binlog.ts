@@ -219,19 +219,20 @@ export interface PitrResult {
  */
 export async function restoreToTime(
   cfg: BackupConfig,
-  toTime: Date,
+  toTime: Date | 'latest',
   opts: RestoreOptions,
   log: Log,
 ): Promise<PitrResult> {
   const t0 = Date.now();
   if (opts.toDefaultsFile)
     throw new Error('--to-time replays binlogs into this server only: drop --to-defaults-file');
+  const at = toTime === 'latest' ? Number.POSITIVE_INFINITY : toTime.getTime();
   const base = (await listBackups(cfg)).find(
-    (e) => trusted(e) && e.manifest?.binlogLineage && e.at.getTime() <= toTime.getTime(),
+    (e) => trusted(e) && e.manifest?.binlogLineage && e.at.getTime() <= at,
   );
   if (!base)
     throw new Error(
-      `no trusted backup with a binlog position was made before ${toTime.toISOString()} in gs://${cfg.bucket}/${cfg.env}/`,
+      `no trusted backup with a binlog position was made before ${toTime === 'latest' ? 'now' : toTime.toISOString()} in gs://${cfg.bucket}/${cfg.env}/`,
     );
   const lineage = String(base.manifest?.binlogLineage);
   const start = parseSourcePosition(await dumpHead(cfg, base, opts.identityFile));
@@ -240,6 +241,7 @@ export async function restoreToTime(
       `${base.object} carries no binlog position (no CHANGE MASTER comment in its first 64 KB)`,
     );
   const chain = replayChain(await shippedLogs(cfg, lineage), start, toTime);
+  const reached = toTime === 'latest' ? (chain.at(-1)?.created ?? base.at) : toTime;
   const restored = await restoreBackup(cfg, base, opts, log);
   const dir = mkdtempSync(join(tmpdir(), 'e2m-replay-'));
   try {
@@ -253,7 +255,7 @@ export async function restoreToTime(
       database: restored.database,
       from: `${start.file}:${start.pos}`,
       binlogs: chain.length,
-      toTime: toTime.toISOString(),
+      toTime: reached.toISOString(),
     });
     // Replaying row events needs BINLOG REPLAY, which writes past table grants: only the restore
     // user (its option file is root's) has it, whatever the target (ansible/roles/backup).
@@ -264,7 +266,7 @@ export async function restoreToTime(
       replayScript({
         files,
         startPos: start.pos,
-        toTime,
+        toTime: toTime === 'latest' ? undefined : toTime,
         sourceDatabase: cfg.database,
         targetDatabase: restored.database,
         defaultsFile,
@@ -282,7 +284,7 @@ export async function restoreToTime(
     database: restored.database,
     base: base.object,
     binlogs: chain.map((l) => l.file),
-    toTime: toTime.toISOString(),
+    toTime: reached.toISOString(),
     durationMs: Date.now() - t0,
   };
 }

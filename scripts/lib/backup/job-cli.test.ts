@@ -103,12 +103,13 @@ function recording(over: Partial<JobIo> = {}) {
       };
     },
     restoreToTime: async (_c, toTime, opts) => {
-      rec.calls.push(['restoreToTime', toTime.toISOString(), opts]);
+      const at = toTime === 'latest' ? new Date('2026-12-02T02:59:59Z') : toTime;
+      rec.calls.push(['restoreToTime', at.toISOString(), opts]);
       return {
         database: opts.toDatabase ?? 'e2m_scratch_restore',
         base: OBJECT,
         binlogs: ['e2m-bin.000003', 'e2m-bin.000004'],
-        toTime: toTime.toISOString(),
+        toTime: at.toISOString(),
         durationMs: 5300,
       };
     },

@@ -45,7 +45,8 @@ Commands:
       --identity FILE        the age private key, for a backup encrypted to BACKUP_AGE_RECIPIENTS
       --to-time TIME         point in time: the newest backup before TIME, then the binary logs
                              replayed up to TIME ("YYYY-MM-DD HH:MM:SS" UTC, or ISO with its
-                             zone; one-second resolution); scratch unless --force
+                             zone; one-second resolution; or latest: all that was shipped);
+                             scratch unless --force
   binlogs                ship the binary logs (e2m-binlog.timer, every minute): FLUSH BINARY
                          LOGS if anything was written, upload each closed log create-only,
                          then PURGE the uploaded ones (never one that is not uploaded)
@@ -111,7 +112,12 @@ export interface JobIo {
     monitor: { slug: string; schedule: TimerSchedule },
   ): Promise<CheckIn>;
   shipBinlogs(cfg: BackupConfig, log: Log): Promise<ShipResult>;
-  restoreToTime(cfg: BackupConfig, toTime: Date, opts: RestoreOptions, log: Log): Promise<PitrResult>;
+  restoreToTime(
+    cfg: BackupConfig,
+    toTime: Date | 'latest',
+    opts: RestoreOptions,
+    log: Log,
+  ): Promise<PitrResult>;
   /** The oldest and newest moments a point-in-time restore can reach, if any. */
   pitrWindow(cfg: BackupConfig, entries: BackupEntry[]): Promise<{ from: Date; to: Date } | undefined>;
   listBackups(cfg: BackupConfig): Promise<BackupEntry[]>;
@@ -292,8 +298,8 @@ async function pointInTime(
   const into = restoreTarget(cfg, target).database;
   if (opts['dry-run']) {
     say.out(
-      { toTime: toTime.toISOString(), database: into },
-      `would restore to ${toTime.toISOString()} into ${into}`,
+      { toTime: toTime === 'latest' ? toTime : toTime.toISOString(), database: into },
+      `would restore to ${toTime === 'latest' ? 'the latest shipped moment' : toTime.toISOString()} into ${into}`,
     );
     return 0;
   }

@@ -71,7 +71,7 @@ with its zone) takes the newest trusted backup GCS created at or before TIME, e.
 before a compromise. The object is checked against its manifest before a byte is written.
 --to-time TIME is point-in-time recovery: the newest trusted backup made before TIME, then the
 binary logs shipped every minute replayed up to TIME ("YYYY-MM-DD HH:MM:SS" in UTC, or ISO with
-its zone; one-second resolution). \`list\` on the VM shows the window it can reach.
+its zone; one-second resolution), or latest (all that was shipped: after a lost VM).
 Over a database on the VM it is refused while the app takes writes (its kill switch off)
 unless --online, and the nightly unit first takes a safety dump, named in the answer: restore
 that to undo. A rejected object (see list) is never restored.
