@@ -3,6 +3,8 @@
 // two writes a second apart. The twin e2e (test/e2e/50-backup.test.ts) adds the timer and grants.
 import type { Bucket } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig, pruneBackups } from '../../scripts/lib/backup/job.ts';
+import { DEFAULT_RETENTION } from '../../scripts/lib/backup/plan.ts';
 import { createStorage } from '../../scripts/lib/gcs.ts';
 import { type Gcs, type JobEnv, jobEnv, startGcs } from './support.ts';
 
@@ -116,5 +118,21 @@ describe('point-in-time recovery (compiled job, binary logs, fake-gcs-server)', 
   it('list shows the window restore --to-time can reach', () => {
     expect(job.run('binlogs').code).toBe(0);
     expect(job.run('list').stdout).toMatch(/point in time \(restore --to-time\): \S+Z to \S+Z/);
+  });
+
+  it('prune drops the binlogs uploaded before the oldest kept dump, and keeps every later one', async () => {
+    const [files] = await bucket.getFiles({ prefix: 'pitr/' });
+    const base = files.find((f) => f.name.endsWith('.sql.zst'));
+    const created = (f: (typeof files)[number]) => new Date(String(f.metadata.timeCreated)).getTime();
+    const logs = files.filter((f) => f.name.includes('/binlog/'));
+    const before = logs.filter((f) => base && created(f) < created(base)).map((f) => f.name);
+    expect(before.length).toBeGreaterThan(0);
+    const r = await pruneBackups(loadConfig(job.configFile), bucket, new Date(), {
+      ...DEFAULT_RETENTION,
+      minAgeDays: 0,
+    });
+    expect(r.deleted).toEqual([]);
+    expect(r.binlogsDeleted.sort()).toEqual(before.sort());
+    expect((await shipped()).length).toBe(logs.length - before.length);
   });
 });

@@ -57,6 +57,8 @@ export type Services = {
   mysqlAdminUrl: string;
   redisUrl: string;
   redisPort: number;
+  /** SIGKILL MariaDB: a VM lost mid-write, for the point-in-time recovery bench. */
+  crashMariadb: () => void;
   stop: () => Promise<void>;
 };
 
@@ -121,6 +123,7 @@ export async function startServices(): Promise<Services> {
     mysqlAdminUrl: `mysql://test:test@127.0.0.1:${mysqlPort}`,
     redisUrl: `redis://127.0.0.1:${redisPort}`,
     redisPort,
+    crashMariadb: () => mysqld.kill('SIGKILL'),
     stop: async () => {
       for (const c of children) c.kill('SIGTERM');
       await Promise.all(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   binlogObject,
+  expiredBinlogs,
   needsFlush,
   parseBinlogObject,
   parseSourcePosition,
@@ -143,5 +144,28 @@ describe('replayChain: the shipped logs from the base to the time', () => {
         targetDatabase: 'app',
       }),
     ).not.toContain('rewrite-db');
+  });
+});
+
+describe('expiredBinlogs: retention for the logs', () => {
+  const log = (seq: number, at: string): ShippedLog => ({
+    name: `prod/binlog/a1b2c3d4e5f6/e2m-bin.${String(seq).padStart(6, '0')}`,
+    file: `e2m-bin.${String(seq).padStart(6, '0')}`,
+    seq,
+    created: new Date(at),
+  });
+  const logs = [
+    log(1, '2026-11-01T03:00:00Z'),
+    log(2, '2026-11-10T03:00:00Z'),
+    log(3, '2026-11-20T03:00:00Z'),
+  ];
+  const now = new Date('2026-11-30T00:00:00Z');
+
+  it('drops what was uploaded before the oldest kept dump and past the age floor, nothing else', () => {
+    expect(expiredBinlogs(logs, [new Date('2026-11-15T00:00:00Z')], now, 7).map((l) => l.seq)).toEqual([
+      1, 2,
+    ]);
+    expect(expiredBinlogs(logs, [new Date('2026-11-15T00:00:00Z')], now, 25).map((l) => l.seq)).toEqual([1]);
+    expect(expiredBinlogs(logs, [], now, 7)).toEqual([]);
   });
 });

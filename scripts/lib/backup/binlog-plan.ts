@@ -105,6 +105,23 @@ export function replayChain(
   );
 }
 
+/**
+ * Retention for the logs: a log uploaded before the oldest kept dump was made can serve no
+ * replay (a dump's replay starts in the log that was open when it ran, uploaded after it), so it
+ * goes; nothing younger than the dumps' own age floor does, and with no kept dump nothing does.
+ */
+export function expiredBinlogs(
+  logs: ShippedLog[],
+  keptDumps: Date[],
+  now: Date,
+  minAgeDays: number,
+): ShippedLog[] {
+  if (keptDumps.length === 0) return [];
+  const oldest = Math.min(...keptDumps.map((d) => d.getTime()));
+  const floor = now.getTime() - minAgeDays * 86_400_000;
+  return logs.filter((l) => l.created.getTime() < oldest && l.created.getTime() < floor);
+}
+
 /** `2026-12-03 06:18:34`: what mariadb-binlog's --stop-datetime reads (with TZ=UTC). */
 export const binlogTime = (t: Date) => t.toISOString().slice(0, 19).replace('T', ' ');
 

@@ -100,6 +100,11 @@ export async function prune(
     text: [
       ...r.deleted.map((d) => `${o.dryRun ? 'would delete' : 'deleted'} ${d}`),
       ...r.rejected.map((x) => chalk.red(`rejected (not deleted, not counted) ${x.object}: it ${x.reason}`)),
+      ...(r.binlogsDeleted.length
+        ? [
+            `${o.dryRun ? 'would delete' : 'deleted'} ${r.binlogsDeleted.length} binlog(s) older than the oldest kept dump`,
+          ]
+        : []),
       `${r.kept.length} kept, ${r.deleted.length} ${o.dryRun ? 'to delete' : 'deleted'}, ${r.rejected.length} rejected (${ctx.elapsed()})`,
     ].join('\n'),
   };

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Bucket } from '@google-cloud/storage';
 import { $ } from 'zx/core';
 import { createStorage } from '../gcs.ts';
+import { binlogPrefix, expiredBinlogs, parseBinlogObject } from './binlog-plan.ts';
 import { readShipState } from './binlog-state.ts';
 import {
   type BackupConfig,
@@ -32,6 +33,7 @@ import {
   selectExpired,
   type TableFigures,
   tablesSql,
+  trusted,
   VERIFY_SCRATCH,
   vmPaths,
 } from './plan.ts';
@@ -435,6 +437,8 @@ export async function verifyBackup(
 
 export interface PruneReport {
   deleted: string[];
+  /** Binlogs older than the oldest kept dump (binlog-plan.ts expiredBinlogs). */
+  binlogsDeleted: string[];
   kept: string[];
   /** Objects the tools do not believe, with why: never deleted here, reported. */
   rejected: { object: string; reason: string }[];
@@ -457,13 +461,25 @@ export async function pruneBackups(
   const entries = await listBackups(cfg, bucket, now);
   const expired = selectExpired(entries, now, { ...policy, minAgeDays: floor });
   const gone = new Set(expired.map((e) => e.object));
-  if (!dryRun)
+  const keptDumps = entries.filter((e) => trusted(e) && !gone.has(e.object)).map((e) => e.at);
+  const [binlogFiles] = await bucket.getFiles({ prefix: binlogPrefix(cfg.env) });
+  const logs = binlogFiles.flatMap((f) => {
+    const p = parseBinlogObject(f.name);
+    return p
+      ? [{ name: f.name, file: p.file, seq: p.seq, created: new Date(String(f.metadata.timeCreated)) }]
+      : [];
+  });
+  const oldLogs = expiredBinlogs(logs, keptDumps, now, floor).map((l) => l.name);
+  if (!dryRun) {
     for (const e of expired) {
       await bucket.file(e.object).delete({ ignoreNotFound: true });
       await bucket.file(manifestName(e.object)).delete({ ignoreNotFound: true });
     }
+    for (const name of oldLogs) await bucket.file(name).delete({ ignoreNotFound: true });
+  }
   return {
     deleted: [...gone],
+    binlogsDeleted: oldLogs,
     kept: entries.filter((e) => !gone.has(e.object) && !e.rejected).map((e) => e.object),
     rejected: entries.flatMap((e) => (e.rejected ? [{ object: e.object, reason: e.rejected }] : [])),
     minAgeDays: floor,
