@@ -502,6 +502,11 @@ describe('e2m-backup restore --to-time', () => {
         'drop --to-defaults-file',
       ],
       [['restore', '--to-time', '2026-12-02 02:59:30'], () => cfg, 'binlog shipping is off in this config'],
+      [
+        ['restore', '--to-time', 'latest', '--to-database', 'app', '--force'],
+        () => on,
+        '--to-time latest is for scratch restores: over app, name the time',
+      ],
     ];
     for (const [args, loadConfig, message] of cases) {
       const { io, rec } = recording({ loadConfig });

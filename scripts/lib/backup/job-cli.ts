@@ -295,7 +295,13 @@ async function pointInTime(
     throw new Error('binlog shipping is off in this config (BACKUP_BINLOG): no point in time to restore to');
   if (target.toDefaultsFile)
     throw new Error('--to-time replays binlogs into this server only: drop --to-defaults-file');
-  const into = restoreTarget(cfg, target).database;
+  const { database: into, scratch } = restoreTarget(cfg, target);
+  // As with OBJECT: over real data the operator names the time. `latest` trusts whatever was
+  // uploaded last, which a compromised VM controls (docs/backup.md, the threat model).
+  if (toTime === 'latest' && !scratch)
+    throw new Error(
+      `--to-time latest is for scratch restores: over ${into}, name the time (e.g. when the VM was lost), so a dump or log uploaded after it cannot be chosen`,
+    );
   if (opts['dry-run']) {
     say.out(
       { toTime: toTime === 'latest' ? toTime : toTime.toISOString(), database: into },
