@@ -83,13 +83,15 @@ describe('names and positions', () => {
   });
 });
 
+/** A log in the bucket: its sequence number and GCS's creation time. */
+const shipped = (seq: number, at: string): ShippedLog => ({
+  name: `prod/binlog/a1b2c3d4e5f6/e2m-bin.${String(seq).padStart(6, '0')}`,
+  file: `e2m-bin.${String(seq).padStart(6, '0')}`,
+  seq,
+  created: new Date(at),
+});
+
 describe('replayChain: the shipped logs from the base to the time', () => {
-  const shipped = (seq: number, at: string): ShippedLog => ({
-    name: `prod/binlog/a1b2c3d4e5f6/e2m-bin.${String(seq).padStart(6, '0')}`,
-    file: `e2m-bin.${String(seq).padStart(6, '0')}`,
-    seq,
-    created: new Date(at),
-  });
   const bucket = [
     shipped(1, '2026-12-03T03:00:00Z'),
     shipped(2, '2026-12-03T03:01:00Z'),
@@ -148,16 +150,10 @@ describe('replayChain: the shipped logs from the base to the time', () => {
 });
 
 describe('expiredBinlogs: retention for the logs', () => {
-  const log = (seq: number, at: string): ShippedLog => ({
-    name: `prod/binlog/a1b2c3d4e5f6/e2m-bin.${String(seq).padStart(6, '0')}`,
-    file: `e2m-bin.${String(seq).padStart(6, '0')}`,
-    seq,
-    created: new Date(at),
-  });
   const logs = [
-    log(1, '2026-11-01T03:00:00Z'),
-    log(2, '2026-11-10T03:00:00Z'),
-    log(3, '2026-11-20T03:00:00Z'),
+    shipped(1, '2026-11-01T03:00:00Z'),
+    shipped(2, '2026-11-10T03:00:00Z'),
+    shipped(3, '2026-11-20T03:00:00Z'),
   ];
   const now = new Date('2026-11-30T00:00:00Z');
 
