@@ -26,6 +26,7 @@ const PORT_FLAGS = ['ssh-port', 'http-port', 'https-port', 'gcs-port'] as const;
 async function run(inv: Invocation, root: string): Promise<number> {
   const flags: ConfigFlags = {};
   for (const k of PORT_FLAGS) if (inv.values[k] !== undefined) flags[k] = inv.values[k] as string;
+  if (inv.values.cpu !== undefined) flags.cpu = inv.values.cpu as string;
   const cfg = loadConfig(root, process.env, flags);
   const runner = new LocalRunner();
   const progress = consoleProgress();

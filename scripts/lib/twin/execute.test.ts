@@ -37,7 +37,13 @@ function fakeDocker(d: Docker) {
     const last = argv[argv.length - 1];
     if (sub === 'container' && verb === 'inspect')
       return d.running.includes(last)
-        ? { stdout: argv.includes('{{.State.Running}}') ? 'true\n' : '' }
+        ? {
+            stdout: argv.includes('{{.State.Running}}')
+              ? 'true\n'
+              : argv.includes('{{.HostConfig.NanoCpus}}')
+                ? '2000000000\n'
+                : '',
+          }
         : { code: 1, stderr: 'No such container' };
     if (sub === 'image' && verb === 'inspect') return d.images.includes(last) ? {} : { code: 1 };
     if (sub === 'network' && verb === 'inspect') return d.networks.includes(last) ? {} : { code: 1 };
@@ -56,6 +62,14 @@ function freePortHolder(): Promise<{ port: number; close: () => void }> {
 }
 
 describe('up', () => {
+  it('on a running twin at another CPU profile applies it live and says so', async () => {
+    const rec = fakeDocker({ running: ['e2m-twin', 'e2m-twin-gcs'], images: [], networks: ['e2m-twin-net'] });
+    const micro = { ...base, cpuProfile: 'e2-micro' as const, cpus: 0.5 };
+    expect(await up(rec, micro, progress)).toBe(0);
+    expect(rec.commands).toContain('docker update --cpus 0.5 e2m-twin');
+    expect(messages.at(-1)).toMatch(/twin is already up .* CPU profile now e2-micro \(0.5 CPUs\)/);
+  });
+
   it('on a running twin says so and runs nothing that changes anything', async () => {
     const rec = fakeDocker({ running: ['e2m-twin', 'e2m-twin-gcs'], images: [], networks: ['e2m-twin-net'] });
     expect(await up(rec, base, progress)).toBe(0);

@@ -118,7 +118,7 @@ export function loadConfig(
     debCacheDir: join(cache, 'twin', 'debs'),
   });
 }
-export type ConfigFlags = Partial<Record<`${keyof Ports}-port`, string | number>>;
+export type ConfigFlags = Partial<Record<`${keyof Ports}-port`, string | number>> & { cpu?: string };
 
 async function containerState(runner: Runner, name: string): Promise<'running' | 'stopped' | 'absent'> {
   const r = await runner.run(['docker', 'container', 'inspect', '--format', '{{.State.Running}}', name], {
@@ -147,6 +147,20 @@ async function twinImage(runner: Runner, cfg: TwinConfig): Promise<string | unde
     { check: false },
   );
   return r.code === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * A running twin takes its CPU profile live (`docker update --cpus`): the benchmarks measure the
+ * same converged twin at both profiles. Returns what changed, if anything.
+ */
+async function applyCpuProfile(runner: Runner, cfg: TwinConfig): Promise<string | undefined> {
+  const r = await runner.run(
+    ['docker', 'container', 'inspect', '--format', '{{.HostConfig.NanoCpus}}', cfg.container],
+    { check: false },
+  );
+  if (r.code !== 0 || Number(r.stdout.trim()) === cfg.cpus * 1e9) return undefined;
+  await runner.run(['docker', 'update', '--cpus', String(cfg.cpus), cfg.container]);
+  return `CPU profile now ${cfg.cpuProfile} (${cfg.cpus} CPUs)`;
 }
 
 const STALE = 'its base image is older than the current recipe: `npm run twin -- reset` for a fresh one';
@@ -251,8 +265,9 @@ export async function up(
   const state = await readState(runner, cfg);
   if (isUp(state)) {
     const ports = await runningPorts(runner, cfg);
+    const cpu = opts.dryRun ? undefined : await applyCpuProfile(runner, cfg);
     progress.info(
-      `twin is already up (ssh 127.0.0.1:${ports.ssh}, gcs 127.0.0.1:${ports.gcs}); nothing changed`,
+      `twin is already up (ssh 127.0.0.1:${ports.ssh}, gcs 127.0.0.1:${ports.gcs}); ${cpu ?? 'nothing changed'}`,
     );
     const image = await twinImage(runner, cfg);
     if (image && image !== cfg.baseImage) progress.info(`note: ${STALE}`);

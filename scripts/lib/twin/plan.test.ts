@@ -64,6 +64,18 @@ describe('resolveConfig', () => {
     expect(cfg.baseImage).toBe(`e2m-twin-base:${recipeHash('echo provision')}`);
   });
 
+  it('takes a CPU profile from --cpu or E2M_TWIN_CPU, full by default, and names a bad one', () => {
+    expect(resolveConfig(input).cpus).toBe(2);
+    expect(resolveConfig({ ...input, flags: { cpu: 'e2-micro' } })).toMatchObject({
+      cpuProfile: 'e2-micro',
+      cpus: 0.5,
+    });
+    expect(resolveConfig({ ...input, env: { E2M_TWIN_CPU: 'e2-micro' } }).cpus).toBe(0.5);
+    expect(() => resolveConfig({ ...input, flags: { cpu: 'fast' } })).toThrow(
+      '--cpu must be full or e2-micro (got "fast")',
+    );
+  });
+
   it('names a second instance apart (E2M_TWIN_INSTANCE) and validates the name', () => {
     const c = resolveConfig({ ...input, env: { E2M_TWIN_INSTANCE: 'ci2' } });
     expect([c.container, c.gcsContainer, c.network, c.dockerVolume, c.hostname]).toEqual([

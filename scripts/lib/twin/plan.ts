@@ -68,6 +68,7 @@ export interface TwinConfig {
   buckets: { state: string; backups: string };
   ports: Ports;
   memory: string;
+  cpuProfile: CpuProfile;
   cpus: number;
   baseImage: string;
   recipeHash: string;
@@ -103,10 +104,24 @@ function parsePort(value: string | number, name: string): number {
   return n;
 }
 
+/**
+ * CPU profiles. An e2-micro sustains 0.25 of each of its 2 vCPUs (0.5 CPU) and bursts above it
+ * for short periods; `e2-micro` holds the twin at the sustained share, so figures taken there are
+ * what a VM that used up its burst would show. `full` is the host's two cores.
+ */
+export const CPU_PROFILES = { full: 2, 'e2-micro': 0.5 } as const;
+export type CpuProfile = keyof typeof CPU_PROFILES;
+
+export function parseCpuProfile(value: string, name: string): CpuProfile {
+  if (!Object.hasOwn(CPU_PROFILES, value))
+    throw new ConfigError(`${name} must be ${Object.keys(CPU_PROFILES).join(' or ')} (got "${value}")`);
+  return value as CpuProfile;
+}
+
 export interface ConfigInput {
   root: string;
   env: Record<string, string | undefined>;
-  flags: Partial<Record<`${keyof Ports}-port`, string | number>>;
+  flags: Partial<Record<`${keyof Ports}-port`, string | number>> & { cpu?: string };
   provisionScript: string;
   gcsBinary: string;
   gcsTag: string;
@@ -125,6 +140,12 @@ export function resolveConfig(input: ConfigInput): TwinConfig {
   const values = Object.values(ports);
   if (new Set(values).size !== values.length)
     throw new ConfigError(`ports must differ: ${JSON.stringify(ports)}`);
+  const cpu =
+    input.flags.cpu !== undefined
+      ? parseCpuProfile(input.flags.cpu, '--cpu')
+      : input.env.E2M_TWIN_CPU
+        ? parseCpuProfile(input.env.E2M_TWIN_CPU, 'E2M_TWIN_CPU')
+        : 'full';
   const instance = input.env.E2M_TWIN_INSTANCE ?? '';
   if (instance !== '' && !/^[a-z0-9][a-z0-9-]{0,19}$/.test(instance)) {
     throw new ConfigError(`E2M_TWIN_INSTANCE must be 1-20 of a-z, 0-9 and - (got "${instance}")`);
@@ -151,7 +172,8 @@ export function resolveConfig(input: ConfigInput): TwinConfig {
     buckets: { state: `e2m-${env}-tfstate`, backups: `e2m-${env}-backups` },
     ports,
     memory: '1g',
-    cpus: 2,
+    cpuProfile: cpu,
+    cpus: CPU_PROFILES[cpu],
     baseImage: `e2m-twin-base:${hash}`,
     recipeHash: hash,
     gcsImage: `e2m-fake-gcs:${input.gcsTag}`,

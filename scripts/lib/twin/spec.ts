@@ -21,6 +21,11 @@ emulator (fake-gcs-server) with the project's buckets. Everything listens on 127
     'http-port': port(`HTTP on 127.0.0.1:N  (default ${DEFAULT_PORTS.http}, env ${PORT_ENV.http})`),
     'https-port': port(`HTTPS on 127.0.0.1:N (default ${DEFAULT_PORTS.https}, env ${PORT_ENV.https})`),
     'gcs-port': port(`GCS emulator on 127.0.0.1:N (default ${DEFAULT_PORTS.gcs}, env ${PORT_ENV.gcs})`),
+    cpu: {
+      type: 'string',
+      value: 'P',
+      help: 'full (2 CPUs, default) or e2-micro (0.5: its sustained share; env E2M_TWIN_CPU)',
+    },
     'dry-run': { type: 'boolean', help: 'print what up/down/reset would do, change nothing' },
     help: { ...helpOption, help: 'this text' },
   },
@@ -28,7 +33,7 @@ emulator (fake-gcs-server) with the project's buckets. Everything listens on 127
     up: {
       summary: `build the base image if its recipe changed, start the twin and the emulator, write
 inventory/twin.yml. Says so and changes nothing when the twin is already up.`,
-      options: ['ssh-port', 'http-port', 'https-port', 'gcs-port', 'dry-run'],
+      options: ['ssh-port', 'http-port', 'https-port', 'gcs-port', 'cpu', 'dry-run'],
     },
     down: {
       summary: `remove the twin, the emulator, their network and volume, and inventory/twin.yml
@@ -40,7 +45,7 @@ inventory/twin.yml. Says so and changes nothing when the twin is already up.`,
       summary: 'open a shell on the twin as ops, or run a command: npm run twin -- ssh -- uptime',
       options: ['ssh-port'],
     },
-    reset: { summary: 'down, then up: a fresh twin.', options: ['dry-run'] },
+    reset: { summary: 'down, then up: a fresh twin.', options: ['cpu', 'dry-run'] },
   },
   footer: `Environment: E2M_TWIN_INSTANCE=NAME runs a second, separate twin (containers e2m-twin-NAME*) on
 the same Docker engine, e.g. for another checkout; give it other ports too.
