@@ -120,6 +120,14 @@ describe('point-in-time recovery (compiled job, binary logs, fake-gcs-server)', 
     expect(job.run('list').stdout).toMatch(/point in time \(restore --to-time\): \S+Z to \S+Z/);
   });
 
+  it('verify drills point in time too: two writes, shipped, cut between them from the bucket', () => {
+    expect(job.run('run').code).toBe(0); // a dump of production as it is now, for the dump drill
+    const r = job.run('verify', '--json');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.lines.at(-1)).toMatchObject({ ok: true, pointInTime: { ok: true } });
+    expect(sql("SHOW DATABASES LIKE 'e2m_scratch_pitr_drill'", 'mysql')).toBe('');
+  });
+
   it('prune drops the binlogs uploaded before the oldest kept dump, and keeps every later one', async () => {
     const [files] = await bucket.getFiles({ prefix: 'pitr/' });
     const base = files.find((f) => f.name.endsWith('.sql.zst'));

@@ -142,6 +142,7 @@ interface VerifyValue {
   ok: boolean;
   restoreMs: number;
   error?: string;
+  pointInTime?: { ok: boolean; toTime: string; binlogs: string[]; error?: string };
   tables: { ok: boolean; table: string; restored?: { rows: number }; production?: { rows: number } }[];
 }
 
@@ -180,6 +181,11 @@ export function renderJobAnswer(command: string, value: unknown, target: Target)
           `  ${t.ok ? 'ok  ' : chalk.red('FAIL')} ${t.table}: rows ${t.restored?.rows ?? '-'} / ${t.production?.rows ?? '-'}`,
       ),
       ...(v.error ? [chalk.red(`  ${v.error}`)] : []),
+      ...(v.pointInTime
+        ? [
+            `  ${v.pointInTime.ok ? 'ok  ' : chalk.red('FAIL')} point in time: cut at ${v.pointInTime.toTime} through ${v.pointInTime.binlogs.length} shipped binlog(s)${v.pointInTime.error ? `: ${v.pointInTime.error}` : ''}`,
+          ]
+        : []),
     ].join('\n');
   }
   return JSON.stringify(value);

@@ -114,6 +114,10 @@ function recording(over: Partial<JobIo> = {}) {
       };
     },
     pitrWindow: async () => undefined,
+    drillPointInTime: async () => {
+      rec.calls.push(['drillPointInTime']);
+      return { ok: true, toTime: '2026-12-02T02:59:30.000Z', binlogs: ['e2m-bin.000007'] };
+    },
     listBackups: async () => [entry(OBJECT), entry(`${OBJECT}.partial`, false, 100_000)],
     findBackup: async (_c, choice) => entry(choice.object ?? OBJECT),
     restoreBackup: async (c, e, opts) => {
@@ -564,6 +568,27 @@ describe('e2m-backup verify', () => {
       `verify ${OBJECT}: ok (restore 3.1s)`,
       'ok   note: rows 5000/5000, checksum 77/77',
     ]);
+  });
+
+  it('with binlog shipping on, the point-in-time drill too: its line, and its failure fails the verify', async () => {
+    const on = { ...cfg, binlog: true };
+    const { io, rec } = recording({ loadConfig: () => on });
+    expect(await runJob(['verify'], io)).toBe(0);
+    expect(rec.calls.map((c) => c[0])).toEqual(['verifyBackup', 'drillPointInTime']);
+    expect(rec.stdout[0].split('\n').at(-1)).toBe(
+      'ok   point in time: cut at 2026-12-02T02:59:30.000Z through 1 shipped binlog(s)',
+    );
+    const bad = recording({
+      loadConfig: () => on,
+      drillPointInTime: async () => ({
+        ok: false,
+        toTime: '2026-12-02T02:59:30.000Z',
+        binlogs: [],
+        error: 'binlog e2m-bin.000007 is missing from the bucket',
+      }),
+    });
+    expect(await runJob(['verify', '--json'], bad.io)).toBe(1);
+    expect(json(bad.rec.stdout[0])).toMatchObject({ ok: false, pointInTime: { ok: false } });
   });
 
   it('a mismatch exits 1; the report is the --json answer', async () => {

@@ -6,7 +6,7 @@
 // backup.mjs and the timer. Only types come from job.ts, so a test needs no GCS or MariaDB.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PitrResult, ShipResult } from './binlog.ts';
+import type { PitrDrill, PitrResult, ShipResult } from './binlog.ts';
 import { parseToTime } from './binlog-plan.ts';
 import type { CheckIn } from './checkin.ts';
 import type { Log, RestoreOptions, RunResult, VerifyReport } from './job.ts';
@@ -118,6 +118,8 @@ export interface JobIo {
     opts: RestoreOptions,
     log: Log,
   ): Promise<PitrResult>;
+  /** The point-in-time drill (binlog.ts): two writes, shipped, cut between them from the bucket. */
+  drillPointInTime(cfg: BackupConfig, log: Log): Promise<PitrDrill>;
   /** The oldest and newest moments a point-in-time restore can reach, if any. */
   pitrWindow(cfg: BackupConfig, entries: BackupEntry[]): Promise<{ from: Date; to: Date } | undefined>;
   listBackups(cfg: BackupConfig): Promise<BackupEntry[]>;
@@ -164,7 +166,7 @@ export function listAnswer(cfg: BackupConfig, entries: BackupEntry[]): { value: 
 }
 
 /** `verify`'s report as text: the verdict, a line per table, the error. */
-export function verifyText(r: VerifyReport): string {
+export function verifyText(r: VerifyReport & { pointInTime?: PitrDrill }): string {
   const lines = r.tables.map(
     (t) =>
       `${t.ok ? 'ok  ' : 'FAIL'} ${t.table}: rows ${t.restored?.rows ?? '-'}/${t.production?.rows ?? '-'}, checksum ${t.restored?.checksum ?? '-'}/${t.production?.checksum ?? '-'}`,
@@ -173,6 +175,9 @@ export function verifyText(r: VerifyReport): string {
     `verify ${r.object}: ${r.ok ? 'ok' : 'FAILED'} (restore ${secs(r.restoreMs)})`,
     ...lines,
     r.error ?? '',
+    r.pointInTime
+      ? `${r.pointInTime.ok ? 'ok  ' : 'FAIL'} point in time: cut at ${r.pointInTime.toTime} through ${r.pointInTime.binlogs.length} shipped binlog(s)${r.pointInTime.error ? `: ${r.pointInTime.error}` : ''}`
+      : '',
   ]
     .filter(Boolean)
     .join('\n');
@@ -317,6 +322,25 @@ async function pointInTime(
   return 0;
 }
 
+/** The shipper's lock, waited for (the timer holds it for a fraction of a second a minute). */
+async function withBinlogLock<T>(cfg: BackupConfig, io: JobIo, fn: () => Promise<T>): Promise<T> {
+  const file = join(cfg.stateDir, 'binlog.lock');
+  let release: (() => void) | undefined;
+  for (let i = 0; !release; i++) {
+    try {
+      release = io.acquireLock(file);
+    } catch (e) {
+      if (i >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
 async function binlogs(_line: JobLine, cfg: BackupConfig, io: JobIo, say: Say): Promise<number> {
   if (!cfg.binlog) throw new Error('binlog shipping is off in this config (BACKUP_BINLOG=off)');
   const release = io.acquireLock(join(cfg.stateDir, 'binlog.lock'));
@@ -347,7 +371,12 @@ async function verify({ opts, object }: JobLine, cfg: BackupConfig, io: JobIo, s
     );
     return 0;
   }
-  const r = await io.verifyBackup(cfg, entry, say.log, opts.identity && resolve(opts.identity));
+  const dump = await io.verifyBackup(cfg, entry, say.log, opts.identity && resolve(opts.identity));
+  // With binlog shipping on, the point-in-time drill too: the bucket's logs cut between two writes.
+  const pointInTime = cfg.binlog
+    ? await withBinlogLock(cfg, io, () => io.drillPointInTime(cfg, say.log))
+    : undefined;
+  const r = { ...dump, ok: dump.ok && (pointInTime?.ok ?? true), ...(pointInTime ? { pointInTime } : {}) };
   say.out(r, verifyText(r));
   return r.ok ? 0 : 1;
 }

@@ -1,7 +1,7 @@
 // The job's I/O on the VM, as scripts/backup-job.mjs hands it to runJob (job-cli.ts): the
 // process (stdout, stderr, SIGTERM, exit) and job.ts's dump, upload, listing and restore.
 import { writeFileSync } from 'node:fs';
-import { pitrWindow, restoreToTime, shipBinlogs } from './binlog.ts';
+import { drillPointInTime, pitrWindow, restoreToTime, shipBinlogs } from './binlog.ts';
 import { startCheckIn } from './checkin.ts';
 import {
   acquireLock,
@@ -36,6 +36,7 @@ export const vmJobIo: JobIo = {
   shipBinlogs: (cfg, log) => shipBinlogs(cfg, log),
   restoreToTime,
   pitrWindow,
+  drillPointInTime,
   listBackups: (cfg) => listBackups(cfg),
   findBackup,
   restoreBackup,
