@@ -224,6 +224,26 @@ export const stopColour = (colour: Colour): Argv =>
     String(DRAIN_TIMEOUT_S),
   );
 
+/**
+ * Keep a colour warm for `seconds`: "<colour> <until, epoch s by the VM's clock> <release>" in the
+ * warm file, which the timers role's e2m-park-warm.path watches: when the window ends it stops the
+ * colour as the drain did (never the one the proxy points at). Written by rename, so the parker
+ * never reads half a line.
+ */
+export const keepWarm = (colour: Colour, release: string, seconds: number): Argv =>
+  sh(
+    'printf "%s %s %s\\n" "$1" "$(( $(date +%s) + $2 ))" "$3" > "$4.tmp" && mv -f "$4.tmp" "$4"',
+    colour,
+    String(seconds),
+    release,
+    layout.warmFile,
+  );
+
+/** Take the warm colour off the parker's schedule: a deploy or rollback is about to use it. */
+export const unscheduleWarm = (): Argv => ['rm', '-f', layout.warmFile];
+
+export const readWarm = (): Argv => sh('cat "$1" 2>/dev/null || true', layout.warmFile);
+
 export const readState = (): Argv => sh('cat "$1" 2>/dev/null || true', layout.stateFile);
 export const readReleases = (n = 200): Argv =>
   sh('tail -n "$2" "$1" 2>/dev/null || true', layout.releasesFile, String(n));
