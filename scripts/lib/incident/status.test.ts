@@ -22,6 +22,8 @@ function vm(overrides: Record<string, { stdout?: string; code?: number }> = {}) 
         stdout: 'Filesystem Type 1B-blocks Used Avail Mounted on\n/dev/sda1 ext4 100 40 60 /\n',
       });
     if (line.includes('--failed')) return pick('units', { stdout: '' });
+    if (line.includes('/srv/app/warm'))
+      return pick('warm', { stdout: 'green 1795407300 v6\n--- container\nrunning v6\n' });
     if (line.includes('docker ps'))
       return pick('containers', { stdout: 'e2m-app-blue\trunning\tUp 1 hour (healthy)\tv7\n' });
     if (line.includes('systemctl is-active caddy'))
@@ -51,11 +53,11 @@ describe('runStatus', () => {
     const runner = vm();
     const report = await runStatus(runner, { domain: 'example.com', now });
     const cmds = runner.commands;
-    expect(cmds).toHaveLength(13);
-    expect(new Set(cmds).size).toBe(13);
+    expect(cmds).toHaveLength(14);
+    expect(new Set(cmds).size).toBe(14);
     expect(cmds[0]).toBe(`sudo -n sh -c 'cat "$1" 2>/dev/null || true' sh /srv/app/state.json`);
     expect(cmds[3]).toBe('df -B1 --output=source,fstype,size,used,avail,target');
-    expect(cmds[12]).toBe('sudo -n docker exec e2m-app-blue /app/server kill-switch status');
+    expect(cmds[13]).toBe('sudo -n docker exec e2m-app-blue /app/server kill-switch status');
     expect(report.findings.map((f) => `${f.level} ${f.id}`)).toEqual([
       'ok release',
       'ok load',
@@ -64,6 +66,7 @@ describe('runStatus', () => {
       'ok disk',
       'ok units',
       'ok containers',
+      'ok warm',
       'ok proxy',
       'ok site',
       'ok database',
