@@ -9,7 +9,6 @@ import { CliError, type Context, type Result } from '../cli/context.ts';
 import type { Cli } from '../cli/run.ts';
 import { connectVm } from '../cli/ssh.ts';
 import { readResolvedTarget } from '../cli/target.ts';
-import { cloudRunCommand } from '../cloudrun/cli.ts';
 import { appDirProblem } from '../image/plan.ts';
 import { outcomeLines } from '../plan/progress.ts';
 import { LocalRunner, type Runner } from '../runner.ts';
@@ -362,7 +361,12 @@ async function main(inv: Invocation, ctx: Context, root: string): Promise<Result
   // One inventory file says both where and how (E2M_INVENTORY or inventory/<target>): an
   // environment moved to Cloud Run (README: Growth path) deploys through the Cloud Run API.
   const resolved = readResolvedTarget(str(inv.values, 'target') ?? 'twin', root);
-  if (resolved.platform === 'cloud_run') return cloudRunCommand(resolved.target, inv, ctx, root);
+  // Loaded only for such a target: the Cloud Run clients take a third of a second to import, which
+  // every VM command (a warm rollback is well under a second of its own) would otherwise pay.
+  if (resolved.platform === 'cloud_run') {
+    const { cloudRunCommand } = await import('../cloudrun/cli.ts');
+    return cloudRunCommand(resolved.target, inv, ctx, root);
+  }
   const target = resolved.target;
   const vm = await connectVm({ ...target, user: target.deployUser }, target.inventoryFile);
   try {
