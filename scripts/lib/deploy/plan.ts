@@ -173,7 +173,7 @@ function activate(
         host: 'vm',
         argv: cmd.readyProbe(p.colour),
         timeoutMs: 5_000,
-        intervalMs: 250,
+        intervalMs: 100,
       }
     : {
         kind: 'wait',
@@ -299,7 +299,9 @@ const proxyServes = (domain: string, release: string | undefined, id: string, ti
   argv: cmd.probeThroughProxy(domain),
   expect: release === undefined ? '503' : `200 ${release}`,
   timeoutMs: SWITCH_TIMEOUT_MS,
-  intervalMs: 250,
+  // The switch takes effect within one of Caddy's 250 ms lookups: look more often than that, so a
+  // rollback to a warm colour ends soon after the proxy moved.
+  intervalMs: 100,
 });
 
 function failure(p: {
