@@ -450,6 +450,8 @@ describe('deploy.mjs on the twin', () => {
     );
     expect(r.out).toContain('--allow-destructive');
     expect(await client.get('/healthz')).toMatchObject({ status: 200, release: before.release });
+    // The refused deploy never started its colour, so the one the --ref deploy left warm is there.
+    expect((await deployCli('status', '--json')).json?.warm).toMatchObject({ running: true });
     const columns = (await sudo(ops, ['mariadb', '-N', '-e', 'show columns from app.notes'])).stdout;
     expect(columns).toMatch(/^body\t/m);
     // What --allow-destructive relies on: the deploy user may start the backup unit, and only that.

@@ -96,18 +96,22 @@ export const readSchemas = (): Argv =>
 /**
  * Remove (or stop) one colour's container, unless the proxy serves its release: the last guard
  * that no stale plan or rescue ever takes down what the site routes to. The proxy is asked on the
- * VM's loopback, as `probeThroughProxy` asks it. A container that does not exist is done.
+ * VM's loopback, as `probeThroughProxy` asks it. A container that does not exist is done. With
+ * `onlyRelease`, a container of another release is not this command's and is left alone (a
+ * deploy that fails before it started its colour keeps the warm or parked one there).
  */
 const unlessServing =
   (action: 'rm -f' | 'stop --time 5') =>
-  (colour: Colour, domain: string): Argv =>
+  (colour: Colour, domain: string, onlyRelease?: string): Argv =>
     sh(
       `l=$(docker inspect --format '{{index .Config.Labels "e2m.release"}}' "$1" 2>/dev/null) || exit 0
+[ -z "$3" ] || [ "$l" = "$3" ] || exit 0
 r=$(curl -sk -o /dev/null -D - --max-time 5 --resolve "$2:443:127.0.0.1" "https://$2/readyz" | tr -d '\\r' | awk 'tolower($1)=="x-release:"{print $2}')
 if [ -n "$l" ] && [ "$l" = "$r" ]; then echo "refusing to touch $1: the proxy serves its release $r" >&2; exit 1; fi
 docker ${action} "$1" >/dev/null`,
       containerName(colour),
       domain,
+      ...(onlyRelease === undefined ? [] : [onlyRelease]),
     );
 
 export const removeContainer = unlessServing('rm -f');

@@ -28,7 +28,7 @@ const isDrain = (l: string) => l.includes('docker stop --time');
 const isMigrationPlan = (l: string) => l.includes('migrate --dry-run');
 const isMigrate = (l: string) => l.includes(' migrate') && !isMigrationPlan(l);
 /** The new colour's removal (guarded: never the colour the proxy serves) and this deploy's unlock. */
-const RM_BLUE = cmd.removeContainer('blue', args.domain).join(' ');
+const RM_BLUE = cmd.removeContainer('blue', args.domain, 'v3').join(' ');
 const UNLOCK = cmd.releaseLock(leaseToken(args.actor)).join(' ');
 
 type Fault = {

@@ -120,6 +120,15 @@ describe('deploy plan', () => {
     expect(plan.steps.find((s) => s.id === 'unwarm')).toMatchObject({ argv: ['rm', '-f', '/srv/app/warm'] });
   });
 
+  it('a deploy that fails before it started its colour leaves the warm (or parked) one there', () => {
+    const plan = deployPlan(warmV1(), args);
+    // the rescue removes e2m-app-blue only while it holds v3, this deploy's release
+    expect(plan.rescueBeforeSwitch[0]).toMatchObject({
+      id: 'stop-new',
+      argv: cmd.removeContainer('blue', 'localhost', 'v3'),
+    });
+  });
+
   it('skips shipping when the VM already has the image id', () => {
     const view = twoReleases();
     view.images.push({ ref: 'e2m/backend:v3', tag: 'v3', id: 'sha256:v3', sizeBytes: 1 });

@@ -312,11 +312,13 @@ function failure(p: {
   domain: string;
 }): Step[] {
   return [
+    // Only the container of this release: failing before its start, the idle colour still holds
+    // the warm (or parked) previous release, which stays.
     run(
       'stop-new',
-      `stop and remove ${containerName(p.colour)}`,
+      `stop and remove ${containerName(p.colour)} if it runs ${p.record.id}`,
       'vm',
-      cmd.removeContainer(p.colour, p.domain),
+      cmd.removeContainer(p.colour, p.domain, p.record.id),
     ),
     run(
       'record-failure',

@@ -146,6 +146,7 @@ describe('warm colour', () => {
       summary:
         'v6 on green until 2026-11-23T04:15:00.000Z (900 s left), but e2m-app-green is exited: a rollback starts it',
     });
+    expect(judgeWarm(out(file), ctx).summary).toContain('but e2m-app-green is missing');
     const later = { ...ctx, now: new Date('2026-11-23T04:16:00Z') };
     expect(judgeWarm(out(`${file}running v6\n`), later).summary).toMatch(
       /^v6 on green window ended 2026-11-23T04:15:00.000Z, being parked/,

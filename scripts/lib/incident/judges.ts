@@ -278,7 +278,8 @@ export function judgeWarm(r: RunResult, ctx: JudgeContext): Verdict {
   const [file = '', container = ''] = r.stdout.split('--- container');
   const w = parseWarm(file);
   if (!w) return v('ok', 'none: a rollback starts the parked colour (seconds)', threshold);
-  const [state = 'missing', release = ''] = container.trim().split(/\s+/);
+  const [found = '', release = ''] = container.trim().split(/\s+/);
+  const state = found || 'missing';
   const left = Math.round((Date.parse(w.until) - ctx.now.getTime()) / 1000);
   const when = left > 0 ? `until ${w.until} (${left} s left)` : `window ended ${w.until}, being parked`;
   if (state !== 'running' || release !== w.release)
