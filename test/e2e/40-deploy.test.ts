@@ -209,9 +209,12 @@ describe('deploy.mjs on the twin', () => {
     );
     expect(load.failures).toEqual([]);
     expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v2' });
-    const after = await deployCli('status', '--json');
-    expect(after.json?.warm).toMatchObject({ colour: 'blue', release: 'e2e-v1', running: true });
-    expect(after.json?.active).toMatchObject({ colour: 'green', release: 'e2e-v2' });
+    // Blue (e2e-v1) was left warm by the 'warm' step above; on a slow machine the next command
+    // may already find it parked (5 s), which the next test waits for.
+    expect((await deployCli('status', '--json')).json?.active).toMatchObject({
+      colour: 'green',
+      release: 'e2e-v2',
+    });
   });
 
   it('once its window (5 s) has passed, the warm colour is parked by the VM: stopped and kept, no longer warm', async () => {
