@@ -4,7 +4,8 @@
 // errors, 5xx and unexpected statuses; 429s apart), each deploy's time with the image prebuilt,
 // the rollbacks' times, the twin's peak resident memory and its OOM kills (1 GB limit).
 // Needs: `npm run twin -- up` and `cd ansible && ansible-playbook setup.yml` first.
-// Options: --deploys N (default 10), --rollbacks M (default 2: to the release before, then back).
+// Options: --deploys N (default 10), --rollbacks M (default 2: to the release before, warm, then
+// back, parked).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { $, argv, echo } from 'zx';
@@ -79,11 +80,18 @@ try {
     times.push({ what: `deploy ${release}`, ms: r.ms, shipped: 'upload' in (r.stepTimes ?? {}) });
   }
   // To the release before, then forward again to the last one, and so on: each is a rollback.
+  // The first goes to the colour the last deploy left warm (just the switch) and parks the one it
+  // leaves at once (--warm-for 0), so the second starts a parked colour: both figures, each run.
   for (let i = 0; i < rollbacks; i++) {
     const to = (i % 2 === 0 ? releases.at(-2) : releases.at(-1)) ?? releases[0];
     step(`rollback to ${to}`);
-    const rb = await deployCli('rollback', to);
-    times.push({ what: `rollback ${to}`, ms: rb.ms });
+    const t = Date.now();
+    const rb = await deployCli('rollback', to, ...(i === 0 ? ['--warm-for', '0'] : []));
+    const kind = 'start' in (rb.stepTimes ?? {}) ? 'parked' : 'warm';
+    times.push({
+      what: `rollback ${to} (${kind}; command ${((Date.now() - t) / 1000).toFixed(2)} s)`,
+      ms: rb.ms,
+    });
   }
 } finally {
   done();

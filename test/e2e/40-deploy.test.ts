@@ -1,7 +1,8 @@
 // The deploy on the converged twin, driven exactly as a user types it (zx scripts/deploy.mjs):
 // v1, then v2 under a steady load through Caddy (keep-alive, no retry, GETs and POSTs) without one
 // failed request, a broken v3 that never gets ready (v2 keeps serving), a rollback to v1 under the
-// same load, cleanup, and the lock.
+// same load, a rollback to the warm v2 (just the switch), its window passing (v1 parked by the VM),
+// a rollback to the parked v1, cleanup, and the lock.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -177,6 +178,89 @@ describe('deploy.mjs on the twin', () => {
     expect(text.out).toMatch(/^\* e2e-v1 /m);
   });
 
+  it('rolls back to the warm v2 (the colour the rollback left running): no container starts, only the switch and its verify', async () => {
+    const before = await deployCli('status', '--json');
+    expect(before.json?.warm).toMatchObject({ colour: 'green', release: 'e2e-v2', running: true });
+    const dry = await deployCli('rollback', 'e2e-v2', '--warm-for', '5', '--dry-run');
+    expect(dry.out).toContain('roll back to e2e-v2 on green (warm: just the switch)');
+    const t0 = Date.now();
+    const rollback = deployCli('rollback', 'e2e-v2', '--warm-for', '5', '--json');
+    const load = await loadUntil(client, '/healthz', rollback);
+    const r = await rollback;
+    const wallS = (Date.now() - t0) / 1000;
+    expect(r.code, r.out).toBe(0);
+    loads.push({ what: 'rollback v2 (warm)', load });
+    const times = r.json?.stepTimes as Record<string, number>;
+    // What ran, from the rollback's own report: nothing started, nothing waited for a start.
+    expect(Object.keys(times)).toEqual([
+      'unwarm',
+      'ready',
+      'switch',
+      'state',
+      'verify',
+      'warm',
+      'record',
+      'audit',
+      'unlock',
+    ]);
+    const switchToVerified = (times.switch + times.state + times.verify) / 1000;
+    console.log(
+      `warm rollback to e2e-v2: plan ${(r.json?.ms as number) / 1000}s (switch to verified ${switchToVerified.toFixed(2)}s), command wall clock ${wallS.toFixed(2)}s, under load: ${describeLoad(load)}`,
+    );
+    expect(load.failures).toEqual([]);
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v2' });
+    // Blue (e2e-v1) was left warm by the 'warm' step above; on a slow machine the next command
+    // may already find it parked (5 s), which the next test waits for.
+    expect((await deployCli('status', '--json')).json?.active).toMatchObject({
+      colour: 'green',
+      release: 'e2e-v2',
+    });
+  });
+
+  it('once its window (5 s) has passed, the warm colour is parked by the VM: stopped and kept, no longer warm', async () => {
+    const state = async () =>
+      (
+        await sudo(ops, ['docker', 'inspect', '--format', '{{.State.Status}}', 'e2m-app-blue'], {
+          check: false,
+        })
+      ).stdout.trim();
+    // The parker looks every second; the stop drains for up to 30 s (DRAIN_TIMEOUT_S).
+    const deadline = Date.now() + 60_000;
+    while ((await state()) === 'running' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 1000));
+    expect(await state()).toBe('exited');
+    const status = await deployCli('status', '--json');
+    expect(status.json?.warm).toBeNull();
+    const journal = (
+      await sudo(ops, ['journalctl', '-u', 'e2m-park-warm.service', '--no-pager', '-o', 'cat'])
+    ).stdout;
+    expect(journal).toContain('parked e2m-app-blue (e2e-v1): its warm window ended');
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v2' });
+  });
+
+  it('rolls back to the parked v1: starts it, waits until it is ready, switches; no failed request', async () => {
+    const t0 = Date.now();
+    const rollback = deployCli('rollback', 'e2e-v1', '--json');
+    const load = await loadUntil(client, '/healthz', rollback);
+    const r = await rollback;
+    const wallS = (Date.now() - t0) / 1000;
+    expect(r.code, r.out).toBe(0);
+    loads.push({ what: 'rollback v1 (parked)', load });
+    const times = r.json?.stepTimes as Record<string, number>;
+    expect(Object.keys(times).slice(0, 2)).toEqual(['start', 'ready']);
+    console.log(
+      `parked rollback to e2e-v1: plan ${(r.json?.ms as number) / 1000}s (start ${(times.start / 1000).toFixed(2)}s, ready ${(times.ready / 1000).toFixed(2)}s), command wall clock ${wallS.toFixed(2)}s, under load: ${describeLoad(load)}`,
+    );
+    expect(load.failures).toEqual([]);
+    expect(await client.get('/healthz')).toMatchObject({ status: 200, release: 'e2e-v1' });
+    // The default window: v2 stays warm on green, for the next rollback.
+    expect((await deployCli('status', '--json')).json?.warm).toMatchObject({
+      colour: 'green',
+      release: 'e2e-v2',
+      running: true,
+    });
+  });
+
   it('cleanup keeps in-use and protected images and removes the rest, reporting the space', async () => {
     await sudo(ops, ['docker', 'tag', 'e2m/backend:e2e-v2', 'e2m/backend:latest']);
     await sudo(ops, ['docker', 'tag', 'e2m/backend:e2e-v2', 'e2m/backend:1.0.0']);
@@ -208,7 +292,17 @@ describe('deploy.mjs on the twin', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l).event);
-    expect(audit).toEqual(['deploy', 'deploy', 'deploy', 'rollback', 'cleanup', 'lock', 'unlock']);
+    expect(audit).toEqual([
+      'deploy',
+      'deploy',
+      'deploy',
+      'rollback',
+      'rollback',
+      'rollback',
+      'cleanup',
+      'lock',
+      'unlock',
+    ]);
   });
 
   it('two deploys at once: the second is refused, or with --lock-wait queues behind the first; both end right', async () => {
@@ -359,6 +453,8 @@ describe('deploy.mjs on the twin', () => {
     );
     expect(r.out).toContain('--allow-destructive');
     expect(await client.get('/healthz')).toMatchObject({ status: 200, release: before.release });
+    // The refused deploy never started its colour, so the one the --ref deploy left warm is there.
+    expect((await deployCli('status', '--json')).json?.warm).toMatchObject({ running: true });
     const columns = (await sudo(ops, ['mariadb', '-N', '-e', 'show columns from app.notes'])).stdout;
     expect(columns).toMatch(/^body\t/m);
     // What --allow-destructive relies on: the deploy user may start the backup unit, and only that.
@@ -387,7 +483,12 @@ describe('deploy.mjs on the twin', () => {
       `no-retry load across ${loads.map((l) => l.what).join(', ')}: ${total} requests, ${all.length} failed, ` +
         `429s ${loads.reduce((n, l) => n + l.load.rateLimited, 0)}`,
     );
-    expect(loads.map((l) => l.what)).toEqual(['deploy v2', 'rollback v1']);
+    expect(loads.map((l) => l.what)).toEqual([
+      'deploy v2',
+      'rollback v1',
+      'rollback v2 (warm)',
+      'rollback v1 (parked)',
+    ]);
     expect(all).toEqual([]);
   });
 });

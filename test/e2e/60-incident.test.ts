@@ -145,6 +145,7 @@ describe('incident.mjs on a healthy twin', () => {
       'disk',
       'units',
       'containers',
+      'warm',
       'proxy',
       'site',
       'database',

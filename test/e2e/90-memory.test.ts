@@ -1,6 +1,8 @@
 // Last on purpose (after the converge tests): inside the twin, a container that allocates 1.5 GB
 // is OOM-killed by the twin's own 1 GB limit, the twin stays up and this machine is unaffected.
-// Works on a fresh twin (installs Debian's docker.io itself) and on a converged one.
+// Works on a fresh twin (installs Debian's docker.io itself) and on a converged one. After the
+// deploy tests it first holds the stack with both app colours running (one warm, as a deploy
+// leaves it) under the 1 GB, and checks the OOM probe kills neither colour.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,8 +45,72 @@ describe('memory: the 1 GB holds for containers of a Docker engine inside the tw
     expect(await ssh.capture(['systemctl', 'is-active', 'docker'])).toBe('active');
   }, 300_000);
 
+  it('with both app colours running (one warm), the whole twin stays under 1 GB, no OOM kill', async (ctx) => {
+    const colours = ['e2m-app-blue', 'e2m-app-green'];
+    const states = await Promise.all(
+      colours.map(async (c) =>
+        (
+          await sudo(ssh, ['docker', 'inspect', '--format', '{{.State.Status}}', c], { check: false })
+        ).stdout.trim(),
+      ),
+    );
+    if (states.some((s) => s === '')) {
+      ctx.skip(); // a fresh twin, or one the deploy tests did not run on: no colours to hold
+      return;
+    }
+    // The warm window of the last deploy may have ended while the other suites ran: start the
+    // parked colour for the measurement and park it again after.
+    const started = colours.filter((_, i) => states[i] !== 'running');
+    for (const c of started) await sudo(ssh, ['docker', 'start', c]);
+    try {
+      // Both ready: each answers /readyz on its loopback address.
+      for (const address of ['127.0.2.1', '127.0.2.2'])
+        await ssh.run([
+          'sh',
+          '-c',
+          'for i in $(seq 60); do curl -sf -o /dev/null "http://$1:3000/readyz" && exit 0; sleep 0.5; done; exit 1',
+          'sh',
+          address,
+        ]);
+      const stats = (
+        await sudo(ssh, ['docker', 'stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', ...colours])
+      ).stdout.trim();
+      const cg = twinCgroup(await ssh.capture(['cat', '/proc/1/cgroup']));
+      expect(cg.version, 'the figures below read cgroup v1 files (as the OOM test does)').toBe(1);
+      const stat = await ssh.capture(['cat', `/sys/fs/cgroup/memory${cg.path}/memory.stat`]);
+      const get = (k: string) => Number(new RegExp(`^${k} (\\d+)$`, 'm').exec(stat)?.[1] ?? Number.NaN);
+      const residentMiB = get('total_rss') / 2 ** 20;
+      const usageMiB =
+        Number(await ssh.capture(['cat', `/sys/fs/cgroup/memory${cg.path}/memory.usage_in_bytes`])) / 2 ** 20;
+      // The kernel's OOM lines name the victim's cgroup: none may be an app colour's (dmesg is
+      // the host's ring buffer, shared with anything else on this machine).
+      const ids = (await sudo(ssh, ['docker', 'inspect', '--format', '{{.Id}}', ...colours])).stdout
+        .trim()
+        .split('\n');
+      const kernel = (await sudo(ssh, ['dmesg'])).stdout.split('\n');
+      const oom = kernel.filter((l) => l.includes('oom-kill:') && ids.some((id) => l.includes(id)));
+      console.log(
+        `both colours running: ${stats.split('\n').join(', ')}; twin resident (total_rss) ${residentMiB.toFixed(0)} MiB, usage with page cache ${usageMiB.toFixed(0)} MiB of 1024; OOM kills of a colour ${oom.length}`,
+      );
+      expect(residentMiB).toBeLessThan(1024);
+      expect(usageMiB).toBeLessThanOrEqual(1024);
+      expect(oom).toEqual([]);
+    } finally {
+      for (const c of started) await sudo(ssh, ['docker', 'stop', '--time', '30', c], { check: false });
+    }
+  }, 120_000);
+
   it('OOM-kills a container that allocates 1.5 GB; the twin stays up; the host is unaffected', async () => {
     const cg = twinCgroup(await ssh.capture(['cat', '/proc/1/cgroup']));
+    const runningColours = async () =>
+      (
+        await sudo(ssh, [
+          'sh',
+          '-c',
+          'command -v docker >/dev/null && docker ps --filter label=e2m.app=backend --format "{{.Names}}" | sort || true',
+        ])
+      ).stdout.trim();
+    const coloursBefore = await runningColours();
     const hostAvailableBefore = memAvailable();
     const failedBefore = await failedUnits();
     const stateBefore = (await ssh.run(['systemctl', 'is-system-running'], { check: false })).stdout.trim();
@@ -88,6 +154,9 @@ describe('memory: the 1 GB holds for containers of a Docker engine inside the tw
     expect(oomLine, `no OOM line for the probe in dmesg (twin cgroup ${cg.path})`).toBeDefined();
     expect(oomLine).toContain(`oom_memcg=${cg.path},`);
     expect(oomLine).toMatch(/task=dd,/);
+
+    // The probe was the victim: every app colour that ran before still runs.
+    expect(await runningColours()).toBe(coloursBefore);
 
     // The twin is still up and answering, and never went past its 1 GiB.
     expect(await ssh.capture(['systemctl', 'is-active', 'ssh', 'docker'])).toBe('active\nactive');

@@ -124,6 +124,14 @@ describe('underLease', () => {
 
 describe('checkUsage', () => {
   const none = () => false;
+  it('refuses a --warm-for that is not a whole number of seconds up to a day, naming the flag', () => {
+    for (const bad of ['-5', 'ten', '1.5', '', '86401'])
+      expect(() => checkUsage({ 'warm-for': bad }, none)).toThrow(
+        `--warm-for must be an integer 0..86400 (got "${bad}")`,
+      );
+    expect(() => checkUsage({ 'warm-for': '0' }, none)).not.toThrow();
+    expect(() => checkUsage({ 'warm-for': '600' }, none)).not.toThrow();
+  });
   it('refuses --ref with --image, and --app with --image, as usage errors', () => {
     for (const v of [
       { ref: 'v1', image: 'x' },
@@ -152,12 +160,25 @@ describe('status and releases', () => {
     expect(r.text?.split('\n')).toEqual([
       'target twin (deploy@127.0.0.1:2222)',
       'serving: v2 on green since 2026-11-22T11:00:00.000Z',
+      'warm: none (a rollback starts the parked colour)',
       '  e2m-app-blue     stopped  v1',
       '  e2m-app-green    running  v2',
       'lock: free',
       'images: 2',
     ]);
-    expect(r.json).toMatchObject({ active: { release: 'v2' }, lock: null });
+    expect(r.json).toMatchObject({ active: { release: 'v2' }, warm: null, lock: null });
+  });
+  it('status names the warm colour, its release and until when, and whether it still runs', () => {
+    const view = twoReleases();
+    view.containers[0].running = true;
+    view.warm = { colour: 'blue', release: 'v1', until: '2026-11-22T11:15:00.000Z' };
+    const r = status(target, 'deploy@127.0.0.1:2222', view);
+    expect(r.text).toContain(
+      'warm: v1 on blue until 2026-11-22T11:15:00.000Z (a rollback to it is just the switch)',
+    );
+    expect(r.json).toMatchObject({ warm: { colour: 'blue', release: 'v1', running: true } });
+    view.containers[0].running = false;
+    expect(status(target, 'x', view).text).toContain('but its container is not running');
   });
   it('releases lists newest first and marks the serving attempt', () => {
     const r = releases(twoReleases());

@@ -9,7 +9,6 @@ import { CliError, type Context, type Result } from '../cli/context.ts';
 import type { Cli } from '../cli/run.ts';
 import { connectVm } from '../cli/ssh.ts';
 import { readResolvedTarget } from '../cli/target.ts';
-import { cloudRunCommand } from '../cloudrun/cli.ts';
 import { appDirProblem } from '../image/plan.ts';
 import { outcomeLines } from '../plan/progress.ts';
 import { LocalRunner, type Runner } from '../runner.ts';
@@ -17,6 +16,7 @@ import type { Target } from '../target.ts';
 import { diskFree, readSchemas } from './commands.ts';
 import { healthLines } from './contract.ts';
 import { execute, type Runners, readLiveView, readView, renderPlan } from './execute.ts';
+import { DEFAULT_WARM_S, MAX_WARM_S } from './layout.ts';
 import { takeLease } from './lease.ts';
 import { type MigrationPlan, parseMigrationPlan } from './migrations.ts';
 import {
@@ -32,7 +32,7 @@ import {
 } from './plan.ts';
 import { checkRelease } from './release.ts';
 import { deploySpec } from './spec.ts';
-import { isStale, lockAgeMs, rollbackTarget, StateError, type VmView } from './state.ts';
+import { isStale, lockAgeMs, rollbackTarget, StateError, type VmView, warmContainer } from './state.ts';
 
 /** What a VM command reaches besides its arguments. */
 export interface DeployIo {
@@ -64,6 +64,7 @@ export function checkUsage(
   isDir = (p: string) => fs.statSync(p).isDirectory(),
 ) {
   if (v.ref && v.image) throw new CliError('give --ref or --image, not both', 2);
+  warmFor(v);
   if (v.app && v.image)
     throw new CliError('--app builds an image from DIR; --image takes a built one: give one', 2);
   const app = str(v, 'app');
@@ -76,6 +77,9 @@ export function checkUsage(
     if (problem) throw new CliError(problem, 2);
   }
 }
+
+/** --warm-for SECONDS: how long the colour a deploy or rollback leaves stays warm (0: stop it). */
+export const warmFor = (v: Values) => count(str(v, 'warm-for'), 'warm-for', DEFAULT_WARM_S, MAX_WARM_S);
 
 /** `readSchemas` lines ("<release> <json>") -> each release's recorded migration plan. */
 export function parseSchemas(text: string): Record<string, MigrationPlan> {
@@ -158,7 +162,7 @@ export async function deploy(
   io: DeployIo,
   view: VmView,
   img: ShipImage,
-  o: { keep: number; allowDestructive: boolean },
+  o: { keep: number; allowDestructive: boolean; warmForS: number },
 ): Promise<Result> {
   const localArchive = join(tmpdir(), `e2m-${img.release}.tar.zst`);
   const plan = deployPlan(view, { ...img, domain: io.target.domain, localArchive, actor: io.actor, ...o });
@@ -213,11 +217,21 @@ export function releases(view: VmView): Result {
   };
 }
 
+/** The warm colour in one line: what a rollback to it would be. */
+export function warmLine(view: VmView): string {
+  const w = view.warm;
+  if (!w) return 'none (a rollback starts the parked colour)';
+  return warmContainer(view)
+    ? `${w.release} on ${w.colour} until ${w.until} (a rollback to it is just the switch)`
+    : `${w.release} on ${w.colour} until ${w.until}, but its container is not running`;
+}
+
 export function status(target: Target, where: string, view: VmView): Result {
   const lock = view.lock;
   const text = [
     `target ${target.name} (${where})`,
     `serving: ${view.active ? `${view.active.release} on ${view.active.colour} since ${view.active.since}` : 'nothing yet (maintenance page)'}`,
+    `warm: ${warmLine(view)}`,
     ...view.containers.map(
       (c) => `  ${c.name.padEnd(16)} ${c.running ? 'running' : 'stopped'}  ${c.release}`,
     ),
@@ -230,6 +244,7 @@ export function status(target: Target, where: string, view: VmView): Result {
       target: target.name,
       host: where,
       active: view.active ?? null,
+      warm: view.warm ? { ...view.warm, running: warmContainer(view) !== undefined } : null,
       containers: view.containers,
       lock: lock ?? null,
       images: view.images.map((i) => i.ref),
@@ -298,6 +313,7 @@ export async function vmCommand(
 ): Promise<Result> {
   const v = inv.values;
   const keep = () => count(str(v, 'keep'), 'keep', DEFAULT_KEEP);
+  const warmForS = warmFor(v);
   switch (inv.command) {
     case 'deploy': {
       const n = keep();
@@ -306,17 +322,21 @@ export async function vmCommand(
       const img = await imageToShip(v, io.ctx, io.root);
       const allowDestructive = v['allow-destructive'] === true;
       return underLease(io, `deploy ${img.release}`, (view) =>
-        deploy(io, view, img, { keep: n, allowDestructive }),
+        deploy(io, view, img, { keep: n, allowDestructive, warmForS }),
       );
     }
     case 'rollback':
       return underLease(io, `rollback ${inv.rest[0] ?? 'previous'}`, async (view) => {
         const schemas = parseSchemas(await vm.capture(readSchemas()));
         const target = rollbackTarget(view, inv.rest[0]);
-        const plan = rollbackPlan(view, target, io.target.domain, io.actor, {
-          schemas,
-          force: v.force === true,
-        });
+        const plan = rollbackPlan(
+          view,
+          target,
+          io.target.domain,
+          io.actor,
+          { schemas, force: v.force === true },
+          { warmForS },
+        );
         return runVmPlan(io, plan);
       });
     case 'cleanup': {
@@ -341,7 +361,12 @@ async function main(inv: Invocation, ctx: Context, root: string): Promise<Result
   // One inventory file says both where and how (E2M_INVENTORY or inventory/<target>): an
   // environment moved to Cloud Run (README: Growth path) deploys through the Cloud Run API.
   const resolved = readResolvedTarget(str(inv.values, 'target') ?? 'twin', root);
-  if (resolved.platform === 'cloud_run') return cloudRunCommand(resolved.target, inv, ctx, root);
+  // Loaded only for such a target: the Cloud Run clients take a third of a second to import, which
+  // every VM command (a warm rollback is well under a second of its own) would otherwise pay.
+  if (resolved.platform === 'cloud_run') {
+    const { cloudRunCommand } = await import('../cloudrun/cli.ts');
+    return cloudRunCommand(resolved.target, inv, ctx, root);
+  }
   const target = resolved.target;
   const vm = await connectVm({ ...target, user: target.deployUser }, target.inventoryFile);
   try {

@@ -19,6 +19,24 @@ describe('deploy commands', () => {
     );
   });
 
+  it('removes a colour only when it holds the given release, if one is given', () => {
+    const only = cmd.removeContainer('blue', 'example.com', 'r3');
+    expect(only.slice(3)).toEqual(['sh', 'e2m-app-blue', 'example.com', 'r3']);
+    expect(only[2]).toContain('[ -z "$3" ] || [ "$l" = "$3" ] || exit 0');
+    expect(cmd.removeContainer('blue', 'example.com').slice(3)).toEqual([
+      'sh',
+      'e2m-app-blue',
+      'example.com',
+    ]);
+  });
+
+  it('keeps a colour warm: its end by the VM clock, written by rename for the parker (timers role)', () => {
+    expect(toShell(cmd.keepWarm('green', 'r1', 900))).toBe(
+      `sh -c 'printf "%s %s %s\\n" "$1" "$(( $(date +%s) + $2 ))" "$3" > "$4.tmp" && mv -f "$4.tmp" "$4"' sh green 900 r1 /srv/app/warm`,
+    );
+    expect(toShell(cmd.unscheduleWarm())).toBe('rm -f /srv/app/warm');
+  });
+
   it('probes a colour from the VM on its loopback address: no binary inside the image is needed', () => {
     expect(toShell(cmd.readyProbe('blue'))).toBe(
       'curl -sf -o /dev/null --max-time 2 http://127.0.2.1:3000/readyz',

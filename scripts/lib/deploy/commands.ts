@@ -96,18 +96,22 @@ export const readSchemas = (): Argv =>
 /**
  * Remove (or stop) one colour's container, unless the proxy serves its release: the last guard
  * that no stale plan or rescue ever takes down what the site routes to. The proxy is asked on the
- * VM's loopback, as `probeThroughProxy` asks it. A container that does not exist is done.
+ * VM's loopback, as `probeThroughProxy` asks it. A container that does not exist is done. With
+ * `onlyRelease`, a container of another release is not this command's and is left alone (a
+ * deploy that fails before it started its colour keeps the warm or parked one there).
  */
 const unlessServing =
   (action: 'rm -f' | 'stop --time 5') =>
-  (colour: Colour, domain: string): Argv =>
+  (colour: Colour, domain: string, onlyRelease?: string): Argv =>
     sh(
       `l=$(docker inspect --format '{{index .Config.Labels "e2m.release"}}' "$1" 2>/dev/null) || exit 0
+[ -z "$3" ] || [ "$l" = "$3" ] || exit 0
 r=$(curl -sk -o /dev/null -D - --max-time 5 --resolve "$2:443:127.0.0.1" "https://$2/readyz" | tr -d '\\r' | awk 'tolower($1)=="x-release:"{print $2}')
 if [ -n "$l" ] && [ "$l" = "$r" ]; then echo "refusing to touch $1: the proxy serves its release $r" >&2; exit 1; fi
 docker ${action} "$1" >/dev/null`,
       containerName(colour),
       domain,
+      ...(onlyRelease === undefined ? [] : [onlyRelease]),
     );
 
 export const removeContainer = unlessServing('rm -f');
@@ -223,6 +227,26 @@ export const stopColour = (colour: Colour): Argv =>
     containerName(colour),
     String(DRAIN_TIMEOUT_S),
   );
+
+/**
+ * Keep a colour warm for `seconds`: "<colour> <until, epoch s by the VM's clock> <release>" in the
+ * warm file, which the timers role's e2m-park-warm.path watches: when the window ends it stops the
+ * colour as the drain did (never the one the proxy points at). Written by rename, so the parker
+ * never reads half a line.
+ */
+export const keepWarm = (colour: Colour, release: string, seconds: number): Argv =>
+  sh(
+    'printf "%s %s %s\\n" "$1" "$(( $(date +%s) + $2 ))" "$3" > "$4.tmp" && mv -f "$4.tmp" "$4"',
+    colour,
+    String(seconds),
+    release,
+    layout.warmFile,
+  );
+
+/** Take the warm colour off the parker's schedule: a deploy or rollback is about to use it. */
+export const unscheduleWarm = (): Argv => ['rm', '-f', layout.warmFile];
+
+export const readWarm = (): Argv => sh('cat "$1" 2>/dev/null || true', layout.warmFile);
 
 export const readState = (): Argv => sh('cat "$1" 2>/dev/null || true', layout.stateFile);
 export const readReleases = (n = 200): Argv =>

@@ -28,7 +28,7 @@ const isDrain = (l: string) => l.includes('docker stop --time');
 const isMigrationPlan = (l: string) => l.includes('migrate --dry-run');
 const isMigrate = (l: string) => l.includes(' migrate') && !isMigrationPlan(l);
 /** The new colour's removal (guarded: never the colour the proxy serves) and this deploy's unlock. */
-const RM_BLUE = cmd.removeContainer('blue', args.domain).join(' ');
+const RM_BLUE = cmd.removeContainer('blue', args.domain, 'v3').join(' ');
 const UNLOCK = cmd.releaseLock(leaseToken(args.actor)).join(' ');
 
 type Fault = {
@@ -96,12 +96,20 @@ async function run(plan: Plan, faults: Fault[]) {
 }
 
 describe('deploy orchestration', () => {
-  it('happy path: every step once, in order, the lock released last', async () => {
+  it('happy path: every step once, in order, the lock released last; the old colour stays warm', async () => {
     const { outcome, vm } = await run(deployPlan(twoReleases(), args), []);
     expect(outcome).toMatchObject({ ok: true, switched: true, rescueErrors: [] });
     expect(vm.at(-1)).toBe(UNLOCK);
-    expect(vm.some((l) => isDrain(l) && l.endsWith('e2m-app-green 30'))).toBe(true);
+    expect(vm.some(isDrain)).toBe(false);
+    expect(vm).toContain(cmd.keepWarm('green', 'v2', 900).join(' '));
     expect(outcome.warnings).toEqual([]);
+  });
+
+  it('with no warm window (--warm-for 0) the old colour is drained and stopped at once', async () => {
+    const { outcome, vm } = await run(deployPlan(twoReleases(), { ...args, warmForS: 0 }), []);
+    expect(outcome).toMatchObject({ ok: true, switched: true, rescueErrors: [] });
+    expect(vm.some((l) => isDrain(l) && l.endsWith('e2m-app-green 30'))).toBe(true);
+    expect(vm.some((l) => l.includes('/srv/app/warm'))).toBe(false);
   });
 
   it.each([
@@ -187,7 +195,7 @@ describe('deploy orchestration', () => {
   });
 
   it('an old colour that had to be killed is a warning about the contract; the deploy still succeeds', async () => {
-    const { outcome } = await run(deployPlan(twoReleases(), args), [
+    const { outcome } = await run(deployPlan(twoReleases(), { ...args, warmForS: 0 }), [
       { when: isDrain, result: { code: 0, stdout: '137\n' } },
     ]);
     expect(outcome).toMatchObject({ ok: true, switched: true });
@@ -198,7 +206,7 @@ describe('deploy orchestration', () => {
 
   it('the old colour serves until the proxy has moved: it is stopped only after the proxy answers from the new release', async () => {
     let probes = 0;
-    const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
+    const { outcome, vm } = await run(deployPlan(twoReleases(), { ...args, warmForS: 0 }), [
       {
         // the name moves on the proxy's next lookup, seconds after the switch: 8 probes still see v2
         when: (l) => l.includes('https://$1/readyz') && ++probes <= 8,

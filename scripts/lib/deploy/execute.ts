@@ -22,6 +22,7 @@ import {
   parseImages,
   parseLock,
   parseReleases,
+  parseWarm,
   reconcile,
   type VmView,
 } from './state.ts';
@@ -32,6 +33,7 @@ export type Runners = Record<Host, Runner>;
 export async function readView(vm: Runner): Promise<VmView> {
   return {
     active: parseActive(await vm.capture(cmd.readState())),
+    warm: parseWarm(await vm.capture(cmd.readWarm())),
     releases: parseReleases(await vm.capture(cmd.readReleases())),
     containers: parseContainers(await vm.capture(cmd.listContainers())),
     images: parseImages(await vm.capture(cmd.listImages())),

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { YAML } from 'zx';
 import { vmPaths } from '../backup/plan.ts';
-import { layout, UPSTREAM_PORT, upstreamAddresses, upstreamName } from './layout.ts';
+import { DRAIN_TIMEOUT_S, layout, UPSTREAM_PORT, upstreamAddresses, upstreamName } from './layout.ts';
 
 const roles = resolve(import.meta.dirname, '..', '..', '..', 'ansible', 'roles');
 const defaults = (role: string): Record<string, unknown> =>
@@ -25,6 +25,14 @@ describe('the VM layout: the scripts agree with the roles that create it', () =>
     expect(caddy.caddy_upstream_name).toBe(upstreamName);
     expect(caddy.caddy_switch_command).toBe(layout.switchCommand);
     expect(caddy.caddy_switch_state_file).toBe(layout.switchStateFile);
+  });
+
+  it("the warm colour's parker (timers role) reads the deploy's warm file, as the deploy user", () => {
+    const timers = defaults('timers');
+    expect(timers.timers_park_warm_file).toBe(layout.warmFile);
+    expect(timers.timers_park_warm_switch_state_file).toBe(layout.switchStateFile);
+    expect(timers.timers_park_warm_user).toBe(defaults('docker').docker_deploy_user);
+    expect(timers.timers_park_warm_drain_s).toBe(DRAIN_TIMEOUT_S);
   });
 
   it('backup paths and user are the backup role defaults', () => {

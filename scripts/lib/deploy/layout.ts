@@ -14,6 +14,9 @@ export const layout = {
   /** Each release's pending migrations as its deploy found them (`migrate --dry-run`). */
   schemaDir: '/srv/app/schema',
   imagesDir: '/srv/app/images',
+  /** The warm colour and the end of its window, "<colour> <until, epoch s> <release>": the timers
+   * role's e2m-park-warm.path parks the colour when the window ends (timers_park_warm_file). */
+  warmFile: '/srv/app/warm',
   /** The app's environment, written by setup from the secrets (root:deploy 0640). */
   envFile: '/etc/e2-micro/app.env',
   /** The proxy switch (caddy role): `sudo -n e2m-proxy-switch blue|green|maintenance`. */
@@ -50,6 +53,15 @@ export const SWITCH_TIMEOUT_MS = 30_000;
 
 /** Seconds an app gets to drain after SIGTERM before Docker kills it. */
 export const DRAIN_TIMEOUT_S = 30;
+
+/**
+ * Seconds the previous colour stays warm (running, ready, out of rotation) after a deploy or a
+ * rollback, so that a rollback inside the window is only the switch. Sized by memory, not by
+ * time: both colours running fit the 1 GB VM (docs/deploy.md, Memory), so the window is how long
+ * a bad release usually takes to show; the longest is a day.
+ */
+export const DEFAULT_WARM_S = 900;
+export const MAX_WARM_S = 86_400;
 
 /** Seconds a deploy's lease on the lock lives without its holder's heartbeat: a deploy that
  * died (SSH cut, laptop closed, CI cancelled) blocks the next one for at most this long. */

@@ -9,7 +9,17 @@ const ids = (steps: { id: string }[]) => steps.map((s) => s.id);
 // Every deploy and rollback ends the same way once its colour is started.
 // The lock is not a step: the CLI takes its lease before it reads the VM (lease.ts). The state is
 // recorded at the switch, so a session cut after it leaves state.json true.
-const ACTIVATE = ['ready', 'switch', 'state', 'verify', 'drain', 'record', 'audit', 'unlock'];
+// The old colour stays warm (running, out of rotation) by default; --warm-for 0 drains it at once.
+const ACTIVATE = ['ready', 'switch', 'state', 'verify', 'warm', 'record', 'audit', 'unlock'];
+const DRAINED = ACTIVATE.map((id) => (id === 'warm' ? 'drain' : id));
+
+/** twoReleases just after v2's deploy: v1 still runs on blue, warm until 04:15. */
+function warmV1() {
+  const view = twoReleases();
+  view.containers[0].running = true;
+  view.warm = { colour: 'blue' as const, release: 'v1', until: '2026-11-23T04:15:00.000Z' };
+  return view;
+}
 const SHIP = ['save', 'mkdir', 'upload', 'load'];
 
 describe('deploy plan', () => {
@@ -49,7 +59,7 @@ describe('deploy plan', () => {
     ]);
   });
 
-  it('next deploy: goes to the idle colour, removes its parked container, drains the serving one', () => {
+  it('next deploy: goes to the idle colour, removes its parked container, keeps the serving one warm', () => {
     const plan = deployPlan(twoReleases(), args);
     expect(ids(plan.steps)).toEqual([
       ...SHIP,
@@ -60,15 +70,17 @@ describe('deploy plan', () => {
       'start',
       ...ACTIVATE,
     ]);
-    expect(plan.steps.find((s) => s.id === 'drain')).toMatchObject({
-      argv: cmd.stopColour('green'),
-      check: { kind: 'drain', container: 'e2m-app-green', timeoutS: 30 },
+    // after the proxy answers from v3: green keeps running v2 for the default window
+    expect(plan.steps.find((s) => s.id === 'warm')).toMatchObject({
+      argv: cmd.keepWarm('green', 'v2', 900),
     });
+    expect(ids(plan.steps).indexOf('warm')).toBeGreaterThan(ids(plan.steps).indexOf('verify'));
     expect(ids(plan.rescueBeforeSwitch)).toEqual(['stop-new', 'record-failure', 'audit', 'unlock']);
     expect(ids(plan.rescueAfterSwitch)).toEqual([
       'restart-old',
       'ready-old',
       'switch-back',
+      'unwarm-back',
       'state-back',
       'verify-back',
       'stop-new',
@@ -76,6 +88,45 @@ describe('deploy plan', () => {
       'audit',
       'unlock',
     ]);
+  });
+
+  it('--warm-for sets the window; 0 drains and stops the old colour at once, as before', () => {
+    expect(
+      deployPlan(twoReleases(), { ...args, warmForS: 30 }).steps.find((s) => s.id === 'warm'),
+    ).toMatchObject({
+      argv: cmd.keepWarm('green', 'v2', 30),
+      title: expect.stringContaining('warm for 30 s'),
+    });
+    const plan = deployPlan(twoReleases(), { ...args, warmForS: 0 });
+    expect(ids(plan.steps)).toEqual([
+      ...SHIP,
+      'migrations',
+      'schema',
+      'migrate',
+      'clear',
+      'start',
+      ...DRAINED,
+    ]);
+    expect(plan.steps.find((s) => s.id === 'drain')).toMatchObject({
+      argv: cmd.stopColour('green'),
+      check: { kind: 'drain', container: 'e2m-app-green', timeoutS: 30 },
+    });
+  });
+
+  it('a deploy inside the warm window takes the warm colour off the parking schedule before it clears it', () => {
+    const plan = deployPlan(warmV1(), args);
+    const order = ids(plan.steps);
+    expect(order.slice(order.indexOf('migrate') + 1, order.indexOf('start'))).toEqual(['unwarm', 'clear']);
+    expect(plan.steps.find((s) => s.id === 'unwarm')).toMatchObject({ argv: ['rm', '-f', '/srv/app/warm'] });
+  });
+
+  it('a deploy that fails before it started its colour leaves the warm (or parked) one there', () => {
+    const plan = deployPlan(warmV1(), args);
+    // the rescue removes e2m-app-blue only while it holds v3, this deploy's release
+    expect(plan.rescueBeforeSwitch[0]).toMatchObject({
+      id: 'stop-new',
+      argv: cmd.removeContainer('blue', 'localhost', 'v3'),
+    });
   });
 
   it('skips shipping when the VM already has the image id', () => {
@@ -101,12 +152,47 @@ describe('rollback plan', () => {
     const plan = rollbackPlan(view, rollbackTarget(view), 'localhost', actor);
     expect(ids(plan.steps)).toEqual(['start', ...ACTIVATE]);
     expect(plan.steps[0]).toMatchObject({ argv: ['docker', 'start', 'e2m-app-blue'] });
+    expect(plan.summary).not.toContain('warm');
     expect(plan.record).toMatchObject({ id: 'v1', outcome: 'rolled-back', colour: 'blue' });
     // a failed rollback stops the parked container but never deletes it
     expect(plan.rescueBeforeSwitch[0]).toMatchObject({
       id: 'stop-new',
       argv: cmd.stopContainer('blue', 'localhost'),
     });
+  });
+
+  it('inside the warm window: no start, one /readyz probe, the switch and its verify; the colour it leaves stays warm', () => {
+    const view = warmV1();
+    const plan = rollbackPlan(view, rollbackTarget(view), 'localhost', actor);
+    expect(ids(plan.steps)).toEqual(['unwarm', ...ACTIVATE]);
+    expect(plan.summary).toMatch(/^roll back to v1 on blue \(warm: just the switch\)/);
+    expect(plan.steps.find((s) => s.id === 'ready')).toMatchObject({
+      kind: 'wait',
+      argv: cmd.readyProbe('blue'),
+      timeoutMs: 5_000,
+    });
+    expect(plan.steps.find((s) => s.id === 'warm')).toMatchObject({ argv: cmd.keepWarm('green', 'v2', 900) });
+    expect(
+      ids(rollbackPlan(view, rollbackTarget(view), 'localhost', actor, undefined, { warmForS: 0 }).steps),
+    ).toEqual(['unwarm', ...DRAINED]);
+    // a failure before the switch parks the warm colour (stopped, kept), as a parked rollback does
+    expect(plan.rescueBeforeSwitch[0]).toMatchObject({ argv: cmd.stopContainer('blue', 'localhost') });
+  });
+
+  it('a warm file whose container stopped, or holds another release, is a parked rollback', () => {
+    const stopped = warmV1();
+    stopped.containers[0].running = false;
+    expect(ids(rollbackPlan(stopped, rollbackTarget(stopped), 'localhost', actor).steps)).toEqual([
+      'unwarm',
+      'start',
+      ...ACTIVATE,
+    ]);
+    const other = warmV1();
+    other.warm = { colour: 'blue', release: 'v0', until: '2026-11-23T04:15:00.000Z' };
+    expect(ids(rollbackPlan(other, rollbackTarget(other), 'localhost', actor).steps)).not.toEqual([
+      'unwarm',
+      ...ACTIVATE,
+    ]);
   });
 
   it('refuses a rollback past a destructive schema change, naming it, unless forced', () => {

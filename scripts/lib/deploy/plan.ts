@@ -3,7 +3,14 @@
 // and after the proxy switched. The executor runs them; a dry run prints them.
 import * as cmd from './commands.ts';
 import type { StepCheck } from './contract.ts';
-import { type Colour, containerName, DRAIN_TIMEOUT_S, layout, SWITCH_TIMEOUT_MS } from './layout.ts';
+import {
+  type Colour,
+  containerName,
+  DEFAULT_WARM_S,
+  DRAIN_TIMEOUT_S,
+  layout,
+  SWITCH_TIMEOUT_MS,
+} from './layout.ts';
 import {
   type Destructive,
   describeDestructive,
@@ -19,6 +26,7 @@ import {
   retention,
   StateError,
   type VmView,
+  warmContainer,
 } from './state.ts';
 
 export type Host = 'local' | 'vm';
@@ -120,7 +128,23 @@ export const lock = (actor: Actor, command: string, leaseS = 0) =>
 export const unlock = (actor: Actor) =>
   run('unlock', 'release the deploy lock', 'vm', cmd.releaseLock(leaseToken(actor)));
 
-/** Start-to-serving for one colour: wait ready, switch the proxy, verify, stop the old colour, record. */
+/** Take the warm colour off the parker's schedule before a command uses it (none: no step). */
+const unscheduleWarm = (view: VmView): Step[] =>
+  view.warm
+    ? [
+        run(
+          'unwarm',
+          `take ${containerName(view.warm.colour)} off the parking schedule (${layout.warmFile})`,
+          'vm',
+          cmd.unscheduleWarm(),
+        ),
+      ]
+    : [];
+
+/**
+ * Start-to-serving for one colour: wait ready, switch the proxy, verify, then keep the old colour
+ * warm for `warmForS` (0: drain and stop it at once), record.
+ */
 function activate(
   view: VmView,
   p: {
@@ -133,21 +157,36 @@ function activate(
     event: string;
     /** Images the retention policy removes once the new colour serves. */
     prune?: ImageInfo[];
+    /** Seconds the old colour stays warm after the switch; 0 drains and stops it at once. */
+    warmForS: number;
+    /** The colour is already running and ready (warm): one /readyz probe, no contract wait. */
+    alreadyWarm?: boolean;
   },
 ) {
   const old = view.active?.colour;
   const prune = p.prune ?? [];
+  const ready: Step = p.alreadyWarm
+    ? {
+        kind: 'wait',
+        id: 'ready',
+        title: `check that the warm ${containerName(p.colour)} answers /readyz (it runs: nothing to start)`,
+        host: 'vm',
+        argv: cmd.readyProbe(p.colour),
+        timeoutMs: 5_000,
+        intervalMs: 100,
+      }
+    : {
+        kind: 'wait',
+        id: 'ready',
+        title: `wait for ${containerName(p.colour)} /healthz and /readyz with X-Release ${p.release} (60 s at most)`,
+        host: 'vm',
+        argv: cmd.contractProbe(p.colour),
+        check: { kind: 'ready', release: p.release, colour: p.colour },
+        timeoutMs: 60_000,
+        intervalMs: 250,
+      };
   const steps: Step[] = [
-    {
-      kind: 'wait',
-      id: 'ready',
-      title: `wait for ${containerName(p.colour)} /healthz and /readyz with X-Release ${p.release} (60 s at most)`,
-      host: 'vm',
-      argv: cmd.contractProbe(p.colour),
-      check: { kind: 'ready', release: p.release, colour: p.colour },
-      timeoutMs: 60_000,
-      intervalMs: 250,
-    },
+    ready,
     run('switch', `point the proxy at ${p.colour} (no reload)`, 'vm', cmd.switchProxy(p.colour), {
       switches: true,
     }),
@@ -165,11 +204,27 @@ function activate(
     // colour keeps serving, and it is stopped only after.
     proxyServes(p.domain, p.release, 'verify', `wait until the proxy answers 200 from ${p.release}`),
   ];
-  if (old && old !== p.colour)
+  // The proxy sends the old colour nothing new from here on; its requests in flight finish
+  // either way. Warm, it keeps running (and ready) for a rollback that is only the switch, and
+  // the VM's parker drains and stops it when the window ends; with no window it stops now.
+  if (old && old !== p.colour && view.active)
     steps.push(
-      run('drain', `drain and stop ${containerName(old)} (kept for rollback)`, 'vm', cmd.stopColour(old), {
-        check: { kind: 'drain', container: containerName(old), timeoutS: DRAIN_TIMEOUT_S },
-      }),
+      p.warmForS > 0
+        ? run(
+            'warm',
+            `keep ${containerName(old)} (${view.active.release}) warm for ${p.warmForS} s, out of rotation; then e2m-park-warm drains and stops it`,
+            'vm',
+            cmd.keepWarm(old, view.active.release, p.warmForS),
+          )
+        : run(
+            'drain',
+            `drain and stop ${containerName(old)} (kept for rollback)`,
+            'vm',
+            cmd.stopColour(old),
+            {
+              check: { kind: 'drain', container: containerName(old), timeoutS: DRAIN_TIMEOUT_S },
+            },
+          ),
     );
   steps.push(
     run(
@@ -207,6 +262,8 @@ function activate(
           intervalMs: 250,
         },
         run('switch-back', `point the proxy back at ${old}`, 'vm', cmd.switchProxy(old)),
+        // It serves again: whatever this command scheduled for it no longer applies.
+        run('unwarm-back', `take ${containerName(old)} off the parking schedule`, 'vm', cmd.unscheduleWarm()),
         run(
           'state-back',
           'record the old colour as active again',
@@ -242,7 +299,9 @@ const proxyServes = (domain: string, release: string | undefined, id: string, ti
   argv: cmd.probeThroughProxy(domain),
   expect: release === undefined ? '503' : `200 ${release}`,
   timeoutMs: SWITCH_TIMEOUT_MS,
-  intervalMs: 250,
+  // The switch takes effect within one of Caddy's 250 ms lookups: look more often than that, so a
+  // rollback to a warm colour ends soon after the proxy moved.
+  intervalMs: 100,
 });
 
 function failure(p: {
@@ -253,11 +312,13 @@ function failure(p: {
   domain: string;
 }): Step[] {
   return [
+    // Only the container of this release: failing before its start, the idle colour still holds
+    // the warm (or parked) previous release, which stays.
     run(
       'stop-new',
-      `stop and remove ${containerName(p.colour)}`,
+      `stop and remove ${containerName(p.colour)} if it runs ${p.record.id}`,
       'vm',
-      cmd.removeContainer(p.colour, p.domain),
+      cmd.removeContainer(p.colour, p.domain, p.record.id),
     ),
     run(
       'record-failure',
@@ -283,6 +344,8 @@ export interface DeployArgs {
   keep?: number;
   /** Run a destructive migration (after a dump) instead of refusing it. */
   allowDestructive?: boolean;
+  /** Seconds the previous colour stays warm (default DEFAULT_WARM_S; 0 stops it at once). */
+  warmForS?: number;
 }
 
 /** Images only arrive with deploys, so retention runs at the end of each successful one. */
@@ -366,6 +429,7 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
       check: { kind: 'migrate' },
     }),
   );
+  steps.push(...unscheduleWarm(view));
   if (containerOf(view, colour))
     steps.push(
       run(
@@ -392,6 +456,7 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
     actor: a.actor,
     event: 'deploy',
     prune: retention(viewAfterDeploy(view, colour, a, record), a.keep ?? DEFAULT_KEEP).remove,
+    warmForS: a.warmForS ?? DEFAULT_WARM_S,
   });
   const p = { colour, record, actor: a.actor, event: 'deploy', domain: a.domain };
   return {
@@ -426,6 +491,7 @@ export function rollbackPlan(
   domain: string,
   actor: Actor,
   schema: { schemas: Record<string, MigrationPlan>; force: boolean } = { schemas: {}, force: false },
+  o: { warmForS?: number } = {},
 ): Plan {
   checkRelease(target.id, `${layout.releasesFile} (the rollback target)`);
   const conflicts = schemaConflicts(view, target, schema.schemas);
@@ -437,8 +503,12 @@ export function rollbackPlan(
   const colour = nextColour(view);
   const parked = containerOf(view, colour);
   const image = view.images.find((i) => i.ref === target.image || i.id === target.imageId);
-  const steps: Step[] = [];
-  if (parked && parked.release === target.id) {
+  const steps: Step[] = unscheduleWarm(view);
+  // Warm (running, ready, that release): the rollback is the switch and its verify.
+  const warm = warmContainer(view)?.colour === colour && parked?.release === target.id;
+  if (warm) {
+    // Nothing to start.
+  } else if (parked && parked.release === target.id) {
     steps.push(
       run(
         'start',
@@ -487,6 +557,8 @@ export function rollbackPlan(
     record,
     actor,
     event: 'rollback',
+    warmForS: o.warmForS ?? DEFAULT_WARM_S,
+    alreadyWarm: warm,
   });
   // A failed rollback must not delete the parked container: it is the rollback target.
   const p = { colour, record, actor, event: 'rollback', domain };
@@ -498,7 +570,7 @@ export function rollbackPlan(
     );
   return {
     action: 'rollback',
-    summary: `roll back to ${target.id} on ${colour}${view.active ? ` (serving now: ${view.active.release} on ${view.active.colour})` : ''}`,
+    summary: `roll back to ${target.id} on ${colour}${warm ? ' (warm: just the switch)' : ''}${view.active ? ` (serving now: ${view.active.release} on ${view.active.colour})` : ''}`,
     steps: [...steps, ...act.steps],
     rescueBeforeSwitch: keepParked(failure(p)),
     rescueAfterSwitch: keepParked([...act.back, ...failure(p)]),

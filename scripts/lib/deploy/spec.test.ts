@@ -16,7 +16,7 @@ describe('deploy --help', () => {
       '  releases                                recent releases; the serving one marked *',
       '  cleanup [--keep N]                      remove old images (keeps N=5 most recent, in-use,',
       '                                          and tags latest, stable, semantic versions)',
-      '  status                                  the serving colour and release, containers, lock',
+      '  status                                  the serving and the warm colour, containers, lock',
       '  lock                                    hold the deploy lock',
       '  unlock [--force]                        release the deploy lock',
     ]);
@@ -26,7 +26,7 @@ describe('deploy --help', () => {
 
   it("prints a command's own help after it", () => {
     expect(commandHelp(deploySpec, 'rollback').split('\n')[0]).toBe(
-      'Usage: rollback [RELEASE] [--force] [--lock-wait SECONDS] [--target T] [--dry-run] [--json]',
+      'Usage: rollback [RELEASE] [--force] [--warm-for SECONDS] [--lock-wait SECONDS] [--target T] [--dry-run] [--json]',
     );
     expect(decide(deploySpec, ['deploy', '--help'])).toMatchObject({ kind: 'help', code: 0 });
   });

@@ -21,6 +21,7 @@ export const deploySpec: CliSpec = {
     keep: { type: 'string', value: 'N' },
     force: { type: 'boolean' },
     'lock-wait': { type: 'string', value: 'SECONDS' },
+    'warm-for': { type: 'string', value: 'SECONDS' },
     'allow-dirty': { type: 'boolean' },
     'allow-destructive': { type: 'boolean' },
   },
@@ -34,6 +35,7 @@ then apply image retention (--app DIR, --keep N)`,
         'image',
         'app',
         'keep',
+        'warm-for',
         'lock-wait',
         'allow-dirty',
         'allow-destructive',
@@ -45,8 +47,9 @@ then apply image retention (--app DIR, --keep N)`,
 builds DIR's Dockerfile instead (your own app: see docs/app-contract.md, example examples/byo-bun).
 Any image must meet that contract, and a deploy that finds a piece missing says which. Ships it to
 the VM unless the VM has that image id (docker save | zstd | ssh | docker load); runs migrations;
-starts the idle colour; waits for /readyz; switches Caddy; verifies; drains and stops the old
-colour (kept for rollback); records the release; then removes images beyond the N (--keep,
+starts the idle colour; waits for /readyz; switches Caddy; verifies; keeps the old colour warm
+(running and ready, out of rotation) for --warm-for SECONDS (default 900, at most 86400), after
+which the VM parks it (drains and stops it, kept for rollback; 0 does that at once); records the release; then removes images beyond the N (--keep,
 default 5) most recent releases, never one in use or tagged latest, stable or x.y.z. Any
 failure stops the new colour and leaves the old one serving.
 --ref builds exactly GIT_REF (git archive), with its commit in the release id; staging and prod
@@ -60,9 +63,11 @@ which takes a dump (the backup unit) before it runs.`,
       synopsis: 'rollback [RELEASE]',
       summary: 'back to the previous (or the named) release',
       args: '[RELEASE]',
-      options: ['force', 'lock-wait', 'target', 'dry-run', 'json'],
-      about: `Starts the previous (or the named) release in the idle colour (the parked container when it is
-that release: a few seconds), switches Caddy and stops the current one. Refused, with the
+      options: ['force', 'warm-for', 'lock-wait', 'target', 'dry-run', 'json'],
+      about: `Switches Caddy back to the previous (or the named) release. Inside the warm window after a deploy
+its colour still runs, so that is the switch and its verify (well under a second); after it, the
+parked container is started first (a few seconds), or a new one from the image. The colour it
+leaves stays warm for --warm-for SECONDS (default 900; 0 stops it at once). Refused, with the
 migration named, when a release since then changed the schema destructively; --force runs the
 old code on that schema anyway.`,
     },
@@ -80,9 +85,10 @@ and tags latest, stable, semantic versions)`,
         'Removes images beyond the N (default 5) most recent releases; never one a container uses or tagged latest, stable or x.y.z.',
     },
     status: {
-      summary: 'the serving colour and release, containers, lock',
+      summary: 'the serving and the warm colour, containers, lock',
       options: ['target', 'json'],
-      about: 'The serving colour and release, the app containers, the deploy lock and the number of images.',
+      about:
+        'The serving colour and release, the warm colour and until when, the app containers, the deploy lock and the number of images.',
     },
     lock: {
       summary: 'hold the deploy lock',

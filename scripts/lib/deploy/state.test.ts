@@ -6,6 +6,7 @@ import {
   parseContainers,
   parseImages,
   parseSize,
+  parseWarm,
   reconcile,
   retention,
   rollbackTarget,
@@ -13,6 +14,16 @@ import {
 } from './state.ts';
 
 describe('reading the VM', () => {
+  it('reads the warm file: colour, end (epoch seconds, as ISO) and release; anything else is none', () => {
+    expect(parseWarm('green 1764745200 20261203T061500-abc1234\n')).toEqual({
+      colour: 'green',
+      release: '20261203T061500-abc1234',
+      until: '2025-12-03T07:00:00.000Z',
+    });
+    for (const junk of ['', 'red 1764745200 r1', 'blue soon r1', 'blue'])
+      expect(parseWarm(junk)).toBeUndefined();
+  });
+
   it('parses docker ps lines into our containers by label, ignoring others', () => {
     const lines = [
       JSON.stringify({

@@ -49,8 +49,17 @@ export interface LockHolder {
   time: string;
 }
 
+/** The previous colour, left running out of rotation until `until` (the warm file). */
+export interface WarmState {
+  colour: Colour;
+  release: string;
+  /** ISO time the parker stops it (the VM's clock). */
+  until: string;
+}
+
 export interface VmView {
   active?: ActiveState;
+  warm?: WarmState;
   releases: ReleaseRecord[];
   containers: ContainerInfo[];
   images: ImageInfo[];
@@ -78,6 +87,21 @@ export function parseActive(text: string): ActiveState | undefined {
   if (!Colours.includes(v.colour) || typeof v.release !== 'string')
     throw new StateError(`state.json: unexpected content: ${text.slice(0, 120)}`);
   return v as ActiveState;
+}
+
+/** The warm file, "<colour> <until, epoch s> <release>"; anything else is no warm colour (the
+ * parker ignores and removes such a file too). */
+export function parseWarm(text: string): WarmState | undefined {
+  const [colour, until, release = ''] = text.trim().split(/\s+/);
+  if (!Colours.includes(colour as Colour) || !/^\d+$/.test(until ?? '')) return undefined;
+  return { colour: colour as Colour, release, until: new Date(Number(until) * 1000).toISOString() };
+}
+
+/** The warm colour a rollback can switch to at once: warm, and its container running that release. */
+export function warmContainer(view: VmView): ContainerInfo | undefined {
+  const w = view.warm;
+  const c = w ? containerOf(view, w.colour) : undefined;
+  return c?.running && c.release === w?.release ? c : undefined;
 }
 
 export const parseReleases = (text: string) => jsonLines<ReleaseRecord>(text, 'releases.jsonl');

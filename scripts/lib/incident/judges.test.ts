@@ -16,6 +16,7 @@ import {
   judgeSite,
   judgeSwap,
   judgeUnits,
+  judgeWarm,
   parseDisks,
 } from './judges.ts';
 
@@ -124,6 +125,33 @@ describe('disk', () => {
       level: 'ok',
       summary: '3 filesystems under 80% (fullest / 40%)',
     });
+  });
+});
+
+describe('warm colour', () => {
+  // 2026-11-23T04:15:00Z: the end of green's window, 15 min after `now`
+  const file = 'green 1795407300 v6\n--- container\n';
+  it('names the warm colour, its release and the end of its window while it runs that release', () => {
+    expect(judgeWarm(out(`${file}running v6\n`), ctx)).toMatchObject({
+      level: 'ok',
+      summary: 'v6 on green until 2026-11-23T04:15:00.000Z (900 s left): a rollback to it is just the switch',
+    });
+    expect(judgeWarm(out('--- container\n'), ctx)).toMatchObject({
+      level: 'ok',
+      summary: 'none: a rollback starts the parked colour (seconds)',
+    });
+  });
+  it('warns when the warm colour is not running its release; says when its window ended', () => {
+    expect(judgeWarm(out(`${file}exited v6\n`), ctx)).toMatchObject({
+      level: 'warn',
+      summary:
+        'v6 on green until 2026-11-23T04:15:00.000Z (900 s left), but e2m-app-green is exited: a rollback starts it',
+    });
+    expect(judgeWarm(out(file), ctx).summary).toContain('but e2m-app-green is missing');
+    const later = { ...ctx, now: new Date('2026-11-23T04:16:00Z') };
+    expect(judgeWarm(out(`${file}running v6\n`), later).summary).toMatch(
+      /^v6 on green window ended 2026-11-23T04:15:00.000Z, being parked/,
+    );
   });
 });
 

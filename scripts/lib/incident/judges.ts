@@ -1,7 +1,7 @@
 // Pure: each status line's judgement of what its probe printed: ok, warn or fail, with the
 // threshold that decided it spelled out, so an operator at 3 a.m. knows why a line is red.
 import { containerName, otherColour } from '../deploy/layout.ts';
-import type { ActiveState } from '../deploy/state.ts';
+import { type ActiveState, parseWarm } from '../deploy/state.ts';
 import type { RunResult } from '../runner.ts';
 import { BACKUP_RECORD, BINLOG_RECORD } from './probes.ts';
 
@@ -272,6 +272,27 @@ export function judgeContainers(r: RunResult, ctx: JudgeContext): Verdict {
   return v(level, `${mine.name} ${mine.state}, ${health} (${mine.status})${otherNote}`, threshold);
 }
 
+/** The previous colour kept running out of rotation (docs/deploy.md): what a rollback would be. */
+export function judgeWarm(r: RunResult, ctx: JudgeContext): Verdict {
+  const threshold = 'warn when the warm file names a colour that is not running its release';
+  const bad = failedProbe(r, 'the warm file');
+  if (bad) return bad;
+  const [file = '', container = ''] = r.stdout.split('--- container');
+  const w = parseWarm(file);
+  if (!w) return v('ok', 'none: a rollback starts the parked colour (seconds)', threshold);
+  const [found = '', release = ''] = container.trim().split(/\s+/);
+  const state = found || 'missing';
+  const left = Math.round((Date.parse(w.until) - ctx.now.getTime()) / 1000);
+  const when = left > 0 ? `until ${w.until} (${left} s left)` : `window ended ${w.until}, being parked`;
+  if (state !== 'running' || release !== w.release)
+    return v(
+      'warn',
+      `${w.release} on ${w.colour} ${when}, but ${containerName(w.colour)} is ${state}${release && release !== w.release ? ` with ${release}` : ''}: a rollback starts it`,
+      threshold,
+    );
+  return v('ok', `${w.release} on ${w.colour} ${when}: a rollback to it is just the switch`, threshold);
+}
+
 function proxyParts(r: RunResult) {
   const [first = '', ...body] = r.stdout.split('\n');
   const [caddy = '', code = '000'] = first.trim().split(' ');
@@ -481,6 +502,7 @@ export const CHECKS: Check[] = [
   { id: 'disk', title: 'disk', probe: 'disk', judge: judgeDisk },
   { id: 'units', title: 'systemd units', probe: 'units', judge: judgeUnits },
   { id: 'containers', title: 'app containers', probe: 'containers', judge: judgeContainers },
+  { id: 'warm', title: 'warm colour', probe: 'warm', judge: judgeWarm },
   { id: 'proxy', title: 'proxy', probe: 'proxy', judge: judgeProxy },
   { id: 'site', title: 'site', probe: 'proxy', judge: judgeSite },
   { id: 'database', title: 'database', probe: 'database', judge: judgeDatabase },

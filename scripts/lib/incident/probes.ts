@@ -2,7 +2,7 @@
 // once; several checks may judge one probe's output (memory and swap read the same numbers).
 // Shell is used only where a pipe or a fallback is needed; values travel as positional parameters.
 import { type Argv, listContainers, readState, sh } from '../deploy/commands.ts';
-import { containerName } from '../deploy/layout.ts';
+import { containerName, layout } from '../deploy/layout.ts';
 import type { ActiveState } from '../deploy/state.ts';
 
 /** Where the backup job (issue 8) records its last run; root-only, hence sudo. */
@@ -42,6 +42,10 @@ const PROXY_SCRIPT = `printf '%s ' "$(systemctl is-active caddy)"
 curl -sk --max-time 5 --resolve "$1:443:127.0.0.1" -w '%{http_code}\\n' -o /tmp/e2m-readyz.$$ "https://$1/readyz"
 head -c 300 /tmp/e2m-readyz.$$ 2>/dev/null; rm -f /tmp/e2m-readyz.$$`;
 
+/** The warm file (deploy/commands.ts keepWarm) and its container's state and release. */
+const WARM_SCRIPT = `cat "$1" 2>/dev/null; echo '--- container'
+[ -f "$1" ] && docker inspect --format '{{.State.Status}} {{index .Config.Labels "e2m.release"}}' "e2m-app-$(cut -d' ' -f1 "$1")" 2>/dev/null; true`;
+
 const CERT_SCRIPT =
   'echo | timeout 5 openssl s_client -connect 127.0.0.1:443 -servername "$1" 2>/dev/null | openssl x509 -noout -startdate -enddate';
 
@@ -58,6 +62,7 @@ export function statusProbes(p: { domain: string; active?: ActiveState }): Probe
       id: 'containers',
       argv: sudo(listContainers('{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "e2m.release"}}')),
     },
+    { id: 'warm', argv: sudo(sh(WARM_SCRIPT, layout.warmFile)) },
     { id: 'proxy', argv: sh(PROXY_SCRIPT, p.domain) },
     {
       id: 'database',

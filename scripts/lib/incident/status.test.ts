@@ -22,6 +22,8 @@ function vm(overrides: Record<string, { stdout?: string; code?: number }> = {}) 
         stdout: 'Filesystem Type 1B-blocks Used Avail Mounted on\n/dev/sda1 ext4 100 40 60 /\n',
       });
     if (line.includes('--failed')) return pick('units', { stdout: '' });
+    if (line.includes('/srv/app/warm'))
+      return pick('warm', { stdout: 'green 1795407300 v6\n--- container\nrunning v6\n' });
     if (line.includes('docker ps'))
       return pick('containers', { stdout: 'e2m-app-blue\trunning\tUp 1 hour (healthy)\tv7\n' });
     if (line.includes('systemctl is-active caddy'))
@@ -69,6 +71,7 @@ describe('runStatus', () => {
       'ok disk',
       'ok units',
       'ok containers',
+      'ok warm',
       'ok proxy',
       'ok site',
       'ok database',
