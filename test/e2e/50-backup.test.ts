@@ -200,7 +200,9 @@ describe('backup: the nightly job on the twin', () => {
       // BINLOG REPLAY and the scratch databases are for restore --to-time (binlog.ts).
       expect(grants.filter((g) => !g.startsWith('GRANT USAGE ON *.*')).sort()).toEqual([
         'GRANT ALL PRIVILEGES ON `app`.* TO `e2m_restore`@`localhost`',
-        expect.stringMatching(/^GRANT ALL PRIVILEGES ON `e2m\\*_scratch\\*_%`\.\* TO `e2m_restore`@`localhost`$/),
+        expect.stringMatching(
+          /^GRANT ALL PRIVILEGES ON `e2m\\*_scratch\\*_%`\.\* TO `e2m_restore`@`localhost`$/,
+        ),
         expect.stringMatching(/^GRANT BINLOG REPLAY ON \*\.\* TO `e2m_restore`@`localhost`/),
       ]);
       const cnf = await sudo(ssh, ['stat', '-c', '%U:%G %a', '/etc/e2m-backup/restore.cnf']);

@@ -152,6 +152,7 @@ describe('incident.mjs on a healthy twin', () => {
       'redis',
       'kill-switch',
       'backup',
+      'binlog',
       'oom',
       'certificate',
     ]);

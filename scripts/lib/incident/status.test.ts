@@ -58,11 +58,11 @@ describe('runStatus', () => {
     const runner = vm();
     const report = await runStatus(runner, { domain: 'example.com', now });
     const cmds = runner.commands;
-    expect(cmds).toHaveLength(14);
-    expect(new Set(cmds).size).toBe(14);
+    expect(cmds).toHaveLength(15);
+    expect(new Set(cmds).size).toBe(15);
     expect(cmds[0]).toBe(`sudo -n sh -c 'cat "$1" 2>/dev/null || true' sh /srv/app/state.json`);
     expect(cmds[3]).toBe('df -B1 --output=source,fstype,size,used,avail,target');
-    expect(cmds[13]).toBe('sudo -n docker exec e2m-app-blue /app/server kill-switch status');
+    expect(cmds[14]).toBe('sudo -n docker exec e2m-app-blue /app/server kill-switch status');
     expect(report.findings.map((f) => `${f.level} ${f.id}`)).toEqual([
       'ok release',
       'ok load',
