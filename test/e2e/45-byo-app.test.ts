@@ -93,7 +93,9 @@ describe('bring your own backend: examples/byo-bun on the twin', () => {
   });
 
   it('a second release replaces it, the data stays, and the old colour drained on SIGTERM', async () => {
-    const r = await deployCli('deploy', '--image', 'e2m/backend:byo-2', '--json');
+    // --warm-for 0: the old colour is drained now instead of kept warm, so the contract's SIGTERM
+    // drain is what this checks (40-deploy tests the warm colour).
+    const r = await deployCli('deploy', '--image', 'e2m/backend:byo-2', '--warm-for', '0', '--json');
     expect(r.code, r.out).toBe(0);
     expect(r.json?.warnings).toEqual([]);
     expect(await client.get('/visits')).toMatchObject({ status: 200, release: 'byo-2' });
