@@ -78,7 +78,9 @@ describe('kill switch across a Redis restart', () => {
   it('stays on through a Redis restart (503 the whole time), then is re-seeded on reconnect', async () => {
     const { a, file, notes } = await fixture();
     // Cleared even when an assertion fails, or this app would re-seed the next test's Redis.
-    onTestFinished(() => setKillSwitch(client, file, false));
+    onTestFinished(async () => {
+      await setKillSwitch(client, file, false);
+    });
     await setKillSwitch(client, file, true, 'incident before the restart');
     await waitUntil(async () => (await notes()) === 503, 1_000);
     const reseeds = () =>
