@@ -131,6 +131,12 @@ describe('parseInventory and the group readers', () => {
     ['e2micro', 'e2m_tls_mode', 'self', `${vmAt}: e2m_tls_mode must be internal or acme (got "self")`],
     [
       'e2micro',
+      'e2m_app_cpus',
+      'half',
+      `${vmAt}: e2m_app_cpus must be a number of CPUs above 0, such as 1 or 0.5 (got "half")`,
+    ],
+    [
+      'e2micro',
       'e2m_gcs_endpoint',
       'gcs:4443',
       `${vmAt}: e2m_gcs_endpoint must be an http(s) URL (got "gcs:4443")`,

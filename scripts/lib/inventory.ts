@@ -79,6 +79,8 @@ export interface VmGroupVars {
   e2m_is_twin?: boolean;
   /** age public keys (space-separated) that every backup is encrypted to (docs/backup.md). */
   e2m_backup_age_recipients?: string;
+  /** Each app colour's CPU cap (`docker run --cpus`); 1 when absent. */
+  e2m_app_cpus?: number;
 }
 
 /** Variables of group `cloud_run`: where the environment's service runs. */
@@ -126,6 +128,7 @@ type Check =
   /** http(s)://host[:port] and nothing after. */
   | { is: 'origin' }
   | { is: 'port' }
+  | { is: 'cpus' }
   | { is: 'oneOf'; values: readonly string[] };
 
 interface KeySpec {
@@ -166,6 +169,7 @@ export const VM_GROUP_KEYS: Record<keyof VmGroupVars, KeySpec> = {
   e2m_https_url: { check: url },
   e2m_is_twin: {},
   e2m_backup_age_recipients: {},
+  e2m_app_cpus: { check: { is: 'cpus' } },
 };
 
 export const CLOUD_RUN_KEYS: Record<keyof CloudRunVars, KeySpec> = {
@@ -341,6 +345,14 @@ function checkValue(v: unknown, key: string, check: Check, at: string): unknown 
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
       throw new TargetError(`${at}: ${key} must be an integer 1-65535 (got ${JSON.stringify(v)})`);
     return port;
+  }
+  if (check.is === 'cpus') {
+    const cpus = typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+    if (typeof cpus !== 'number' || !(cpus > 0) || cpus > 64)
+      throw new TargetError(
+        `${at}: ${key} must be a number of CPUs above 0, such as 1 or 0.5 (got ${JSON.stringify(v)})`,
+      );
+    return cpus;
   }
   if (check.is === 'oneOf') {
     if (typeof v !== 'string' || !check.values.includes(v))

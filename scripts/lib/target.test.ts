@@ -39,6 +39,7 @@ describe('parseTarget: the twin inventory written by `twin up`', () => {
       vmGcsEndpoint: 'http://e2m-twin-gcs:4443',
       httpUrl: 'http://127.0.0.1:8080',
       httpsUrl: 'https://127.0.0.1:8443',
+      appCpus: 1,
     });
   });
 

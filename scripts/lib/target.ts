@@ -54,6 +54,8 @@ export interface Target {
   vmGcsEndpoint?: string;
   /** Base URL of the app as seen from this machine. */
   httpUrl: string;
+  /** Each app colour's CPU cap (`docker run --cpus`), when the inventory sets one. */
+  appCpus?: number;
   /** The HTTPS site as seen from this machine (the twin publishes 443 on a loopback port). */
   httpsUrl: string;
 }
@@ -91,6 +93,7 @@ export function vmTargetOf(inventory: ParsedInventory, name: TargetName, root: s
     vmGcsEndpoint: vars.e2m_gcs_endpoint,
     httpUrl: vars.e2m_http_url,
     httpsUrl: vars.e2m_https_url ?? `https://${vars.e2m_domain}`,
+    ...(vars.e2m_app_cpus ? { appCpus: vars.e2m_app_cpus } : {}),
   };
 }
 

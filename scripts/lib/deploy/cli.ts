@@ -165,7 +165,14 @@ export async function deploy(
   o: { keep: number; allowDestructive: boolean; warmForS: number },
 ): Promise<Result> {
   const localArchive = join(tmpdir(), `e2m-${img.release}.tar.zst`);
-  const plan = deployPlan(view, { ...img, domain: io.target.domain, localArchive, actor: io.actor, ...o });
+  const plan = deployPlan(view, {
+    ...img,
+    domain: io.target.domain,
+    appCpus: io.target.appCpus,
+    localArchive,
+    actor: io.actor,
+    ...o,
+  });
   try {
     return await runVmPlan(io, plan, { image: img.image });
   } finally {
@@ -335,7 +342,7 @@ export async function vmCommand(
           io.target.domain,
           io.actor,
           { schemas, force: v.force === true },
-          { warmForS },
+          { warmForS, appCpus: io.target.appCpus },
         );
         return runVmPlan(io, plan);
       });

@@ -117,9 +117,10 @@ docker ${action} "$1" >/dev/null`,
 export const removeContainer = unlessServing('rm -f');
 export const stopContainer = unlessServing('stop --time 5');
 
-export type RunSpec = { colour: Colour; image: string; release: string };
+/** `cpus`: the inventory's `e2m_app_cpus`, else `limits.cpus`. */
+export type RunSpec = { colour: Colour; image: string; release: string; cpus?: number };
 
-export const runColour = ({ colour, image, release }: RunSpec): Argv => [
+export const runColour = ({ colour, image, release, cpus }: RunSpec): Argv => [
   'docker',
   'run',
   '--detach',
@@ -137,7 +138,7 @@ export const runColour = ({ colour, image, release }: RunSpec): Argv => [
   '--memory-swap',
   limits.memory,
   '--cpus',
-  limits.cpus,
+  cpus === undefined ? limits.cpus : String(cpus),
   '--pids-limit',
   limits.pids,
   '--publish',

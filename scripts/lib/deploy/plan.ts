@@ -346,6 +346,8 @@ export interface DeployArgs {
   allowDestructive?: boolean;
   /** Seconds the previous colour stays warm (default DEFAULT_WARM_S; 0 stops it at once). */
   warmForS?: number;
+  /** The new colour's CPU cap (the inventory's `e2m_app_cpus`; `limits.cpus` when absent). */
+  appCpus?: number;
 }
 
 /** Images only arrive with deploys, so retention runs at the end of each successful one. */
@@ -444,7 +446,7 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
       'start',
       `start ${containerName(colour)} with ${a.release}`,
       'vm',
-      cmd.runColour({ colour, image: a.image, release: a.release }),
+      cmd.runColour({ colour, image: a.image, release: a.release, cpus: a.appCpus }),
     ),
   );
   const act = activate(view, {
@@ -491,7 +493,7 @@ export function rollbackPlan(
   domain: string,
   actor: Actor,
   schema: { schemas: Record<string, MigrationPlan>; force: boolean } = { schemas: {}, force: false },
-  o: { warmForS?: number } = {},
+  o: { warmForS?: number; appCpus?: number } = {},
 ): Plan {
   checkRelease(target.id, `${layout.releasesFile} (the rollback target)`);
   const conflicts = schemaConflicts(view, target, schema.schemas);
@@ -532,7 +534,7 @@ export function rollbackPlan(
         'start',
         `start ${containerName(colour)} with ${target.id}`,
         'vm',
-        cmd.runColour({ colour, image: image.ref, release: target.id }),
+        cmd.runColour({ colour, image: image.ref, release: target.id, cpus: o.appCpus }),
       ),
     );
   } else {

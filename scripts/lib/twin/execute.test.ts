@@ -2,10 +2,12 @@
 // failure path, with no Docker involved.
 
 import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { YAML } from 'zx';
 import { RecordingRunner, type RunResult } from '../runner.ts';
 import { down, type Progress, runStep, TwinError, up } from './execute.ts';
 import { resolveConfig } from './plan.ts';
@@ -28,7 +30,7 @@ const progress: Progress = {
   fail: (t) => messages.push(`FAILED ${t}`),
 };
 
-type Docker = { running: string[]; images: string[]; networks: string[] };
+type Docker = { running: string[]; images: string[]; networks: string[]; colours?: string[] };
 /** A pretend Docker engine: answers inspect commands from `d`, everything else succeeds. */
 function fakeDocker(d: Docker) {
   return new RecordingRunner((argv): Partial<RunResult> | undefined => {
@@ -47,6 +49,8 @@ function fakeDocker(d: Docker) {
         : { code: 1, stderr: 'No such container' };
     if (sub === 'image' && verb === 'inspect') return d.images.includes(last) ? {} : { code: 1 };
     if (sub === 'network' && verb === 'inspect') return d.networks.includes(last) ? {} : { code: 1 };
+    if (sub === 'exec' && argv.slice(3, 5).join(' ') === 'docker ps')
+      return { stdout: (d.colours ?? []).join('\n') };
     return undefined;
   });
 }
@@ -63,11 +67,27 @@ function freePortHolder(): Promise<{ port: number; close: () => void }> {
 
 describe('up', () => {
   it('on a running twin at another CPU profile applies it live and says so', async () => {
-    const rec = fakeDocker({ running: ['e2m-twin', 'e2m-twin-gcs'], images: [], networks: ['e2m-twin-net'] });
-    const micro = { ...base, cpuProfile: 'e2-micro' as const, cpus: 0.5 };
+    const rec = fakeDocker({
+      running: ['e2m-twin', 'e2m-twin-gcs'],
+      images: [],
+      networks: ['e2m-twin-net'],
+      colours: ['c1', 'c2'],
+    });
+    const inventoryFile = join(mkdtempSync(join(tmpdir(), 'e2m-twin-cpu-')), 'inventory', 'twin.yml');
+    const micro = { ...base, cpuProfile: 'e2-micro' as const, cpus: 0.5, inventoryFile };
     expect(await up(rec, micro, progress)).toBe(0);
-    expect(rec.commands).toContain('docker update --cpus 0.5 e2m-twin');
-    expect(messages.at(-1)).toMatch(/twin is already up .* CPU profile now e2-micro \(0.5 CPUs\)/);
+    // Down: the colours inside first, as cgroup v1 refuses a parent's quota below a child's.
+    expect(rec.commands.filter((c) => c.includes('docker update'))).toEqual([
+      'docker exec e2m-twin docker update --cpus 0.5 c1 c2',
+      'docker update --cpus 0.5 e2m-twin',
+    ]);
+    expect(messages.at(-1)).toMatch(
+      /twin is already up .* CPU profile now e2-micro \(0.5 CPUs; app colours 0.5/,
+    );
+    // The next deploy caps its colour within the profile (cgroup v1 refuses more than the twin's).
+    expect(
+      YAML.parse(await readFile(micro.inventoryFile, 'utf8')).all.children.e2micro.vars.e2m_app_cpus,
+    ).toBe(0.5);
   });
 
   it('on a running twin says so and runs nothing that changes anything', async () => {

@@ -11,12 +11,14 @@ import { type Handlers, poll, realClock, runPlan } from '../plan/run.ts';
 import type { Runner } from '../runner.ts';
 import {
   afterStartSteps,
+  appCpusOf,
   buildBaseSteps,
   buildGcsImageSteps,
   createBucketSteps,
   type DockerState,
   downSteps,
   execIn,
+  inventoryYaml,
   isDown,
   isUp,
   missingToolMessage,
@@ -152,15 +154,31 @@ async function twinImage(runner: Runner, cfg: TwinConfig): Promise<string | unde
 /**
  * A running twin takes its CPU profile live (`docker update --cpus`): the benchmarks measure the
  * same converged twin at both profiles. Returns what changed, if anything.
+ *
+ * The app colours inside are capped too (`appCpusOf`), and the inventory says so for the next
+ * deploy: cgroup v1 refuses a parent's CPU quota below a child's, so going down the colours
+ * come down first, and going up the twin goes first.
  */
-async function applyCpuProfile(runner: Runner, cfg: TwinConfig): Promise<string | undefined> {
+async function applyCpuProfile(runner: Runner, cfg: TwinConfig, ports: Ports): Promise<string | undefined> {
   const r = await runner.run(
     ['docker', 'container', 'inspect', '--format', '{{.HostConfig.NanoCpus}}', cfg.container],
     { check: false },
   );
-  if (r.code !== 0 || Number(r.stdout.trim()) === cfg.cpus * 1e9) return undefined;
-  await runner.run(['docker', 'update', '--cpus', String(cfg.cpus), cfg.container]);
-  return `CPU profile now ${cfg.cpuProfile} (${cfg.cpus} CPUs)`;
+  const now = Number(r.stdout.trim()) / 1e9;
+  if (r.code !== 0 || now === cfg.cpus) return undefined;
+  const colours = (
+    await runner.capture(execIn(cfg, ['docker', 'ps', '--all', '--quiet', '--filter', 'label=e2m.app']))
+  )
+    .split('\n')
+    .filter(Boolean);
+  const twin = ['docker', 'update', '--cpus', String(cfg.cpus), cfg.container];
+  const apps = execIn(cfg, ['docker', 'update', '--cpus', String(appCpusOf(cfg)), ...colours]);
+  const lowering = now === 0 || cfg.cpus < now;
+  for (const argv of lowering ? [apps, twin] : [twin, apps])
+    if (argv !== apps || colours.length) await runner.run(argv);
+  await mkdir(dirname(cfg.inventoryFile), { recursive: true });
+  await writeFile(cfg.inventoryFile, inventoryYaml({ ...cfg, ports }));
+  return `CPU profile now ${cfg.cpuProfile} (${cfg.cpus} CPUs; app colours ${appCpusOf(cfg)}, ${cfg.inventoryFile} updated)`;
 }
 
 const STALE = 'its base image is older than the current recipe: `npm run twin -- reset` for a fresh one';
@@ -265,7 +283,7 @@ export async function up(
   const state = await readState(runner, cfg);
   if (isUp(state)) {
     const ports = await runningPorts(runner, cfg);
-    const cpu = opts.dryRun ? undefined : await applyCpuProfile(runner, cfg);
+    const cpu = opts.dryRun ? undefined : await applyCpuProfile(runner, cfg, ports);
     progress.info(
       `twin is already up (ssh 127.0.0.1:${ports.ssh}, gcs 127.0.0.1:${ports.gcs}); ${cpu ?? 'nothing changed'}`,
     );

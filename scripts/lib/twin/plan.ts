@@ -112,6 +112,13 @@ function parsePort(value: string | number, name: string): number {
 export const CPU_PROFILES = { full: 2, 'e2-micro': 0.5 } as const;
 export type CpuProfile = keyof typeof CPU_PROFILES;
 
+/**
+ * Each app colour's CPU cap on the twin (the inventory's `e2m_app_cpus`): the deploy's usual 1, or
+ * the profile's share when that is lower. On a VM a cap above its whole share changes nothing; on
+ * a cgroup v1 host a container's quota above its parent's (the twin's) is refused outright.
+ */
+export const appCpusOf = (cfg: Pick<TwinConfig, 'cpus'>): number => Math.min(1, cfg.cpus);
+
 export function parseCpuProfile(value: string, name: string): CpuProfile {
   if (!Object.hasOwn(CPU_PROFILES, value))
     throw new ConfigError(`${name} must be ${Object.keys(CPU_PROFILES).join(' or ')} (got "${value}")`);
@@ -659,6 +666,7 @@ export function inventoryYaml(cfg: TwinConfig): string {
             e2m_http_url: `http://127.0.0.1:${cfg.ports.http}`,
             e2m_https_url: `https://127.0.0.1:${cfg.ports.https}`,
             e2m_is_twin: true,
+            e2m_app_cpus: appCpusOf(cfg),
           },
         },
       },
@@ -671,6 +679,7 @@ export function inventoryYaml(cfg: TwinConfig): string {
         'GCS as seen from inside the VM (the emulator, by container name) and from this machine.',
       e2m_http_url: "The app as seen from this machine (the twin's ports 80/443 are published on loopback).",
       e2m_is_twin: 'Twin-only: the container cannot do what a VM kernel does (see docs/twin.md).',
+      e2m_app_cpus: "Each app colour's CPU cap, kept within the twin's CPU profile (`twin up --cpu`).",
     },
   });
 }
