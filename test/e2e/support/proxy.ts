@@ -79,7 +79,11 @@ export type LoadResult = {
   failures: string[];
   /** The releases that answered, in order, each change once. */
   releases: string[];
+  /** With `record`: each request's start (epoch ms), its latency and whether it failed. */
+  samples: LoadSample[];
 };
+
+export type LoadSample = { at: number; ms: number; failed: boolean };
 
 export type LoadOptions = {
   /** Workers looping GET on `path`. */
@@ -90,6 +94,8 @@ export type LoadOptions = {
   maxRequests: number;
   maxMs: number;
   pauseMs: number;
+  /** Keep every request's latency (the bench's chart); bounded by `maxRequests`. */
+  record: boolean;
 };
 
 export const DEFAULT_LOAD: LoadOptions = {
@@ -99,6 +105,7 @@ export const DEFAULT_LOAD: LoadOptions = {
   maxRequests: 20_000,
   maxMs: 180_000,
   pauseMs: 5,
+  record: false,
 };
 
 /**
@@ -126,25 +133,31 @@ export async function loadUntil(
     rateLimited: 0,
     failures: [],
     releases: [],
+    samples: [],
   };
   const going = () => !done && r.total < opts.maxRequests && Date.now() - t0 < opts.maxMs;
+  /** Whether the answer is a failure (a 429 is the rate limit doing its job, not one). */
   const judge = (what: string, res: ProxyResponse) => {
+    if (res.release && r.releases.at(-1) !== res.release) r.releases.push(res.release);
     if (res.status === 429) r.rateLimited++;
     else if (res.status >= 500)
       r.serverErrors.push(`${what}: ${res.status} from ${res.release || 'proxy'}: ${res.body.slice(0, 80)}`);
     else if (res.status < 200 || res.status >= 300)
       r.unexpected.push(`${what}: ${res.status}: ${res.body.slice(0, 80)}`);
-    if (res.release && r.releases.at(-1) !== res.release) r.releases.push(res.release);
+    else return false;
+    return res.status !== 429;
   };
   const loop = async (what: string, send: () => Promise<ProxyResponse>, pauseMs: number) => {
     while (going()) {
       const started = Date.now();
       r.total++;
+      let failed = true;
       try {
-        judge(what, await send());
+        failed = judge(what, await send());
       } catch (e) {
         r.transportErrors.push((e as Error).message);
       }
+      if (opts.record) r.samples.push({ at: started, ms: Date.now() - started, failed });
       await new Promise((res) => setTimeout(res, Math.max(0, pauseMs - (Date.now() - started))));
     }
   };
