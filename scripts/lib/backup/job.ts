@@ -152,6 +152,7 @@ export interface RunResult {
   maxRssKb: number;
   rssAnonKb?: number;
   rssFileKb?: number;
+  peakAnonKb?: number;
 }
 
 /** One backup: dump | zstd -> resumable upload (create-only, MD5-checked) -> manifest. */
@@ -172,6 +173,7 @@ export async function runBackup(cfg: BackupConfig, now: Date, log: Log): Promise
   const bucket = bucketOf(cfg);
   log('start', { object, database: cfg.database, release });
 
+  const stopSampling = sampleMemory();
   const dump = bash(dumpScript(cfg), 'ignore');
   const counter = tap((bytes) => log('progress', { bytes }), cfg.progressBytes);
   counter.beforeEnd(async () => {
@@ -193,6 +195,7 @@ export async function runBackup(cfg: BackupConfig, now: Date, log: Log): Promise
     if (!dump.child.stdout) throw new Error('dump: no stdout');
     await pipeline(dump.child.stdout, counter.stream, upload);
   } catch (e) {
+    stopSampling();
     dump.child.kill('SIGTERM');
     const message = (e as Error).message;
     throw new Error(
@@ -201,6 +204,7 @@ export async function runBackup(cfg: BackupConfig, now: Date, log: Log): Promise
         : `upload to gs://${cfg.bucket}/${object} failed: ${message}`,
     );
   }
+  stopSampling();
   const { bytes, sha256 } = counter.result();
   const manifest: Manifest = {
     object,
@@ -231,19 +235,40 @@ export async function runBackup(cfg: BackupConfig, now: Date, log: Log): Promise
  * Peak RSS (the kernel's ru_maxrss) and, now, how much of the resident memory is anonymous: the
  * rest is the binary's own pages, which the kernel can drop and re-read under pressure.
  */
-export function memory(): { maxRssKb: number; rssAnonKb?: number; rssFileKb?: number } {
-  const out: { maxRssKb: number; rssAnonKb?: number; rssFileKb?: number } = {
-    maxRssKb: process.resourceUsage().maxRSS,
-  };
+/** RssAnon and RssFile of this process, in kB, from /proc (undefined off Linux). */
+function rssNow(): { anon?: number; file?: number } {
   try {
     const status = readFileSync('/proc/self/status', 'utf8');
     const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-    out.rssAnonKb = kb('RssAnon');
-    out.rssFileKb = kb('RssFile');
+    return { anon: kb('RssAnon'), file: kb('RssFile') };
   } catch {
-    // not Linux
+    return {}; // not Linux
   }
-  return out;
+}
+
+// The kernel keeps a peak for the whole RSS only (ru_maxrss), and most of that is the binary's
+// code pages, which it can drop and re-read. The anonymous part, the memory the job really holds,
+// is sampled while a run streams, so its peak is reported, not just its value at the end.
+let peakAnonKb = 0;
+const sampleAnon = () => {
+  peakAnonKb = Math.max(peakAnonKb, rssNow().anon ?? 0);
+};
+
+/** Samples the anonymous memory every `ms` until the returned stop is called. */
+export function sampleMemory(ms = 100): () => void {
+  sampleAnon();
+  const timer = setInterval(sampleAnon, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export function memory(): { maxRssKb: number; rssAnonKb?: number; rssFileKb?: number; peakAnonKb?: number } {
+  sampleAnon();
+  const { anon, file } = rssNow();
+  return {
+    maxRssKb: process.resourceUsage().maxRSS,
+    ...(anon === undefined ? {} : { rssAnonKb: anon, rssFileKb: file, peakAnonKb }),
+  };
 }
 
 /**
