@@ -97,7 +97,7 @@ try {
   await $`docker run -d --name e2m-bench-bun --read-only --cap-drop ALL ${LIMITS} --network host ${env(bunPort)} e2m/backend:bench`;
   results.push(
     await measure(
-      `bun (compiled, image ${(built.sizeBytes / 1e6).toFixed(1)} MB)`,
+      `bun (image ${(built.sizeBytes / 1e6).toFixed(1)} MB)`,
       'e2m-bench-bun',
       `http://127.0.0.1:${bunPort}`,
     ),

@@ -1,10 +1,10 @@
 // The deploy on the converged twin, driven exactly as a user types it (zx scripts/deploy.mjs):
-// v1, then v2 under a steady load through Caddy (keep-alive, no retry, GETs and POSTs) without one
+// v1, then v2 (one line of source changed: only its app layer ships) under a steady load through Caddy (keep-alive, no retry, GETs and POSTs) without one
 // failed request, a broken v3 that never gets ready (v2 keeps serving), a rollback to v1 under the
 // same load, a rollback to the warm v2 (just the switch), its window passing (v1 parked by the VM),
 // a rollback to the parked v1, cleanup, and the lock.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,14 +37,37 @@ function deployStreaming(args: string[], onLine: (line: string) => void): Promis
   });
 }
 
-const build = (tag: string, release: string) => {
+const build = (tag: string, release: string, context?: string) => {
   const r = spawnSync(
     'npx',
-    ['zx', 'scripts/image.mjs', 'build', '--tag', tag, '--release', release, '--json'],
+    [
+      'zx',
+      'scripts/image.mjs',
+      'build',
+      '--tag',
+      tag,
+      '--release',
+      release,
+      ...(context ? ['--context', context] : []),
+      '--json',
+    ],
     { cwd: root, encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`image build failed: ${r.stderr}`);
 };
+
+/** A copy of the backend's build context with one line of source changed: a code-only release. */
+function changedBackend(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'e2m-e2e-v2-'));
+  for (const f of ['Dockerfile', '.dockerignore', 'package.json', 'bun.lock', 'tsconfig.json', 'src'])
+    cpSync(join(root, 'backend', f), join(dir, f), { recursive: true });
+  const cli = join(dir, 'src', 'cli.ts');
+  const text = readFileSync(cli, 'utf8');
+  const changed = text.replace('run the HTTP server (default)', 'run the HTTP server (the default)');
+  if (changed === text) throw new Error(`${cli}: the line this test changes is gone; pick another`);
+  writeFileSync(cli, changed);
+  return dir;
+}
 
 const target = twinTarget();
 const client = proxyClient(target.httpsUrl, target.domain);
@@ -54,7 +77,12 @@ const loads: { what: string; load: LoadResult }[] = [];
 
 beforeAll(async () => {
   build('e2m/backend:e2e-v1', 'e2e-v1');
-  build('e2m/backend:e2e-v2', 'e2e-v2');
+  const v2 = changedBackend();
+  try {
+    build('e2m/backend:e2e-v2', 'e2e-v2', v2);
+  } finally {
+    rmSync(v2, { recursive: true, force: true });
+  }
   // v3 is v2 told to listen on an address its container does not have: `serve` exits at once
   // (EADDRNOTAVAIL), never ready, while `migrate`, which listens on nothing, still passes.
   const broken = spawnSync('docker', ['build', '-t', 'e2m/backend:e2e-v3', '-'], {
@@ -104,6 +132,13 @@ describe('deploy.mjs on the twin', () => {
     expect(r.code, r.out).toBe(0);
     loads.push({ what: 'deploy v2', load });
     console.log(`v2 deploy under load: ${describeLoad(load)}; deploy ${(r.json?.ms as number) / 1000}s`);
+    // A code-only change ships its app layer alone: the base and Bun's layer are on the VM.
+    const shipped = r.json?.shipped as { bytes: number; layers: number; omitted: number };
+    console.log(
+      `v2 shipped ${shipped.bytes} bytes, ${shipped.omitted} of ${shipped.layers} layers already on the VM`,
+    );
+    expect(shipped.omitted).toBe(shipped.layers - 1);
+    expect(shipped.bytes).toBeLessThanOrEqual(5_000_000);
     expect(load.failures).toEqual([]);
     expect(load.total).toBeGreaterThan(50);
     expect(load.posts).toBeGreaterThan(5);

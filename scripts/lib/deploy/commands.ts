@@ -18,9 +18,11 @@ export type Argv = string[];
 
 export const sh = (script: string, ...args: string[]): Argv => ['sh', '-c', script, 'sh', ...args];
 
-/** docker save | zstd into one file (local). */
-export const saveImage = (image: string, file: string): Argv =>
-  sh('docker save "$1" | zstd -q -T0 -3 -f -o "$2"', image, file);
+/** Each image's layers on the VM, one JSON list of diff ids per line (layers.ts reads them). */
+export const listLayers = (): Argv =>
+  sh(
+    'docker image ls --quiet --no-trunc | sort -u | xargs -r docker image inspect --format "{{json .RootFS.Layers}}"',
+  );
 
 /** zstd -d | docker load, then delete the upload (VM). */
 export const loadImage = (file: string): Argv => sh('zstd -q -dc "$1" | docker load && rm -f "$1"', file);

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deployArgs, empty, twoReleases } from '../../../test/support/deploy-fixtures.ts';
 import { RecordingRunner } from '../runner.ts';
@@ -74,6 +76,15 @@ function harness(faults: Fault[] = []) {
     const exec = r.exec.bind(r);
     r.exec = async (argv, input) => {
       const res = await exec(argv, input);
+      // The save's two local commands (ship.ts) leave what Docker and zstd would: an archive of
+      // one layer, and the compressed file.
+      if (r === local && argv[2]?.startsWith('docker save')) {
+        writeFileSync(join(argv[5], 'manifest.json'), '[{"Config":"c.json","Layers":["l/layer.tar"]}]');
+        writeFileSync(join(argv[5], 'c.json'), `{"rootfs":{"diff_ids":["sha256:${'a'.repeat(64)}"]}}`);
+        mkdirSync(join(argv[5], 'l'));
+        writeFileSync(join(argv[5], 'l', 'layer.tar'), 'layer');
+      }
+      if (r === local && argv[2]?.startsWith('tar -c')) writeFileSync(argv[5], 'zst');
       const f = answer(`${r === vm ? 'vm' : 'local'}: ${argv.join(' ')}`);
       return f ? { ...res, stdout: '', stderr: '', ...f } : res;
     };
@@ -103,6 +114,13 @@ describe('deploy orchestration', () => {
     expect(vm.some(isDrain)).toBe(false);
     expect(vm).toContain(cmd.keepWarm('green', 'v2', 900).join(' '));
     expect(outcome.warnings).toEqual([]);
+    expect(outcome.shipped).toEqual({ bytes: 3, layers: 1, omitted: 0 });
+  });
+
+  it('leaves out of the archive a layer the VM has, and says so', async () => {
+    const view = { ...twoReleases(), layers: [`sha256:${'a'.repeat(64)}`] };
+    const { outcome } = await run(deployPlan(view, args), []);
+    expect(outcome).toMatchObject({ ok: true, shipped: { layers: 1, omitted: 1 } });
   });
 
   it('with no warm window (--warm-for 0) the old colour is drained and stopped at once', async () => {
@@ -326,7 +344,9 @@ describe('destructive migrations', () => {
 describe('dry run', () => {
   it('renders every command with its host, and both rescues', () => {
     const text = renderPlan(deployPlan(twoReleases(), args), { local: 'local', vm: 'deploy@vm:22' });
-    expect(text).toContain("[local local] sh -c 'docker save");
+    expect(text).toContain(
+      '[local local] docker save e2m/backend:v3, less the layers the VM has (0 known), | zstd > /tmp/v3.tar.zst',
+    );
     expect(text).toContain('[vm    deploy@vm:22] upload /tmp/v3.tar.zst -> /srv/app/images/v3.tar.zst');
     expect(text).toContain('repeat until exit 0 and output "200 v3", at most 30 s');
     expect(text).toContain('if a step fails after the switch:');

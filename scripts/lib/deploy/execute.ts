@@ -14,8 +14,10 @@ import {
 import { CommandError, type Runner, toShell } from '../runner.ts';
 import * as cmd from './commands.ts';
 import { type HealthReport, judgeReady, judgeRun, parseHealthReport, parseReadyProbe } from './contract.ts';
+import { parseVmLayers } from './layers.ts';
 import { containerName, layout } from './layout.ts';
 import { type Actor, auditLine, type Host, type Plan, type Step } from './plan.ts';
+import { type Shipped, saveForVm } from './ship.ts';
 import {
   parseActive,
   parseContainers,
@@ -38,6 +40,7 @@ export async function readView(vm: Runner): Promise<VmView> {
     containers: parseContainers(await vm.capture(cmd.listContainers())),
     images: parseImages(await vm.capture(cmd.listImages())),
     lock: parseLock(await vm.capture(cmd.readLock())),
+    layers: parseVmLayers(await vm.capture(cmd.listLayers())),
   };
 }
 
@@ -70,6 +73,8 @@ export interface Outcome extends DeployOutcome {
   warnings: string[];
   /** The new colour as it was when it failed to get ready, before the rescue removed it. */
   health?: HealthReport;
+  /** What the upload sent: the archive's bytes, and how many layers the VM already had. */
+  shipped?: Shipped;
 }
 
 /** A handler per step kind, for the one plan executor (plan/run.ts). A string returned is a
@@ -77,7 +82,7 @@ export interface Outcome extends DeployOutcome {
 function handlers(
   runners: Runners,
   clock: Clock,
-  state: { switched: boolean; health?: HealthReport },
+  state: { switched: boolean; health?: HealthReport; shipped?: Shipped },
 ): Handlers<Step> {
   return {
     run: async (step) => {
@@ -96,6 +101,10 @@ function handlers(
           );
       }
       return verdict?.warning;
+    },
+    save: async (step) => {
+      state.shipped = await saveForVm(runners.local, step);
+      return undefined;
     },
     upload: (step) => runners.vm.upload(step.from, step.to),
     wait: async (step) => {
@@ -143,7 +152,7 @@ function handlers(
  */
 export async function execute(plan: Plan, runners: Runners, options: ExecOptions = {}): Promise<Outcome> {
   const clock = clockOf(options);
-  const state: { switched: boolean; health?: HealthReport } = { switched: false };
+  const state: { switched: boolean; health?: HealthReport; shipped?: Shipped } = { switched: false };
   const r = await runPlan<Step>(
     {
       steps: plan.steps,
@@ -169,6 +178,7 @@ export async function execute(plan: Plan, runners: Runners, options: ExecOptions
     stepTimes,
     ...failureOf(r),
     ...(state.health ? { health: state.health } : {}),
+    ...(state.shipped ? { shipped: state.shipped } : {}),
   };
 }
 
@@ -176,6 +186,8 @@ export async function execute(plan: Plan, runners: Runners, options: ExecOptions
 export function renderPlan(plan: Plan, where: Record<Host, string>): string {
   const line = (s: Step) => {
     if (s.kind === 'upload') return `  [vm    ${where.vm}] upload ${s.from} -> ${s.to}`;
+    if (s.kind === 'save')
+      return `  [local ${where.local}] docker save ${s.image}, less the layers the VM has (${s.vmChains.length} known), | zstd > ${s.to}`;
     const prefix = `  [${s.host.padEnd(5)} ${where[s.host]}]`;
     const wait =
       s.kind === 'wait'

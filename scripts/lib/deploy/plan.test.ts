@@ -46,7 +46,11 @@ describe('deploy plan', () => {
       host: 'vm',
       argv: expect.arrayContaining(['e2m-app-blue']),
     });
-    expect(plan.steps.find((s) => s.id === 'save')).toMatchObject({ host: 'local' });
+    expect(plan.steps.find((s) => s.id === 'save')).toMatchObject({
+      kind: 'save',
+      image: args.image,
+      vmChains: [],
+    });
     // after the switch, a failure puts the maintenance page back: there is no old colour
     expect(ids(plan.rescueAfterSwitch)).toEqual([
       'switch-back',

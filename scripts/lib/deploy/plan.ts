@@ -45,6 +45,8 @@ export type Step =
       check?: StepCheck;
     }
   | { kind: 'upload'; id: string; title: string; from: string; to: string }
+  /** docker save of `image` into `to`, less the layers whose chain the VM has (ship.ts). */
+  | { kind: 'save'; id: string; title: string; image: string; to: string; vmChains: string[] }
   | {
       kind: 'wait';
       id: string;
@@ -392,7 +394,14 @@ export function deployPlan(view: VmView, a: DeployArgs): Plan {
   const steps: Step[] = [];
   if (!onVm) {
     steps.push(
-      run('save', `docker save ${a.image} | zstd`, 'local', cmd.saveImage(a.image, a.localArchive)),
+      {
+        kind: 'save',
+        id: 'save',
+        title: `docker save ${a.image} | zstd, less the layers the VM has`,
+        image: a.image,
+        to: a.localArchive,
+        vmChains: view.layers ?? [],
+      },
       run('mkdir', `make ${layout.imagesDir}`, 'vm', cmd.mkdirImages()),
       {
         kind: 'upload',

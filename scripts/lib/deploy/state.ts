@@ -64,6 +64,8 @@ export interface VmView {
   containers: ContainerInfo[];
   images: ImageInfo[];
   lock?: LockHolder;
+  /** Chain ids of every layer the VM's images hold (layers.ts); a deploy ships only the others. */
+  layers?: string[];
 }
 
 export class StateError extends Error {}

@@ -25,7 +25,9 @@ export const UNITS: Record<Exclude<Service, 'app'>, string> = {
 export class PlanError extends Error {}
 
 const asUser = (user: string, step: Step): Step =>
-  step.kind === 'upload' ? step : { ...step, argv: ['sudo', '-n', '-u', user, ...step.argv] };
+  step.kind === 'upload' || step.kind === 'save'
+    ? step
+    : { ...step, argv: ['sudo', '-n', '-u', user, ...step.argv] };
 
 const wait = (id: string, title: string, argv: string[], expect?: string, timeoutMs = 60_000): Step => ({
   kind: 'wait',

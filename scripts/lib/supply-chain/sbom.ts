@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 
 // Pure: lockfiles and the image's facts in, a CycloneDX 1.5 SBOM out (no I/O, no clock). The
-// image's SBOM lists what really ships: the npm packages that `bun build --compile` bundles
-// (production closure of backend/bun.lock), the Bun runtime inside the binary, and the Debian
+// image's SBOM lists what really ships: the npm packages that `bun build` bundles
+// (production closure of backend/bun.lock), the Bun runtime in its own layer, and the Debian
 // packages of the runtime base. Deterministic: the same inputs give the same bytes.
 
 export type Component = {
@@ -167,7 +167,7 @@ export function imageSbom(facts: ImageFacts, npm: Component[], toolName = 'e2-mi
         hashes: [{ alg: 'SHA-256', content: facts.binarySha256 }],
         properties: [
           { name: 'git:commit', value: facts.gitSha },
-          { name: 'binary', value: '/app/server (bun build --compile)' },
+          { name: 'binary', value: '/app/server (bun build, one bundled file run by Bun)' },
         ],
       },
     },
