@@ -14,6 +14,7 @@ import { compile } from 'vega-lite';
 import { $, argv, echo, fs } from 'zx';
 import { loadTarget } from '../scripts/lib/target.ts';
 import { CPU_PROFILES, type CpuProfile, parseCpuProfile } from '../scripts/lib/twin/plan.ts';
+import { changedBackend } from '../test/e2e/support/images.ts';
 import { describeLoad, loadUntil, proxyClient } from '../test/e2e/support/proxy.ts';
 import { twinConfig } from '../test/e2e/support/twin.ts';
 import { chartSpec, type Mark, perSecond } from './lib/latency.ts';
@@ -69,12 +70,21 @@ const deployCli = async (...args: string[]) => {
 const profiles = String(argv.cpu ?? 'full,e2-micro')
   .split(',')
   .map((p) => parseCpuProfile(p.trim(), '--cpu'));
-step(`building ${deploys * profiles.length} releases (cached layers: only the release differs)`);
+step(
+  `building ${deploys * profiles.length} releases, each a one-line code change (only the app layer differs)`,
+);
 const stamp = Date.now().toString(36);
 const releases: string[] = [];
 for (let i = 1; i <= deploys * profiles.length; i++) {
   const release = `bench-${stamp}-${i}`;
-  await $({ cwd: root })`zx scripts/image.mjs build --tag e2m/backend:${release} --release ${release} --json`;
+  const context = changedBackend(release);
+  try {
+    await $({
+      cwd: root,
+    })`zx scripts/image.mjs build --tag e2m/backend:${release} --release ${release} --context ${context} --json`;
+  } finally {
+    await fs.remove(context);
+  }
   releases.push(release);
 }
 
@@ -106,7 +116,11 @@ async function runAt(profile: CpuProfile, mine: string[]) {
       step(`deploy ${release}`);
       marks.push({ at: Date.now(), label: `deploy ${mine.indexOf(release) + 1}` });
       const r = await deployCli('deploy', '--image', `e2m/backend:${release}`);
-      times.push({ what: `deploy ${release}`, ms: r.ms, shipped: 'upload' in (r.stepTimes ?? {}) });
+      times.push({
+        what: `deploy ${release}`,
+        ms: r.ms,
+        shippedBytes: r.shipped?.bytes as number | undefined,
+      });
     }
     // To the release before, then forward again to the last one, and so on: each is a rollback.
     // The first goes to the colour the last deploy left warm (just the switch) and parks the one
@@ -157,7 +171,7 @@ for (const r of runs) {
   );
   for (const t of r.times)
     echo(
-      `  ${t.what.padEnd(40)} ${(t.ms / 1000).toFixed(1).padStart(6)} s of steps${t.shipped ? ' (image shipped)' : ''}`,
+      `  ${t.what.padEnd(40)} ${(t.ms / 1000).toFixed(1).padStart(6)} s of steps${'shippedBytes' in t && t.shippedBytes !== undefined ? ` (shipped ${(t.shippedBytes / 1e6).toFixed(2)} MB)` : ''}`,
     );
   echo(`  failed requests with no retry: ${r.result.failures.length} of ${r.result.total}`);
   echo(`  ${describeLoad(r.result)}`);

@@ -4,12 +4,13 @@
 // same load, a rollback to the warm v2 (just the switch), its window passing (v1 parked by the VM),
 // a rollback to the parked v1, cleanup, and the lock.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshRunner } from '../../scripts/lib/runner.ts';
 import { type Cli, zxCli } from './support/cli.ts';
+import { changedBackend } from './support/images.ts';
 import { describeLoad, type LoadResult, loadUntil, proxyClient } from './support/proxy.ts';
 import { connect, root, sudo, twinConfig, twinTarget } from './support/twin.ts';
 
@@ -56,19 +57,6 @@ const build = (tag: string, release: string, context?: string) => {
   if (r.status !== 0) throw new Error(`image build failed: ${r.stderr}`);
 };
 
-/** A copy of the backend's build context with one line of source changed: a code-only release. */
-function changedBackend(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'e2m-e2e-v2-'));
-  for (const f of ['Dockerfile', '.dockerignore', 'package.json', 'bun.lock', 'tsconfig.json', 'src'])
-    cpSync(join(root, 'backend', f), join(dir, f), { recursive: true });
-  const cli = join(dir, 'src', 'cli.ts');
-  const text = readFileSync(cli, 'utf8');
-  const changed = text.replace('run the HTTP server (default)', 'run the HTTP server (the default)');
-  if (changed === text) throw new Error(`${cli}: the line this test changes is gone; pick another`);
-  writeFileSync(cli, changed);
-  return dir;
-}
-
 const target = twinTarget();
 const client = proxyClient(target.httpsUrl, target.domain);
 let ops: SshRunner;
@@ -77,7 +65,7 @@ const loads: { what: string; load: LoadResult }[] = [];
 
 beforeAll(async () => {
   build('e2m/backend:e2e-v1', 'e2e-v1');
-  const v2 = changedBackend();
+  const v2 = changedBackend('e2e-v2');
   try {
     build('e2m/backend:e2e-v2', 'e2e-v2', v2);
   } finally {
