@@ -17,7 +17,7 @@ import { CPU_PROFILES, type CpuProfile, parseCpuProfile } from '../scripts/lib/t
 import { changedBackend } from '../test/e2e/support/images.ts';
 import { describeLoad, loadUntil, proxyClient } from '../test/e2e/support/proxy.ts';
 import { twinConfig } from '../test/e2e/support/twin.ts';
-import { chartSpec, type Mark, perSecond } from './lib/latency.ts';
+import { chartSpec, type Mark, perSecond, runsByStart } from './lib/latency.ts';
 
 const root = join(import.meta.dirname, '..');
 const deploys = Number(argv.deploys ?? 10);
@@ -175,6 +175,18 @@ for (const r of runs) {
     );
   echo(`  failed requests with no retry: ${r.result.failures.length} of ${r.result.total}`);
   echo(`  ${describeLoad(r.result)}`);
+  const runs = runsByStart(r.result.samples);
+  echo(`  releases by request start: ${runs.map((x) => x.release).join(' -> ')}`);
+  // A run back to the release before, within a second of the new one's first answer: the proxy
+  // still sent that request to the old colour; how long after the switch is what matters.
+  for (const [i, x] of runs.entries()) {
+    const before = runs[i - 2];
+    const next = runs[i - 1];
+    if (before?.release === x.release && x.lastAt - next.firstAt < 1000)
+      echo(
+        `    ${x.requests} request(s) started ${(x.firstAt - next.firstAt).toFixed(1)} to ${(x.lastAt - next.firstAt).toFixed(1)} ms after ${next.release} first answered went to ${x.release}`,
+      );
+  }
   echo(
     `  twin memory: resident ${r.idleRssMb.toFixed(0)} MB before, peak ${r.peak.toFixed(0)} MB during (page cache then ${r.cache.toFixed(0)} MB, reclaimable), limit 1024 MB`,
   );

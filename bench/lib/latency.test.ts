@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { chartSpec, percentile, perSecond } from './latency.ts';
+import { chartSpec, percentile, perSecond, runsByStart } from './latency.ts';
 
 describe('latency per second', () => {
+  it('orders the releases by when each request started, not when it was answered', () => {
+    const samples = [
+      { at: 1, ms: 1, failed: false, release: 'v1' },
+      { at: 5, ms: 1, failed: false, release: 'v2' },
+      { at: 2, ms: 900, failed: false, release: 'v1' }, // slow, answered last
+      { at: 6, ms: 1, failed: true },
+      { at: 7, ms: 1, failed: false, release: 'v2' },
+    ];
+    expect(runsByStart(samples)).toEqual([
+      { release: 'v1', requests: 2, firstAt: 1, lastAt: 2 },
+      { release: 'v2', requests: 2, firstAt: 5, lastAt: 7 },
+    ]);
+  });
+
   it('takes nearest-rank percentiles', () => {
     const xs = Array.from({ length: 100 }, (_, i) => i + 1);
     expect(percentile(xs, 50)).toBe(50);

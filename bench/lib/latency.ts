@@ -12,6 +12,28 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+export type Run = { release: string; requests: number; firstAt: number; lastAt: number };
+
+/**
+ * The releases that answered, in the order the requests started: runs of one release. The load
+ * client's own list is in the order answers arrived, where a slow request to the old colour that
+ * started before a switch can arrive after a fast one to the new. A short run between two of
+ * another release is a request that the proxy still sent to the colour before (how long after,
+ * `firstAt` against the run before's says).
+ */
+export function runsByStart(samples: LoadSample[]): Run[] {
+  const out: Run[] = [];
+  for (const s of [...samples].sort((a, b) => a.at - b.at)) {
+    if (!s.release) continue;
+    const last = out.at(-1);
+    if (last?.release === s.release) {
+      last.requests++;
+      last.lastAt = s.at;
+    } else out.push({ release: s.release, requests: 1, firstAt: s.at, lastAt: s.at });
+  }
+  return out;
+}
+
 /** One row per second from `start` that saw a request: p50 and p99 in ms, and the failures. */
 export function perSecond(run: string, samples: LoadSample[], start: number): SecondRow[] {
   const buckets = new Map<number, { ms: number[]; failed: number }>();

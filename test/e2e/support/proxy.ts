@@ -83,7 +83,8 @@ export type LoadResult = {
   samples: LoadSample[];
 };
 
-export type LoadSample = { at: number; ms: number; failed: boolean };
+/** A request: when it started (epoch ms), its latency, whether it failed, the release that answered. */
+export type LoadSample = { at: number; ms: number; failed: boolean; release?: string };
 
 export type LoadOptions = {
   /** Workers looping GET on `path`. */
@@ -150,14 +151,19 @@ export async function loadUntil(
   const loop = async (what: string, send: () => Promise<ProxyResponse>, pauseMs: number) => {
     while (going()) {
       const started = Date.now();
+      // Sub-millisecond, for ordering requests around a switch (the bench's runsByStart).
+      const startedAt = performance.timeOrigin + performance.now();
       r.total++;
       let failed = true;
+      let release: string | undefined;
       try {
-        failed = judge(what, await send());
+        const res = await send();
+        release = res.release || undefined;
+        failed = judge(what, res);
       } catch (e) {
         r.transportErrors.push((e as Error).message);
       }
-      if (opts.record) r.samples.push({ at: started, ms: Date.now() - started, failed });
+      if (opts.record) r.samples.push({ at: startedAt, ms: Date.now() - started, failed, release });
       await new Promise((res) => setTimeout(res, Math.max(0, pauseMs - (Date.now() - started))));
     }
   };
