@@ -13,9 +13,10 @@ import { appDirProblem } from '../image/plan.ts';
 import { outcomeLines } from '../plan/progress.ts';
 import { LocalRunner, type Runner } from '../runner.ts';
 import type { Target } from '../target.ts';
-import { diskFree, readSchemas } from './commands.ts';
+import { diskFree, listLayers, readSchemas } from './commands.ts';
 import { healthLines } from './contract.ts';
 import { execute, type Runners, readLiveView, readView, renderPlan } from './execute.ts';
+import { parseVmLayers } from './layers.ts';
 import { DEFAULT_WARM_S, MAX_WARM_S } from './layout.ts';
 import { takeLease } from './lease.ts';
 import { type MigrationPlan, parseMigrationPlan } from './migrations.ts';
@@ -165,14 +166,22 @@ export async function deploy(
   o: { keep: number; allowDestructive: boolean; warmForS: number },
 ): Promise<Result> {
   const localArchive = join(tmpdir(), `e2m-${img.release}.tar.zst`);
-  const plan = deployPlan(view, {
-    ...img,
-    domain: io.target.domain,
-    appCpus: io.target.appCpus,
-    localArchive,
-    actor: io.actor,
-    ...o,
-  });
+  // The VM's layers matter only to an image it lacks: read them then, and only then (one SSH
+  // command, which a rollback or a re-tag never pays).
+  const layers = view.images.some((i) => i.id === img.imageId)
+    ? []
+    : parseVmLayers(await io.runners.vm.capture(listLayers()));
+  const plan = deployPlan(
+    { ...view, layers },
+    {
+      ...img,
+      domain: io.target.domain,
+      appCpus: io.target.appCpus,
+      localArchive,
+      actor: io.actor,
+      ...o,
+    },
+  );
   try {
     return await runVmPlan(io, plan, { image: img.image });
   } finally {

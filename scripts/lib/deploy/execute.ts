@@ -14,7 +14,6 @@ import {
 import { CommandError, type Runner, toShell } from '../runner.ts';
 import * as cmd from './commands.ts';
 import { type HealthReport, judgeReady, judgeRun, parseHealthReport, parseReadyProbe } from './contract.ts';
-import { parseVmLayers } from './layers.ts';
 import { containerName, layout } from './layout.ts';
 import { type Actor, auditLine, type Host, type Plan, type Step } from './plan.ts';
 import { type Shipped, saveForVm } from './ship.ts';
@@ -40,7 +39,6 @@ export async function readView(vm: Runner): Promise<VmView> {
     containers: parseContainers(await vm.capture(cmd.listContainers())),
     images: parseImages(await vm.capture(cmd.listImages())),
     lock: parseLock(await vm.capture(cmd.readLock())),
-    layers: parseVmLayers(await vm.capture(cmd.listLayers())),
   };
 }
 

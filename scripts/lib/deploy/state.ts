@@ -64,7 +64,7 @@ export interface VmView {
   containers: ContainerInfo[];
   images: ImageInfo[];
   lock?: LockHolder;
-  /** Chain ids of every layer the VM's images hold (layers.ts); a deploy ships only the others. */
+  /** Chain ids of every layer the VM's images hold (layers.ts), read by a deploy that ships an image; it ships only the others. */
   layers?: string[];
 }
 
