@@ -403,6 +403,15 @@ describe('setup: services', () => {
     expect(await ssh.capture(['systemctl', 'is-active', unit])).toBe('active');
   });
 
+  // The deploy's switch moves a name in /etc/hosts; Go's own resolver would see it only after its
+  // 5 s cache, glibc's at Caddy's next lookup. The setting must be in the running process, not
+  // only in the unit: the package starts Caddy before setup writes the drop-in.
+  it("runs Caddy with glibc's resolver (GODEBUG=netdns=cgo in the process, not only the unit)", async () => {
+    const pid = (await ssh.capture(['systemctl', 'show', 'caddy', '-p', 'MainPID', '--value'])).trim();
+    const environ = (await sudo(ssh, ['cat', `/proc/${pid}/environ`])).stdout.split('\0');
+    expect(environ).toContain('GODEBUG=netdns=cgo');
+  });
+
   it('leaves auditd installed with its rules, masked and not failed in the container (no kernel audit there)', async () => {
     expect((await sudo(ssh, ['test', '-f', '/etc/audit/rules.d/50-e2m.rules'])).code).toBe(0);
     expect((await ssh.run(['systemctl', 'is-active', 'auditd'], { check: false })).stdout.trim()).not.toBe(
