@@ -1,6 +1,7 @@
 // The one I/O edge for running commands: locally (zx), on a VM (node-ssh), or recorded (tests).
 // Commands are argv arrays everywhere else; they become shell text only at this edge (shell.ts).
 import { readFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { NodeSSH } from 'node-ssh';
 import { $ } from 'zx';
 import { shellQuote, toShell } from './shell.ts';
@@ -122,16 +123,24 @@ export class SshRunner extends BaseRunner {
 
   static async connect(target: SshTarget, opts: { readyTimeoutMs?: number } = {}): Promise<SshRunner> {
     const trusted = pinnedKeys(target);
+    const privateKey = readFileSync(target.keyFile, 'utf8');
     const proxy = target.proxyCommand
       ? openProxy(expandProxyCommand(target.proxyCommand, target))
       : undefined;
     let refused: string | undefined;
+    // Our own socket, for TCP_NODELAY: with Nagle's algorithm on (ssh2's default) each command's
+    // small packets wait for the VM's delayed ACK, about 90 ms a command on the twin's loopback
+    // against 4 ms without it (docs/deploy.md, "Where a command's time goes"). The no-op
+    // listener keeps a refused connection from crashing the process should node-ssh throw before
+    // ssh2 listens; ssh2's own listener still gets the error and fails the connect.
+    const sock = proxy ? proxy.sock : tcpConnect({ host: target.host, port: target.port, noDelay: true });
+    if (!proxy) sock.on('error', () => undefined);
     const ssh = new NodeSSH();
     try {
       await ssh.connect({
-        ...(proxy ? { sock: proxy.sock } : { host: target.host, port: target.port }),
+        sock,
         username: target.user,
-        privateKey: readFileSync(target.keyFile, 'utf8'),
+        privateKey,
         readyTimeout: opts.readyTimeoutMs ?? 20_000,
         hostVerifier: (key: Buffer) => {
           if (trusted.includes(key.toString('base64'))) return true;
@@ -141,6 +150,7 @@ export class SshRunner extends BaseRunner {
       });
     } catch (e) {
       ssh.dispose();
+      if (!proxy) sock.destroy();
       const at = `${target.host}:${target.port}`;
       if (refused) {
         proxy?.close();
