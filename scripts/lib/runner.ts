@@ -1,9 +1,11 @@
 // The one I/O edge for running commands: locally (zx), on a VM (node-ssh), or recorded (tests).
 // Commands are argv arrays everywhere else; they become shell text only at this edge (shell.ts).
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { NodeSSH } from 'node-ssh';
 import { $ } from 'zx';
+import { batchArgv, type Parts, splitBatch } from './batch.ts';
 import { shellQuote, toShell } from './shell.ts';
 import { fingerprint, knownHostKeys } from './ssh/known-hosts.ts';
 import { expandProxyCommand, openProxy, type ProxyStream } from './ssh/proxy.ts';
@@ -29,6 +31,14 @@ export interface Runner {
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
   /** stdout, trimmed; throws on a non-zero exit. */
   capture(argv: readonly string[], opts?: Omit<RunOptions, 'check'>): Promise<string>;
+  /** Several commands in one round trip (batch.ts); each result its own, none throws. */
+  runEach<K extends string>(parts: Parts<K>): Promise<Record<K, RunResult>>;
+  /** Each command's stdout, trimmed; a command that exits non-zero throws its CommandError
+   * (its own argv), unless it is `unchecked`. */
+  captureEach<K extends string>(
+    parts: Parts<K>,
+    opts?: { unchecked?: readonly NoInfer<K>[] },
+  ): Promise<Record<K, string>>;
   upload(localPath: string, remotePath: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -61,6 +71,33 @@ abstract class BaseRunner implements Runner {
 
   async capture(argv: readonly string[], opts: Omit<RunOptions, 'check'> = {}): Promise<string> {
     return (await this.run(argv, opts)).stdout.trim();
+  }
+  async runEach<K extends string>(parts: Parts<K>): Promise<Record<K, RunResult>> {
+    const nonce = randomUUID();
+    const r = await this.exec(batchArgv(parts, nonce));
+    const names = Object.keys(parts) as K[];
+    let split: Record<K, { code: number; stdout: string }>;
+    try {
+      split = splitBatch(r.stdout, names, nonce);
+    } catch (e) {
+      throw new Error(`${this.where}: ${(e as Error).message} (exit ${r.code}): ${r.stderr.trim()}`);
+    }
+    const results = {} as Record<K, RunResult>;
+    for (const name of names) results[name] = { ...split[name], stderr: r.stderr };
+    return results;
+  }
+  async captureEach<K extends string>(
+    parts: Parts<K>,
+    opts: { unchecked?: readonly NoInfer<K>[] } = {},
+  ): Promise<Record<K, string>> {
+    const results = await this.runEach(parts);
+    const out = {} as Record<K, string>;
+    for (const name of Object.keys(parts) as K[]) {
+      const r = results[name];
+      if (r.code !== 0 && !opts.unchecked?.includes(name)) throw new CommandError(this.where, parts[name], r);
+      out[name] = r.stdout;
+    }
+    return out;
   }
 }
 
@@ -228,6 +265,16 @@ export class RecordingRunner extends BaseRunner {
   async exec(argv: readonly string[], input?: string): Promise<RunResult> {
     this.calls.push({ kind: 'run', argv: [...argv], ...(input === undefined ? {} : { input }) });
     return { code: 0, stdout: '', stderr: '', ...this.respond(argv) };
+  }
+  /** Each part recorded and answered on its own, as if run alone: the framing that puts them in
+   * one command is tested against a real shell (batch.test.ts). */
+  override async runEach<K extends string>(parts: Parts<K>): Promise<Record<K, RunResult>> {
+    const results = {} as Record<K, RunResult>;
+    for (const name of Object.keys(parts) as K[]) {
+      const r = await this.exec(parts[name]);
+      results[name] = { ...r, stdout: r.stdout.trim() };
+    }
+    return results;
   }
   async upload(localPath: string, remotePath: string): Promise<void> {
     this.calls.push({ kind: 'upload', localPath, remotePath });

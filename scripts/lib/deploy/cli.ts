@@ -289,16 +289,20 @@ export function refuseIfLocked(view: VmView, now: Date): void {
 export async function underLease(
   io: DeployIo,
   command: string,
-  body: (view: VmView) => Promise<Result>,
+  body: (view: VmView, schemas: Record<string, MigrationPlan>) => Promise<Result>,
+  o: { schemas?: boolean } = {},
 ): Promise<Result> {
   const vm = io.runners.vm;
-  if (io.dryRun) return body(await readView(vm));
+  if (io.dryRun) {
+    const schemas = o.schemas ? parseSchemas(await vm.capture(readSchemas())) : {};
+    return body(await readView(vm), schemas);
+  }
   const lease = await takeLease(vm, io.actor, command, { waitS: io.lockWaitS, say: io.ctx.progress });
   try {
-    const live = await readLiveView(vm, io.target.domain, io.actor);
+    const live = await readLiveView(vm, io.target.domain, io.actor, o);
     if (live.repaired)
       io.ctx.say(chalk.yellow(`repaired: ${live.repaired}; state.json now names what serves`));
-    const r = await body(live.view);
+    const r = await body(live.view, parseSchemas(live.schemas ?? ''));
     if (!lease.lost) return r;
     const warning = 'the deploy lock was taken over while this ran (its heartbeat stalled): check `status`';
     return { ...r, text: `${r.text ?? ''}\n${chalk.yellow(`warning: ${warning}`)}` };
@@ -342,19 +346,23 @@ export async function vmCommand(
       );
     }
     case 'rollback':
-      return underLease(io, `rollback ${inv.rest[0] ?? 'previous'}`, async (view) => {
-        const schemas = parseSchemas(await vm.capture(readSchemas()));
-        const target = rollbackTarget(view, inv.rest[0]);
-        const plan = rollbackPlan(
-          view,
-          target,
-          io.target.domain,
-          io.actor,
-          { schemas, force: v.force === true },
-          { warmForS, appCpus: io.target.appCpus },
-        );
-        return runVmPlan(io, plan);
-      });
+      return underLease(
+        io,
+        `rollback ${inv.rest[0] ?? 'previous'}`,
+        async (view, schemas) => {
+          const target = rollbackTarget(view, inv.rest[0]);
+          const plan = rollbackPlan(
+            view,
+            target,
+            io.target.domain,
+            io.actor,
+            { schemas, force: v.force === true },
+            { warmForS, appCpus: io.target.appCpus },
+          );
+          return runVmPlan(io, plan);
+        },
+        { schemas: true },
+      );
     case 'cleanup': {
       const n = keep();
       return underLease(io, `cleanup --keep ${n}`, (view) => cleanup(io, view, n));

@@ -1,5 +1,6 @@
 // The deploy's I/O: read the VM's state, run a plan's steps through the runners, and on any
 // failure run the rescue (before or after the switch) so the old colour is left serving.
+
 import {
   type Clock,
   clockOf,
@@ -30,37 +31,55 @@ import {
 
 export type Runners = Record<Host, Runner>;
 
-/** One command at a time: the hardened sshd allows few sessions per connection (MaxSessions). */
+/** What the VM's deploy state is read from: one SSH command in all (batch.ts). */
+const viewParts = () => ({
+  state: cmd.readState(),
+  warm: cmd.readWarm(),
+  releases: cmd.readReleases(),
+  containers: cmd.listContainers(),
+  images: cmd.listImages(),
+  lock: cmd.readLock(),
+});
+
+const parseView = (out: Record<keyof ReturnType<typeof viewParts>, string>): VmView => ({
+  active: parseActive(out.state),
+  warm: parseWarm(out.warm),
+  releases: parseReleases(out.releases),
+  containers: parseContainers(out.containers),
+  images: parseImages(out.images),
+  lock: parseLock(out.lock),
+});
+
 export async function readView(vm: Runner): Promise<VmView> {
-  return {
-    active: parseActive(await vm.capture(cmd.readState())),
-    warm: parseWarm(await vm.capture(cmd.readWarm())),
-    releases: parseReleases(await vm.capture(cmd.readReleases())),
-    containers: parseContainers(await vm.capture(cmd.listContainers())),
-    images: parseImages(await vm.capture(cmd.listImages())),
-    lock: parseLock(await vm.capture(cmd.readLock())),
-  };
+  return parseView(await vm.captureEach(viewParts()));
 }
 
 /**
  * The view a plan is made from: read under the lock, then reconciled with the release the proxy
  * serves (state.ts reconcile); a mismatch is written back to state.json, audited and returned.
+ * With `schemas`, each release's recorded migration plan too (`readSchemas` lines, for rollback).
  */
 export async function readLiveView(
   vm: Runner,
   domain: string,
   actor: Actor,
-): Promise<{ view: VmView; repaired?: string }> {
-  const view = await readView(vm);
-  const probe = (await vm.run(cmd.probeThroughProxy(domain), { check: false })).stdout.trim();
+  o: { schemas?: boolean } = {},
+): Promise<{ view: VmView; repaired?: string; schemas?: string }> {
+  const parts = { ...viewParts(), probe: cmd.probeThroughProxy(domain) };
+  const out = o.schemas
+    ? await vm.captureEach({ ...parts, schemas: cmd.readSchemas() }, { unchecked: ['probe'] })
+    : { ...(await vm.captureEach(parts, { unchecked: ['probe'] })), schemas: undefined };
+  const view = parseView(out);
+  const schemas = out.schemas === undefined ? {} : { schemas: out.schemas };
+  const probe = out.probe;
   const release = probe.split(' ')[1];
   const r = reconcile(view, { release: probe.startsWith('200 ') ? release : undefined }, actor.now);
-  if (!r.repair) return { view };
+  if (!r.repair) return { view, ...schemas };
   await vm.run(cmd.writeState(JSON.stringify(r.repair.active)));
   await vm.run(
     cmd.appendLine(layout.auditFile, auditLine(actor, { event: 'state-repaired', why: r.repair.why })),
   );
-  return { view: r.view, repaired: r.repair.why };
+  return { view: r.view, repaired: r.repair.why, ...schemas };
 }
 
 export type StepEvent = PlanStepEvent<Step>;
