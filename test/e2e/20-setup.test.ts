@@ -4,63 +4,18 @@
 // linux-baseline controls a container can judge, a firewall that drops unlisted ports, the
 // services up, the maintenance page, the idle stack within the memory budget, and the Lynis
 // hardening index (no tests skipped).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshRunner } from '../../scripts/lib/runner.ts';
-import { aptInstall, connect, root, sudo, twinConfig, twinTarget } from './support/twin.ts';
+import { changedTasks, playbook } from './support/playbook.ts';
+import { aptInstall, connect, sudo, twinConfig, twinTarget } from './support/twin.ts';
 
-const ansibleDir = resolve(root, 'ansible');
 const MiB = 1024;
-
-interface PlaybookRun {
-  code: number;
-  out: string;
-  seconds: number;
-  recap: { ok: number; changed: number; failed: number; unreachable: number };
-}
-
-function playbook(...args: string[]): Promise<PlaybookRun> {
-  const t0 = Date.now();
-  return new Promise((done) => {
-    const child = spawn('ansible-playbook', ['setup.yml', ...args], {
-      cwd: ansibleDir,
-      env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-    child.on('close', (code) => {
-      const m = /ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/.exec(out);
-      done({
-        code: code ?? 1,
-        out,
-        seconds: (Date.now() - t0) / 1000,
-        recap: {
-          ok: Number(m?.[1] ?? -1),
-          changed: Number(m?.[2] ?? -1),
-          unreachable: Number(m?.[3] ?? -1),
-          failed: Number(m?.[4] ?? -1),
-        },
-      });
-    });
-  });
-}
-
-/** The tasks that reported a change, for a readable failure message. */
-const changedTasks = (out: string) =>
-  out
-    .split(/\n(?=TASK |RUNNING HANDLER )/)
-    .filter((block) => /\nchanged: /.test(block))
-    .map((block) => block.split('\n')[0]);
 
 function tcpProbe(host: string, port: number, timeoutMs = 3000): Promise<'open' | 'refused' | 'timeout'> {
   return new Promise((done) => {
