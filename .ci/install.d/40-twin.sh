@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The twin's GCS emulator: fake-gcs-server built from its Go module into $GOBIN, statically
-# linked (CGO off) so `twin up` can run it as a one-file container image. Reused when the
-# pinned version is already there. (The twin's base image is built by `twin up` itself.)
-# (Ansible comes from the shared venv: 50-python.sh.)
-# installs: fake-gcs-server
+# The twin's stand-ins, built from their Go modules into $GOBIN, statically linked (CGO off) so
+# each runs as a one-file container image: fake-gcs-server, the GCS emulator `twin up` starts,
+# and Pebble, Let's Encrypt's test ACME server, which e2e 85 runs beside the twin for the Caddy
+# role's acme mode (with the certificate its module ships for its own HTTPS listener, in
+# $GOBIN/pebble-certs). Reused when the pinned version is already there. (The twin's base image
+# is built by `twin up` itself; Ansible comes from the shared venv: 50-python.sh.)
+# installs: fake-gcs-server pebble
 # profiles: rehearse all
 set -euo pipefail
 source .ci/env.sh
@@ -18,3 +20,21 @@ if ldd "$GOBIN/fake-gcs-server" >/dev/null 2>&1; then
   exit 1
 fi
 echo "fake-gcs-server $FAKE_GCS_VERSION (static) in $GOBIN"
+
+PEBBLE_MODULE=github.com/letsencrypt/pebble/v2
+PEBBLE_VERSION=v2.10.3
+stamp="$GOBIN/.pebble.version"
+if [ ! -x "$GOBIN/pebble" ] || [ ! -f "$GOBIN/pebble-certs/pebble.minica.pem" ] ||
+  [ "$(cat "$stamp" 2>/dev/null)" != "$PEBBLE_VERSION static" ]; then
+  CGO_ENABLED=0 go install -trimpath -ldflags='-s -w' "$PEBBLE_MODULE/cmd/pebble@$PEBBLE_VERSION"
+  src=$(go mod download -json "$PEBBLE_MODULE@$PEBBLE_VERSION" | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+  install -d "$GOBIN/pebble-certs"
+  install -m 0644 "$src/test/certs/localhost/cert.pem" "$src/test/certs/localhost/key.pem" \
+    "$src/test/certs/pebble.minica.pem" "$GOBIN/pebble-certs/"
+  echo "$PEBBLE_VERSION static" > "$stamp"
+fi
+if ldd "$GOBIN/pebble" >/dev/null 2>&1; then
+  echo "pebble is dynamically linked: its container image needs a static binary" >&2
+  exit 1
+fi
+echo "pebble $PEBBLE_VERSION (static) in $GOBIN"
