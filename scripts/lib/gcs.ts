@@ -15,14 +15,17 @@ export interface GcsTarget {
   projectId: string;
   /** Undefined for the real GCS; e.g. http://127.0.0.1:4443 for fake-gcs-server. */
   gcsEndpoint?: string;
+  /** With an endpoint: still take credentials as on GCP (the twin's VM, whose metadata server
+   * gives a token the emulator accepts). Without one they are always taken. */
+  gcsAuth?: boolean;
 }
 
 export function createStorage(target: GcsTarget): Storage {
   if (!target.gcsEndpoint) return new Storage({ projectId: target.projectId });
-  // An emulator takes no credentials: never look for them (no metadata server, no key file).
+  // An emulator needs no credentials: look for them (metadata server, key file) only when asked.
   return new Storage({
     projectId: target.projectId,
     apiEndpoint: target.gcsEndpoint,
-    useAuthWithCustomEndpoint: false,
+    useAuthWithCustomEndpoint: target.gcsAuth === true,
   });
 }

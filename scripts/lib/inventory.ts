@@ -71,6 +71,9 @@ export interface VmGroupVars {
   e2m_gcs_endpoint?: string;
   /** GCS as seen from this machine (the twin publishes its emulator on loopback). */
   e2m_gcs_host_endpoint?: string;
+  /** With an endpoint, the VM's backup job still takes credentials from its metadata server, as
+   * on GCP (the twin, which has one). */
+  e2m_gcs_auth?: boolean;
   /** The app as seen from this machine. */
   e2m_http_url: string;
   /** The HTTPS site as seen from this machine; https://<domain> when absent. */
@@ -165,6 +168,7 @@ export const VM_GROUP_KEYS: Record<keyof VmGroupVars, KeySpec> = {
   e2m_state_bucket: {},
   e2m_gcs_endpoint: { check: url },
   e2m_gcs_host_endpoint: { check: url },
+  e2m_gcs_auth: {},
   e2m_http_url: { required: true, check: url },
   e2m_https_url: { check: url },
   e2m_is_twin: {},

@@ -70,6 +70,48 @@ describe('twin: looks like a fresh GCP debian-12 VM', () => {
     expect(Date.now() - Date.parse(ready)).toBeLessThan(60 * 60_000);
   });
 
+  it("has GCP's metadata server at 169.254.169.254 and metadata.google.internal, with the header rule", async () => {
+    const md = (url: string, flavor = true) =>
+      ssh.run(
+        [
+          'curl',
+          '-sS',
+          '-o',
+          '-',
+          '-w',
+          '\n%{http_code}',
+          ...(flavor ? ['-H', 'Metadata-Flavor: Google'] : []),
+          url,
+        ],
+        {
+          check: false,
+        },
+      );
+    const project = await md('http://169.254.169.254/computeMetadata/v1/project/project-id');
+    expect(project.stdout.trim().split('\n')).toEqual([names.projectId, '200']);
+    const email = await md(
+      'http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/email',
+    );
+    expect(email.stdout.trim().split('\n')).toEqual([
+      `e2m-${names.env}-vm@${names.projectId}.iam.gserviceaccount.com`,
+      '200',
+    ]);
+    const bare = await md('http://169.254.169.254/computeMetadata/v1/project/project-id', false);
+    expect(bare.stdout.trim().split('\n').at(-1)).toBe('403');
+  });
+
+  it("got ops's key from the metadata ssh-keys, as GCP's guest agent does", async () => {
+    const keys = await ssh.capture([
+      'curl',
+      '-fsS',
+      '-H',
+      'Metadata-Flavor: Google',
+      'http://metadata.google.internal/computeMetadata/v1/instance/attributes/ssh-keys',
+    ]);
+    const authorized = await ssh.capture(['cat', '.ssh/authorized_keys']);
+    expect(keys).toBe(`ops:${authorized}`);
+  });
+
   it('runs systemd as PID 1 and reaches the running state', async () => {
     expect(await ssh.capture(['ps', '-o', 'comm=', '-p', '1'])).toBe('systemd');
     expect(await ssh.capture(['systemctl', 'is-system-running'])).toBe('running');

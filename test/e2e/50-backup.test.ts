@@ -157,6 +157,24 @@ describe('backup: the nightly job on the twin', () => {
     expect(done).toMatchObject({ job: 'e2m-backup', object: first });
   });
 
+  it("took its credentials from the VM's metadata server, as on GCP (the service account's token)", async () => {
+    const asked = await sudo(ssh, [
+      'journalctl',
+      '-u',
+      'twin-metadata',
+      '-o',
+      'cat',
+      '--no-pager',
+      '--since',
+      '-10min',
+    ]);
+    expect(asked.stdout).toMatch(
+      /"GET \/computeMetadata\/v1\/instance\/service-accounts\/[^/]+\/token[^"]* HTTP\/1\.1" 200/,
+    );
+    const env = await sudo(ssh, ['grep', '-x', 'BACKUP_GCS_AUTH=on', '/etc/e2m-backup/backup.env']);
+    expect(env.stdout.trim()).toBe('BACKUP_GCS_AUTH=on');
+  });
+
   it('restore: into a scratch database, every note back', async () => {
     const r = await backupCli('restore', first, '--json');
     expect(r.code, r.out).toBe(0);

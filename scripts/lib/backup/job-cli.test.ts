@@ -11,6 +11,7 @@ const cfg: BackupConfig = {
   bucket: 'e2m-test-backups',
   projectId: 'e2m-test',
   gcsEndpoint: '',
+  gcsAuth: false,
   database: 'app',
   defaultsFile: '/etc/e2m-backup/client.cnf',
   restoreDefaultsFile: '/etc/e2m-backup/restore.cnf',

@@ -58,9 +58,11 @@ export function loadConfig(file: string = vmPaths.configFile): BackupConfig {
 }
 
 export function bucketOf(cfg: BackupConfig): Bucket {
-  return createStorage({ projectId: cfg.projectId, gcsEndpoint: cfg.gcsEndpoint || undefined }).bucket(
-    cfg.bucket,
-  );
+  return createStorage({
+    projectId: cfg.projectId,
+    gcsEndpoint: cfg.gcsEndpoint || undefined,
+    gcsAuth: cfg.gcsAuth,
+  }).bucket(cfg.bucket);
 }
 
 /**

@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       bucket: 'my-backups',
       projectId: '',
       gcsEndpoint: '',
+      gcsAuth: false,
       database: 'app',
       defaultsFile: '/etc/e2m-backup/my.cnf',
       restoreDefaultsFile: '',
@@ -60,6 +61,13 @@ describe('parseConfig', () => {
       'BACKUP_DATABASE must be a plain database name',
     );
     expect(() => parseConfig(`${CONFIG}oops\n`, 'f')).toThrow('f:7: not KEY=value: oops');
+    expect(() => parseConfig(`${CONFIG}BACKUP_GCS_AUTH=yes\n`, 'f')).toThrow(
+      'f: BACKUP_GCS_AUTH must be on or off (got "yes")',
+    );
+  });
+
+  it('takes credentials with an endpoint only when BACKUP_GCS_AUTH=on (the twin, as on GCP)', () => {
+    expect(parseConfig(`${CONFIG}BACKUP_GCS_AUTH=on\n`, 'f').gcsAuth).toBe(true);
   });
 });
 

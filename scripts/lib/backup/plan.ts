@@ -35,6 +35,8 @@ export interface BackupConfig {
   projectId: string;
   /** Empty for the real GCS (credentials from the VM's service account). */
   gcsEndpoint: string;
+  /** With an endpoint, take credentials anyway, from the metadata server as on GCP (the twin). */
+  gcsAuth: boolean;
   database: string;
   /** A MariaDB client option file with the backup user's credentials (never argv or env). */
   defaultsFile: string;
@@ -65,6 +67,7 @@ const KEYS: Record<string, keyof BackupConfig> = {
   BACKUP_BUCKET: 'bucket',
   BACKUP_PROJECT_ID: 'projectId',
   BACKUP_GCS_ENDPOINT: 'gcsEndpoint',
+  BACKUP_GCS_AUTH: 'gcsAuth',
   BACKUP_DATABASE: 'database',
   BACKUP_DEFAULTS_FILE: 'defaultsFile',
   BACKUP_RESTORE_DEFAULTS_FILE: 'restoreDefaultsFile',
@@ -133,6 +136,7 @@ export function parseConfig(text: string, file: string): BackupConfig {
     bucket: raw.BACKUP_BUCKET,
     projectId: raw.BACKUP_PROJECT_ID ?? '',
     gcsEndpoint: endpoint,
+    gcsAuth: onOff('BACKUP_GCS_AUTH'),
     database: raw.BACKUP_DATABASE,
     defaultsFile: raw.BACKUP_DEFAULTS_FILE,
     restoreDefaultsFile: raw.BACKUP_RESTORE_DEFAULTS_FILE ?? '',

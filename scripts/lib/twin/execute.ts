@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Handlers, poll, realClock, runPlan } from '../plan/run.ts';
 import type { Runner } from '../runner.ts';
+import { metadataSteps, metadataTree } from './metadata/plan.ts';
 import {
   afterStartSteps,
   appCpusOf,
@@ -35,6 +36,7 @@ import {
 } from './plan.ts';
 
 export const PROVISION_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'base', 'provision.sh');
+const METADATA_SERVER = join(dirname(fileURLToPath(import.meta.url)), 'metadata', 'server.py');
 
 export class TwinError extends Error {
   constructor(message: string) {
@@ -334,7 +336,12 @@ export async function up(
   const startup = renderStartupScript(readFileSync(join(cfg.root, 'terraform/startup.sh.tftpl'), 'utf8'), {
     admin_user: cfg.user,
   });
-  await runSteps(runner, afterStartSteps(cfg, cgroup.path, publicKey, startup), progress);
+  const metadata = metadataSteps(
+    cfg,
+    readFileSync(METADATA_SERVER, 'utf8'),
+    metadataTree(cfg, publicKey, startup),
+  );
+  await runSteps(runner, afterStartSteps(cfg, cgroup.path, metadata), progress);
   const listed = JSON.parse(
     await runner.capture([
       'curl',

@@ -179,24 +179,18 @@ describe('upSteps', () => {
 });
 
 describe('afterStartSteps', () => {
-  const steps = afterStartSteps(cfg, '/docker/abc', 'ssh-ed25519 AAAA ops@e2m-twin\n', '#!/bin/bash\ntrue\n');
-  it('installs the key like the guest agent, lays down the docker drop-in, waits for systemd, runs the startup script, waits for GCS', () => {
-    expect(steps.map((s) => s.kind)).toEqual(['run', 'run', 'wait', 'run', 'wait']);
-    expect(steps[0]).toMatchObject({ input: 'ssh-ed25519 AAAA ops@e2m-twin\n' });
-    expect(shell(steps)[0]).toBe(
-      "docker exec --interactive e2m-twin sh -c 'umask 077 && cat > /home/ops/.ssh/authorized_keys && chown ops: /home/ops/.ssh/authorized_keys'",
-    );
-    expect(steps[1]).toMatchObject({ input: dockerDropIn('/docker/abc') });
-    expect(steps[2]).toMatchObject({
+  const metadata: Step[] = [{ kind: 'run', title: 'the metadata steps', argv: ['true'] }];
+  const steps = afterStartSteps(cfg, '/docker/abc', metadata);
+  it('lays down the docker drop-in, waits for systemd, then the metadata steps, then waits for GCS', () => {
+    expect(steps.map((s) => s.kind)).toEqual(['run', 'wait', 'run', 'wait']);
+    expect(steps[0]).toMatchObject({ input: dockerDropIn('/docker/abc') });
+    expect(steps[1]).toMatchObject({
       argv: ['docker', 'exec', 'e2m-twin', 'systemctl', 'is-system-running', '--wait'],
       expect: 'running',
       failOn: ['degraded', 'maintenance', 'stopping'],
     });
-    expect(steps[3]).toMatchObject({
-      argv: ['docker', 'exec', '--interactive', 'e2m-twin', 'bash', '-s'],
-      input: '#!/bin/bash\ntrue\n',
-    });
-    expect(shell(steps)[4]).toBe(
+    expect(steps[2]).toBe(metadata[0]);
+    expect(shell(steps)[3]).toBe(
       "curl -fsS -o /dev/null 'http://127.0.0.1:4443/storage/v1/b?project=e2m-twin-local'",
     );
   });

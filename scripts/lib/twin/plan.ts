@@ -531,29 +531,11 @@ export function renderStartupScript(template: string, vars: Record<string, strin
   return out;
 }
 
-/** After the container exists: the guest-agent work (key, drop-in), then wait until it serves,
- * then the startup script GCP's metadata script runner would run at boot. */
-export function afterStartSteps(
-  cfg: TwinConfig,
-  cgroupPath: string,
-  publicKey: string,
-  startupScript: string,
-): Step[] {
+/** After the container exists: the docker drop-in, then wait until it has booted, then
+ * `metadata` (metadata/plan.ts: GCP's metadata server, and the guest agent's and the script
+ * runner's work read from it), then the GCS emulator. */
+export function afterStartSteps(cfg: TwinConfig, cgroupPath: string, metadata: Step[]): Step[] {
   return [
-    {
-      kind: 'run',
-      title: `install the SSH key for ${cfg.user} (as GCP's guest agent does)`,
-      argv: execIn(
-        cfg,
-        [
-          'sh',
-          '-c',
-          `umask 077 && cat > /home/${cfg.user}/.ssh/authorized_keys && chown ${cfg.user}: /home/${cfg.user}/.ssh/authorized_keys`,
-        ],
-        true,
-      ),
-      input: publicKey,
-    },
     {
       kind: 'run',
       title: `nest a future Docker engine under ${cgroupPath}`,
@@ -573,12 +555,7 @@ export function afterStartSteps(
       timeoutMs: 90_000,
       intervalMs: 500,
     },
-    {
-      kind: 'run',
-      title: 'run the startup script Terraform gives the VM (terraform/startup.sh.tftpl)',
-      argv: execIn(cfg, ['bash', '-s'], true),
-      input: startupScript,
-    },
+    ...metadata,
     {
       kind: 'wait',
       title: `wait for fake-gcs-server on 127.0.0.1:${cfg.ports.gcs}`,
@@ -663,6 +640,7 @@ export function inventoryYaml(cfg: TwinConfig): string {
             e2m_backup_bucket: cfg.buckets.backups,
             e2m_gcs_endpoint: `http://${cfg.gcsContainer}:4443`,
             e2m_gcs_host_endpoint: gcsHostUrl(cfg),
+            e2m_gcs_auth: true,
             e2m_http_url: `http://127.0.0.1:${cfg.ports.http}`,
             e2m_https_url: `https://127.0.0.1:${cfg.ports.https}`,
             e2m_is_twin: true,
@@ -677,6 +655,8 @@ export function inventoryYaml(cfg: TwinConfig): string {
     comments: {
       e2m_gcs_endpoint:
         'GCS as seen from inside the VM (the emulator, by container name) and from this machine.',
+      e2m_gcs_auth:
+        "The VM's backup job takes a token from the twin's metadata server, as on GCP (the emulator accepts any).",
       e2m_http_url: "The app as seen from this machine (the twin's ports 80/443 are published on loopback).",
       e2m_is_twin: 'Twin-only: the container cannot do what a VM kernel does (see docs/twin.md).',
       e2m_app_cpus: "Each app colour's CPU cap, kept within the twin's CPU profile (`twin up --cpu`).",
