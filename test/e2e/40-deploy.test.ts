@@ -356,22 +356,36 @@ describe('deploy.mjs on the twin', () => {
 
   it('SSH cut right after the switch: the site keeps serving, and the next deploy heals without unlock --force', async () => {
     const container = twinConfig().container;
-    let cut = false;
-    const cutDeploy = await deployStreaming(['deploy', '--image', 'e2m/backend:e2e-v2'], (line) => {
-      if (cut || !line.includes('record the active colour')) return;
-      cut = true;
-      // The deploy's session dies as in a dropped uplink: sshd gone, its sessions killed.
+    const helper = '/usr/local/sbin/e2m-proxy-switch';
+    // The cut lands exactly after the switch, before the deploy's next step, whatever the speed
+    // of either side: the helper the deploy runs through sudo is wrapped so that once the real
+    // switch is done, sshd stops and every session of the deploy user dies, as in a dropped
+    // uplink. (Cutting from here when a progress line appears raced a deploy that now finishes
+    // its last steps in milliseconds.) The helper is put back whatever happens.
+    const wrapper = `#!/bin/sh
+${helper}.real "$@"; rc=$?
+touch /run/e2m-e2e-cut; systemctl stop ssh; pkill -KILL -f "sshd: deploy"
+exit $rc
+`;
+    const undo = () =>
       spawnSync('docker', [
         'exec',
         container,
         'sh',
         '-c',
-        'systemctl stop ssh; pkill -KILL -f "sshd: deploy"',
+        `[ ! -f ${helper}.real ] || mv -f ${helper}.real ${helper}; systemctl start ssh`,
       ]);
-    });
-    expect(cut).toBe(true);
-    expect(cutDeploy.code).toBe(1);
-    spawnSync('docker', ['exec', container, 'systemctl', 'start', 'ssh']);
+    await sudo(ops, ['sh', '-c', 'cp -p "$1" "$1.real" && cat > "$1"', 'sh', helper], { input: wrapper });
+    let cutDeploy: Cli;
+    try {
+      cutDeploy = await deployStreaming(['deploy', '--image', 'e2m/backend:e2e-v2'], () => undefined);
+    } finally {
+      undo();
+    }
+    const cut = spawnSync('docker', ['exec', container, 'test', '-f', '/run/e2m-e2e-cut']).status === 0;
+    spawnSync('docker', ['exec', container, 'rm', '-f', '/run/e2m-e2e-cut']);
+    expect(cut, 'the wrapped switch ran and cut the session').toBe(true);
+    expect(cutDeploy.code, cutDeploy.out).toBe(1);
     await ops.close();
     ops = await connect(target);
     const served = await client.get('/healthz');
