@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { YAML } from 'zx';
+import { twinInput } from '../../../test/support/twin-fixtures.ts';
 import { toShell } from '../runner.ts';
 import {
   afterStartSteps,
@@ -26,15 +27,7 @@ import {
   upSteps,
 } from './plan.ts';
 
-const input = {
-  root: '/repo',
-  env: {},
-  flags: {},
-  provisionScript: 'echo provision',
-  gcsBinary: '/cache/go/bin/fake-gcs-server',
-  gcsTag: 'abc123',
-  debCacheDir: '/cache/debs',
-};
+const input = twinInput;
 const cfg = resolveConfig(input);
 const shell = (steps: Step[]) => steps.flatMap((s) => ('argv' in s ? [toShell(s.argv)] : []));
 const down: DockerState = {

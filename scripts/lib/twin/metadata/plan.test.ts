@@ -1,20 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { twinInput } from '../../../../test/support/twin-fixtures.ts';
 import { toShell } from '../../runner.ts';
 import { resolveConfig } from '../plan.ts';
 import { metadataSteps, metadataTree } from './plan.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..', '..');
-const cfg = resolveConfig({
-  root: '/repo',
-  env: {},
-  flags: {},
-  provisionScript: 'echo provision',
-  gcsBinary: '/cache/go/bin/fake-gcs-server',
-  gcsTag: 'abc123',
-  debCacheDir: '/cache/debs',
-});
+const cfg = resolveConfig(twinInput);
 const tree = metadataTree(cfg, 'ssh-ed25519 AAAA ops@e2m-twin\n', '#!/bin/bash\ntrue\n');
 
 describe('metadataTree', () => {
