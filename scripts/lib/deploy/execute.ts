@@ -1,6 +1,5 @@
 // The deploy's I/O: read the VM's state, run a plan's steps through the runners, and on any
 // failure run the rescue (before or after the switch) so the old colour is left serving.
-
 import {
   type Clock,
   clockOf,
@@ -70,16 +69,15 @@ export async function readLiveView(
     ? await vm.captureEach({ ...parts, schemas: cmd.readSchemas() }, { unchecked: ['probe'] })
     : { ...(await vm.captureEach(parts, { unchecked: ['probe'] })), schemas: undefined };
   const view = parseView(out);
-  const schemas = out.schemas === undefined ? {} : { schemas: out.schemas };
-  const probe = out.probe;
+  const { probe, schemas } = out;
   const release = probe.split(' ')[1];
   const r = reconcile(view, { release: probe.startsWith('200 ') ? release : undefined }, actor.now);
-  if (!r.repair) return { view, ...schemas };
+  if (!r.repair) return { view, schemas };
   await vm.run(cmd.writeState(JSON.stringify(r.repair.active)));
   await vm.run(
     cmd.appendLine(layout.auditFile, auditLine(actor, { event: 'state-repaired', why: r.repair.why })),
   );
-  return { view: r.view, repaired: r.repair.why, ...schemas };
+  return { view: r.view, repaired: r.repair.why, schemas };
 }
 
 export type StepEvent = PlanStepEvent<Step>;
