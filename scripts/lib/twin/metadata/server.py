@@ -7,18 +7,24 @@ instance attributes, ssh-keys, startup-script, the service account), as GCP's se
     (403), so a proxy on the VM cannot be turned into a path to the tokens;
   - every answer carries `Metadata-Flavor: Google` (clients check it to know they are on GCE);
   - a directory lists its entries (a sub-directory with a trailing /), `?recursive=true` gives
-    the subtree as JSON, `?alt=json` a value as JSON;
+    the subtree as JSON with GCP's camelCase names (`project-id` is `projectId`; the names of
+    attributes and accounts are kept), `?alt=json` a value as JSON;
   - service-accounts/<default|email>/token gives an access token (opaque, not a JWT: the GCS
     emulator accepts any), with `expires_in`;
   - instance/guest-attributes/NS/KEY can be written (PUT) and read back, as the guest agent
-    publishes the VM's host keys there;
+    publishes the VM's host keys there; they are kept in a file across restarts, as GCP keeps
+    them for the VM's life, and are not part of a recursive read of the instance (the agent
+    watches that, and its own writes must not wake it);
   - `?wait_for_change=true` answers at once unless `last_etag` matches, then at the next change
     or after `timeout_sec` (at most 60), with an ETag.
-Standard library only (the twin has python3 for Ansible). Usage: server.py TREE.json ADDRESS PORT
+Standard library only (the twin has python3 for Ansible).
+Usage: server.py TREE.json ADDRESS PORT [GUEST_ATTRIBUTES.json]
 """
 
 import hashlib
 import json
+import os
+import re
 import secrets
 import sys
 import threading
@@ -28,14 +34,21 @@ from urllib.parse import parse_qs, urlsplit
 
 PREFIX = "/computeMetadata/v1/"
 TOKEN_SECONDS = 3599
+# Directories whose entries are names the user chose: kept as they are in recursive JSON.
+NAMED_ENTRIES = {"attributes", "service-accounts", "guest-attributes"}
+GUEST = "guest-attributes"
 
 
 class Tree:
     """The metadata tree, its guest attributes and a condition for wait_for_change."""
 
-    def __init__(self, data):
+    def __init__(self, data, guest_file=None):
+        self.guest_file = guest_file
         self.guest = {}
-        data.setdefault("instance", {})["guest-attributes"] = self.guest
+        if guest_file and os.path.exists(guest_file):
+            with open(guest_file, encoding="utf-8") as f:
+                self.guest = json.load(f)
+        data.setdefault("instance", {})[GUEST] = self.guest
         self.root = {"computeMetadata": {"v1": data}}
         self.changed = threading.Condition()
         self.tokens = {}
@@ -47,6 +60,15 @@ class Tree:
                 return None
             node = node[part]
         return node
+
+    def set_guest(self, namespace, key, value):
+        """Callers hold self.changed. Written to a new file renamed over the old: never half."""
+        self.guest.setdefault(namespace, {})[key] = value
+        if self.guest_file:
+            tmp = self.guest_file + ".new"
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(self.guest, f)
+            os.replace(tmp, self.guest_file)
 
     def token(self, account):
         """One token per account until it expires, as GCP's server caches them."""
@@ -62,10 +84,24 @@ def etag(body):
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
-def render(node, query):
+def camel(name):
+    return re.sub(r"-([a-z])", lambda m: m.group(1).upper(), name)
+
+
+def as_json(node, parent):
+    """GCP's recursive form: camelCase names but for NAMED_ENTRIES' children; guest attributes
+    only when asked for themselves."""
+    if not isinstance(node, dict):
+        return node
+    keep = parent in NAMED_ENTRIES
+    return {(k if keep else camel(k)): as_json(v, k) for k, v in node.items() if keep or k != GUEST}
+
+
+def render(node, query, parts):
     if isinstance(node, dict):
         if query.get("recursive") == "true":
-            return json.dumps(node), "application/json"
+            named = GUEST in parts  # namespaces and keys the VM chose: as written
+            return json.dumps(node if named else as_json(node, parts[-1])), "application/json"
         entries = [k + "/" if isinstance(v, dict) else k for k, v in sorted(node.items())]
         return "".join(e + "\n" for e in entries), "application/text"
     if isinstance(node, list):
@@ -90,7 +126,10 @@ def handler_for(tree):
                 self.send_header(k, v)
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(raw)
+                try:
+                    self.wfile.write(raw)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a probe, a timeout): nothing to answer to
 
         def refused(self):
             if self.headers.get("X-Forwarded-For") is not None:
@@ -132,7 +171,7 @@ def handler_for(tree):
                     if node is None:
                         self.reply(404, "Not Found\n")
                         return
-                    body, ctype = render(node, query)
+                    body, ctype = render(node, query, parts)
                     tag = etag(body)
                     waiting = query.get("wait_for_change") == "true" and query.get("last_etag") == tag
                     left = deadline - time.time()
@@ -156,7 +195,7 @@ def handler_for(tree):
                 return
             value = self.rfile.read(length).decode()
             with tree.changed:
-                tree.guest.setdefault(parts[4], {})[parts[5]] = value
+                tree.set_guest(parts[4], parts[5], value)
                 tree.changed.notify_all()
             self.reply(200, "")
 
@@ -170,7 +209,7 @@ def handler_for(tree):
 def main():
     path, address, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     with open(path, encoding="utf-8") as f:
-        tree = Tree(json.load(f))
+        tree = Tree(json.load(f), sys.argv[4] if len(sys.argv) > 4 else None)
     ThreadingHTTPServer((address, port), handler_for(tree)).serve_forever()
 
 

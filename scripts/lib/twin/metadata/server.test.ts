@@ -43,17 +43,20 @@ const freePort = () =>
 const get = (path: string, headers: Record<string, string> = { 'Metadata-Flavor': 'Google' }) =>
   fetch(`${base}${path}`, { headers });
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'e2m-metadata-'));
-  writeFileSync(join(dir, 'tree.json'), JSON.stringify(tree));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
+let port: number;
+
+/** Starts the server and waits (at most 5 s) for it to answer. */
+async function start() {
   server = spawn(
     'python3',
-    [join(import.meta.dirname, 'server.py'), join(dir, 'tree.json'), '127.0.0.1', String(port)],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
+    [
+      join(import.meta.dirname, 'server.py'),
+      join(dir, 'tree.json'),
+      '127.0.0.1',
+      String(port),
+      join(dir, 'guest-attributes.json'),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   for (let i = 0; i < 50; i++) {
     if (
@@ -65,6 +68,21 @@ beforeAll(async () => {
       break;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+async function restart() {
+  const exited = new Promise((r) => server.once('exit', r));
+  server.kill();
+  await exited;
+  await start();
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'e2m-metadata-'));
+  writeFileSync(join(dir, 'tree.json'), JSON.stringify(tree));
+  port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  await start();
   process.env.GCE_METADATA_HOST = `127.0.0.1:${port}`;
   gcpMetadata.resetIsAvailableCache();
 });
@@ -145,8 +163,37 @@ describe("the metadata server's rules", () => {
     expect(other.status).toBe(403);
   });
 
-  it('gives a subtree as JSON with ?recursive=true', async () => {
+  it("gives a subtree as JSON with ?recursive=true, in GCP's camelCase but for the names of attributes and accounts", async () => {
     const r = await get('/computeMetadata/v1/project/?recursive=true');
-    expect(await r.json()).toEqual(tree.project);
+    expect(await r.json()).toEqual({ projectId: 'e2m-test', numericProjectId: '123456789', attributes: {} });
+    // What the guest agent watches: the whole tree, without the guest attributes it writes itself.
+    await fetch(`${base}/computeMetadata/v1/instance/guest-attributes/guest-agent/sshable`, {
+      method: 'PUT',
+      headers: { 'Metadata-Flavor': 'Google' },
+      body: 'true',
+    });
+    const root = (await (await get('/computeMetadata/v1/?recursive=true&alt=json')).json()) as {
+      instance: Record<string, unknown>;
+    };
+    expect(Object.keys(root.instance).sort()).toEqual(['attributes', 'name', 'serviceAccounts', 'zone']);
+    expect(root.instance.attributes).toEqual(tree.instance.attributes);
+    expect(Object.keys(root.instance.serviceAccounts as object)).toEqual(
+      Object.keys(tree.instance['service-accounts']),
+    );
+  });
+
+  it('keeps the guest attributes across a restart, as GCP keeps them for the VM', async () => {
+    await fetch(`${base}/computeMetadata/v1/instance/guest-attributes/hostkeys/ssh-rsa`, {
+      method: 'PUT',
+      headers: { 'Metadata-Flavor': 'Google' },
+      body: 'AAAAB3Nza',
+    });
+    await restart();
+    expect(await (await get('/computeMetadata/v1/instance/guest-attributes/hostkeys/ssh-rsa')).text()).toBe(
+      'AAAAB3Nza',
+    );
+    // Their names are the VM's: a recursive read keeps them as written.
+    const all = await get('/computeMetadata/v1/instance/guest-attributes/hostkeys/?recursive=true');
+    expect(await all.json()).toEqual({ 'ssh-ed25519': 'AAAAC3Nza', 'ssh-rsa': 'AAAAB3Nza' });
   });
 });
