@@ -2,6 +2,7 @@
 // debian-12 (systemd PID 1, sudo, python3, apt, no Docker), the 1 GB / 2 CPU / no-swap box,
 // loopback-only ports, `ansible -m ping`, and GCS round trips from this machine and from inside.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStorage } from '../../scripts/lib/gcs.ts';
 import type { SshRunner } from '../../scripts/lib/runner.ts';
@@ -64,7 +65,10 @@ describe('twin: looks like a fresh GCP debian-12 VM', () => {
     expect((await sudo(ssh, ['id', '-u'])).stdout.trim()).toBe('0');
   });
 
-  it("has run the startup script Terraform gives the VM (terraform/startup.sh.tftpl), as GCP's script runner does at boot", async () => {
+  it("has run the startup script Terraform gives the VM (terraform/startup.sh.tftpl) by GCP's script runner", async () => {
+    const log = await sudo(ssh, ['journalctl', '-o', 'cat', '-u', 'google-startup-scripts']);
+    expect(log.stdout).toContain('Found startup-script in metadata.');
+    expect(log.stdout).toContain('startup-script exit status 0');
     const ready = await ssh.capture(['cat', '/var/lib/e2m/ready']);
     expect(ready).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(Date.now() - Date.parse(ready)).toBeLessThan(60 * 60_000);
@@ -100,7 +104,8 @@ describe('twin: looks like a fresh GCP debian-12 VM', () => {
     expect(bare.stdout.trim().split('\n').at(-1)).toBe('403');
   });
 
-  it("got ops's key from the metadata ssh-keys, as GCP's guest agent does", async () => {
+  it("has Debian's google-guest-agent running, which made ops from the metadata ssh-keys as on GCP", async () => {
+    expect(await ssh.capture(['systemctl', 'is-active', 'google-guest-agent'])).toBe('active');
     const keys = await ssh.capture([
       'curl',
       '-fsS',
@@ -108,8 +113,30 @@ describe('twin: looks like a fresh GCP debian-12 VM', () => {
       'Metadata-Flavor: Google',
       'http://metadata.google.internal/computeMetadata/v1/instance/attributes/ssh-keys',
     ]);
+    // The agent's own format: each key it manages under its marker line.
     const authorized = await ssh.capture(['cat', '.ssh/authorized_keys']);
-    expect(keys).toBe(`ops:${authorized}`);
+    expect(`${authorized}\n`).toContain(`# Added by Google\n${keys.replace(/^ops:/, '')}\n`);
+    // Its sudo: the google-sudoers group and the file it writes; the image has no user of its own.
+    expect((await ssh.capture(['id', '-nG'])).split(' ')).toContain('google-sudoers');
+    expect((await sudo(ssh, ['cat', '/etc/sudoers.d/google_sudoers'])).stdout.trim()).toBe(
+      '%google-sudoers ALL=(ALL:ALL) NOPASSWD:ALL',
+    );
+    expect((await sudo(ssh, ['ls', '/etc/sudoers.d'])).stdout.split('\n')).not.toContain('90-ops');
+  });
+
+  it('has its host keys published by the agent as guest attributes, the ones sshd serves', async () => {
+    const attr = (key: string) =>
+      ssh.capture([
+        'curl',
+        '-fsS',
+        '-H',
+        'Metadata-Flavor: Google',
+        `http://metadata.google.internal/computeMetadata/v1/instance/guest-attributes/hostkeys/${key}`,
+      ]);
+    const served = (await ssh.capture(['cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).split(' ')[1];
+    expect(await attr('ssh-ed25519')).toBe(served);
+    // What `twin up` pinned is that published key.
+    expect(readFileSync(names.knownHostsFile, 'utf8')).toContain(`ssh-ed25519 ${served}`);
   });
 
   it('runs systemd as PID 1 and reaches the running state', async () => {

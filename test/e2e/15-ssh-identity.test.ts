@@ -2,8 +2,8 @@
 // pins the host keys the VM publishes as guest attributes (read through the local Compute API
 // stand-in), the scripts and Ansible both connect through that pin, a changed key is refused by
 // both, no pin means no connection, and SSH goes through the IAP tunnel's ProxyCommand.
-// The guest agent's own write of the attributes is not here yet: the stand-in serves the keys
-// the twin's sshd really uses, read with docker exec.
+// The keys are those the twin's guest agent published at its first boot, read from the twin's
+// metadata server and served by the stand-in as the Compute API would.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,21 +20,25 @@ const dir = mkdtempSync(join(tmpdir(), 'e2m-ssh-identity-'));
 let twin: Target;
 let hostKeys: GuestAttribute[];
 
-/** The twin's real host keys, as the guest agent publishes them: hostkeys/<type> = base64. */
+/** The host keys the twin's guest agent published: hostkeys/<type> = base64. */
 function twinHostKeys(): GuestAttribute[] {
+  const url = 'http://metadata.google.internal/computeMetadata/v1/instance/guest-attributes/hostkeys/';
   const r = spawnSync(
     'docker',
-    ['exec', twinConfig().container, 'sh', '-c', 'cat /etc/ssh/ssh_host_*_key.pub'],
-    {
-      encoding: 'utf8',
-    },
+    [
+      'exec',
+      twinConfig().container,
+      'curl',
+      '-fsS',
+      '-H',
+      'Metadata-Flavor: Google',
+      `${url}?recursive=true`,
+    ],
+    { encoding: 'utf8' },
   );
-  if (r.status !== 0) throw new Error(`cannot read the twin's host keys: ${r.stderr}`);
-  return r.stdout
-    .trim()
-    .split('\n')
-    .map((line) => line.split(' '))
-    .map(([key, value]) => ({ namespace: 'hostkeys', key, value }));
+  if (r.status !== 0) throw new Error(`cannot read the twin's published host keys: ${r.stderr}`);
+  const published = JSON.parse(r.stdout) as Record<string, string>;
+  return Object.entries(published).map(([key, value]) => ({ namespace: 'hostkeys', key, value }));
 }
 
 function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {

@@ -284,6 +284,72 @@ describe('setup: the deploy user has a key of its own, and rotating it locks the
   });
 });
 
+// GCP's way to change who may log in as the admin: the metadata ssh-keys (Terraform's
+// `admin_ssh_key`, or `gcloud compute instances add-metadata`), which the guest agent applies.
+// Here the twin's metadata is rewritten as the Compute API would, and the agent does the rest.
+describe('setup: the guest agent beside the hardening, rotating the admin key through metadata', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'e2m-admin-keys-'));
+  const cfg = twinConfig();
+  const original = readFileSync(`${cfg.keyFile}.pub`, 'utf8').trim();
+  const setKeys = (keys: string) => {
+    const edit = `import json,sys; p='/etc/twin-metadata/metadata.json'; t=json.load(open(p)); t['instance']['attributes']['ssh-keys']=sys.argv[1]; json.dump(t,open(p,'w'),indent=2)`;
+    const r = spawnSync(
+      'docker',
+      [
+        'exec',
+        cfg.container,
+        'sh',
+        '-c',
+        'python3 -c "$1" "$2" && systemctl restart twin-metadata',
+        'sh',
+        edit,
+        keys,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0) throw new Error(`cannot set the twin's metadata ssh-keys: ${r.stderr}`);
+  };
+  /** Until the agent has written the user's authorized_keys to hold `want` and not `gone` (60 s at most). */
+  const agentApplied = async (want: string, gone?: string) => {
+    const t0 = Date.now();
+    for (let i = 0; i < 120; i++) {
+      const keys = (await sudo(ssh, ['cat', `/home/${cfg.user}/.ssh/authorized_keys`])).stdout;
+      const lines = keys.split('\n');
+      if (lines.includes(want) && (!gone || !lines.includes(gone))) return (Date.now() - t0) / 1000;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`the guest agent did not apply the metadata ssh-keys within 60 s`);
+  };
+  const adminWith = (keyFile: string) =>
+    SshRunner.connect({ ...twinTarget(), keyFile }, { readyTimeoutMs: 10_000 });
+  afterAll(async () => {
+    setKeys(`${cfg.user}:${original}`);
+    await agentApplied(original);
+  });
+
+  it('keeps the agent running after setup, with its sudoers file; setup never touches either', async () => {
+    expect(await ssh.capture(['systemctl', 'is-active', 'google-guest-agent'])).toBe('active');
+    expect((await sudo(ssh, ['cat', '/etc/sudoers.d/google_sudoers'])).stdout.trim()).toBe(
+      '%google-sudoers ALL=(ALL:ALL) NOPASSWD:ALL',
+    );
+    expect((await ssh.capture(['id', '-nG', cfg.user])).split(' ')).toEqual(
+      expect.arrayContaining(['google-sudoers', 'sshusers']),
+    );
+  });
+
+  it('lets the new key in and refuses the old one once the metadata has only the new', async () => {
+    const file = join(dir, 'admin-2');
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2m-admin-2', '-f', file]);
+    const next = readFileSync(`${file}.pub`, 'utf8').trim();
+    setKeys(`${cfg.user}:${next}`);
+    figures.adminKeyRotationSeconds = await agentApplied(next, original);
+    const vm = await adminWith(file);
+    expect((await sudo(vm, ['id', '-u'])).stdout.trim()).toBe('0');
+    await vm.close();
+    await expect(adminWith(cfg.keyFile)).rejects.toThrow(/authentication methods failed/);
+  });
+});
+
 describe('setup: firewall', () => {
   it('drops a port that is not listed, from outside; inside it answers', async () => {
     await sudo(ssh, [

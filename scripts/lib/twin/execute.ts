@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Handlers, poll, realClock, runPlan } from '../plan/run.ts';
 import type { Runner } from '../runner.ts';
-import { metadataSteps, metadataTree } from './metadata/plan.ts';
+import { hostKeyArgv, metadataSteps, metadataTree } from './metadata/plan.ts';
 import {
   afterStartSteps,
   appCpusOf,
@@ -314,7 +314,7 @@ export async function up(
     for (const s of [...preSteps, ...upSteps(cfg, state)])
       progress.info(`${s.title}${'argv' in s ? `\n    ${s.argv.join(' ')}` : ''}`);
     progress.info(
-      '(dry run: then install the SSH key and the docker.service drop-in, wait for systemd and sshd, create buckets, write inventory/twin.yml)',
+      '(dry run: then the docker.service drop-in, the metadata server, the guest agent (the admin user, its key, the host keys) and the startup script; then wait for sshd, create buckets, write inventory/twin.yml)',
     );
     return 0;
   }
@@ -357,7 +357,8 @@ export async function up(
     ),
     progress,
   );
-  const hostKey = await runner.capture(execIn(cfg, ['cat', '/etc/ssh/ssh_host_ed25519_key.pub']));
+  // Pinned from what the guest agent published, as the GCP inventory pins a VM's (host-keys.ts).
+  const hostKey = `ssh-ed25519 ${await runner.capture(hostKeyArgv(cfg))}`;
   await runSteps(runner, sshReadySteps(cfg, hostKey), progress);
   progress.info(
     `twin is up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ssh ${cfg.user}@127.0.0.1 -p ${cfg.ports.ssh} (npm run twin -- ssh), ` +

@@ -122,7 +122,7 @@ describe('the base recipe', () => {
     expect(shell(steps)).toEqual([
       'mkdir -p /cache/debs',
       `debootstrap --variant=minbase --cache-dir=/cache/debs --include=${BASE_RECIPE.packages.join(',')} bookworm /tmp/b/rootfs http://deb.debian.org/debian`,
-      'chroot /tmp/b/rootfs sh -s -- ops',
+      'chroot /tmp/b/rootfs sh -s',
       'tar --numeric-owner -C /tmp/b/rootfs -cf /tmp/b/rootfs.tar .',
       `docker import --change 'CMD ["/lib/systemd/systemd"]' --change 'ENV container=docker' --change 'LABEL e2m.twin.recipe=${cfg.recipeHash}' /tmp/b/rootfs.tar ${cfg.baseImage}`,
       'rm -rf /tmp/b',

@@ -31,9 +31,14 @@ export const BASE_RECIPE = {
     'less',
     'netbase',
     'kmod',
+    // Debian's own packages for its GCE images (GCP's images take newer builds of the same).
+    'google-guest-agent',
+    'google-compute-engine-oslogin',
   ],
-  adminUser: 'ops',
 } as const;
+
+/** The admin user: in compute.tf's metadata ssh-keys, created from there by the guest agent. */
+export const ADMIN_USER = 'ops';
 
 export interface Ports {
   ssh: number;
@@ -173,7 +178,7 @@ export function resolveConfig(input: ConfigInput): TwinConfig {
     gcsContainer: `${name}-gcs`,
     network: `${name}-net`,
     dockerVolume: `${name}-docker`,
-    user: BASE_RECIPE.adminUser,
+    user: ADMIN_USER,
     env,
     projectId: 'e2m-twin-local',
     buckets: { state: `e2m-${env}-tfstate`, backups: `e2m-${env}-backups` },
@@ -242,8 +247,8 @@ export function buildBaseSteps(cfg: TwinConfig, buildDir: string, provisionScrip
     },
     {
       kind: 'run',
-      title: 'provision the base (admin user, sshd, units)',
-      argv: ['chroot', rootfs, 'sh', '-s', '--', cfg.user],
+      title: 'provision the base (apt sources, sshd, units)',
+      argv: ['chroot', rootfs, 'sh', '-s'],
       input: provisionScript,
     },
     {

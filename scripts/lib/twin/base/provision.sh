@@ -1,11 +1,11 @@
 #!/bin/sh
 # Runs once inside the debootstrapped root (chroot) to make it look like a fresh GCP debian-12
-# image: apt sources as GCP ships them, an admin user with passwordless sudo (GCP's guest agent
-# creates it from the metadata ssh-keys; `twin up` installs the key the same way, after boot),
-# sshd with password logins off, host keys generated at first boot, and no units that cannot
-# work in a container. Part of the base recipe: changing this file rebuilds the base image.
+# image: apt sources as GCP ships them, Debian's google-guest-agent (it creates the admin user
+# from the metadata ssh-keys and gives it passwordless sudo, as on GCP) with its units left for
+# `twin up` to start once the metadata server answers, sshd with password logins off, host keys
+# generated at first boot, and no units that cannot work in a container. Part of the base
+# recipe: changing this file rebuilds the base image.
 set -eu
-ADMIN_USER="$1"
 
 cat > /etc/apt/sources.list.d/debian.sources <<'SRC'
 Types: deb
@@ -22,11 +22,12 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 rm -f /etc/apt/sources.list
 
-useradd --create-home --shell /bin/bash --groups sudo,adm "$ADMIN_USER"
-passwd --lock "$ADMIN_USER" >/dev/null
-printf '%s ALL=(ALL:ALL) NOPASSWD:ALL\n' "$ADMIN_USER" > "/etc/sudoers.d/90-$ADMIN_USER"
-chmod 0440 "/etc/sudoers.d/90-$ADMIN_USER"
-install -d -m 0700 -o "$ADMIN_USER" -g "$ADMIN_USER" "/home/$ADMIN_USER/.ssh"
+# The packages enable their units; on GCP the metadata server answers before they start, in the
+# twin only once `twin up` has started its stand-in, which then enables these two after it
+# (scripts/lib/twin/metadata/plan.ts). No shutdown script is set, and waiting on one would only
+# slow `twin down`.
+systemctl disable google-guest-agent.service google-startup-scripts.service \
+  google-shutdown-scripts.service >/dev/null 2>&1
 
 cat > /etc/ssh/sshd_config.d/10-gcp-like.conf <<'SSHD'
 PasswordAuthentication no
@@ -34,7 +35,8 @@ KbdInteractiveAuthentication no
 PermitRootLogin no
 SSHD
 
-# GCP images get fresh host keys on first boot; so does every twin.
+# GCP images get fresh host keys on first boot; so does every twin. The guest agent makes new
+# ones again on its first run (a new instance id), and publishes those as guest attributes.
 rm -f /etc/ssh/ssh_host_*
 cat > /etc/systemd/system/ssh-hostkeys.service <<'UNIT'
 [Unit]

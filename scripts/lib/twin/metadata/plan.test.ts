@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { twinInput } from '../../../../test/support/twin-fixtures.ts';
 import { toShell } from '../../runner.ts';
 import { resolveConfig } from '../plan.ts';
-import { metadataSteps, metadataTree } from './plan.ts';
+import { AGENT_DROP_IN, metadataSteps, metadataTree } from './plan.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..', '..');
 const cfg = resolveConfig(twinInput);
@@ -36,7 +36,7 @@ describe('metadataTree', () => {
 describe('metadataSteps', () => {
   const steps = metadataSteps(cfg, 'print()\n', tree);
   const lines = steps.map((s) => ('argv' in s ? toShell(s.argv) : ''));
-  it('installs the server and its unit, starts it, waits for the project id, then reads the key and the startup script from it', () => {
+  it('installs the server and its unit, starts it, then the guest agent after it, and waits for what the agent does', () => {
     expect(steps.map((s) => s.title)).toEqual([
       'install the metadata server stand-in',
       'install its network namespace script',
@@ -44,17 +44,26 @@ describe('metadataSteps', () => {
       'install twin-metadata.service',
       'start twin-metadata.service (169.254.169.254, metadata.google.internal)',
       'wait for the metadata server to answer',
-      "install ops's key from the metadata ssh-keys (as GCP's guest agent does)",
+      'order google-guest-agent.service after twin-metadata.service',
+      'order google-startup-scripts.service after twin-metadata.service',
+      "start the guest agent (google-guest-agent, Debian's package)",
+      'wait for the agent to create ops with the keys of the metadata ssh-keys',
+      'wait for the agent to publish the host keys (guest attributes hostkeys/)',
       'run the startup script from the metadata (terraform/startup.sh.tftpl, rendered)',
     ]);
     expect(steps[0]).toMatchObject({ input: 'print()\n' });
     expect(JSON.parse((steps[2] as { input: string }).input)).toEqual(tree);
     expect(steps[5]).toMatchObject({ kind: 'wait', expect: 'e2m-twin-local' });
-    expect(lines[6]).toContain(
+    expect(steps[6]).toMatchObject({ input: AGENT_DROP_IN });
+    expect(AGENT_DROP_IN).toContain('After=twin-metadata.service');
+    expect(lines[8]).toContain(
+      'systemctl enable --quiet google-guest-agent.service google-startup-scripts.service',
+    );
+    expect(lines[9]).toContain(
       'http://metadata.google.internal/computeMetadata/v1/instance/attributes/ssh-keys',
     );
-    expect(lines[7]).toContain(
-      'http://metadata.google.internal/computeMetadata/v1/instance/attributes/startup-script',
-    );
+    expect(lines[10]).toContain('guest-attributes/hostkeys/ssh-ed25519');
+    // The runner exits 0 whatever the script does: its log of this run decides.
+    expect(lines[11]).toContain('startup-script exit status 0');
   });
 });

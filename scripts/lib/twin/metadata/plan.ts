@@ -2,16 +2,22 @@
 // metadata block, its startup script and service account), and the steps that start it: the
 // server (server.py) in a network namespace of its own behind a veth pair, so 169.254.169.254 is
 // off-host for the VM as on GCP, and traffic from the VM's containers to it is forwarded (and
-// dropped by the firewall) exactly as there. Then the guest agent's and the script runner's work
-// read from it: the admin key from `ssh-keys`, the startup script from `startup-script`.
+// dropped by the firewall) exactly as there. Then what reads it on a VM, as there: Debian's
+// google-guest-agent (the admin user and its key from `ssh-keys`, host keys published as guest
+// attributes) and its script runner (the startup script from `startup-script`).
 import { execIn, type Step, type TwinConfig } from '../plan.ts';
 
 export const METADATA_ADDRESS = '169.254.169.254';
 const DIR = '/usr/local/lib/twin-metadata';
 const TREE = '/etc/twin-metadata/metadata.json';
+const GUEST_ATTRIBUTES = '/var/lib/twin-metadata/guest-attributes.json';
 const UNIT = 'twin-metadata.service';
 const URL_BASE = 'http://metadata.google.internal/computeMetadata/v1';
 const CURL = `curl -fsS --max-time 5 -H 'Metadata-Flavor: Google'`;
+
+/** The twin's ed25519 host key as the agent published it, for known_hosts (pinned as on GCP). */
+export const HOST_KEY_URL = `${URL_BASE}/instance/guest-attributes/hostkeys/ssh-ed25519`;
+export const hostKeyArgv = (cfg: TwinConfig) => execIn(cfg, ['sh', '-c', `${CURL} ${HOST_KEY_URL}`]);
 
 /** As compute.tf sets them; e2e 10 checks that the keys match its metadata block. */
 export function metadataTree(cfg: TwinConfig, publicKey: string, startupScript: string) {
@@ -61,11 +67,20 @@ After=network.target twin-hosts-file.service
 
 [Service]
 ExecStartPre=${DIR}/netns.sh
-ExecStart=/usr/sbin/ip netns exec gce-metadata /usr/bin/python3 ${DIR}/server.py ${TREE} ${METADATA_ADDRESS} 80
+ExecStart=/usr/sbin/ip netns exec gce-metadata /usr/bin/python3 ${DIR}/server.py ${TREE} ${METADATA_ADDRESS} 80 ${GUEST_ATTRIBUTES}
+StateDirectory=twin-metadata
 Restart=on-failure
 
 [Install]
 WantedBy=multi-user.target
+`;
+
+/** GCP's metadata server is there before a VM boots; the twin's is a unit the agents must wait for. */
+export const AGENT_UNITS = ['google-guest-agent.service', 'google-startup-scripts.service'];
+export const AGENT_DROP_IN = `# Managed by twin up (scripts/lib/twin/metadata/plan.ts): twin only.
+[Unit]
+Wants=${UNIT}
+After=${UNIT}
 `;
 
 const put = (cfg: TwinConfig, title: string, path: string, mode: string, input: string): Step => ({
@@ -100,26 +115,57 @@ export function metadataSteps(cfg: TwinConfig, serverPy: string, tree: unknown):
       timeoutMs: 15_000,
       intervalMs: 200,
     },
+    ...AGENT_UNITS.map((unit) =>
+      put(
+        cfg,
+        `order ${unit} after ${UNIT}`,
+        `/etc/systemd/system/${unit}.d/10-twin-metadata.conf`,
+        '0644',
+        AGENT_DROP_IN,
+      ),
+    ),
     {
       kind: 'run',
-      title: `install ${cfg.user}'s key from the metadata ssh-keys (as GCP's guest agent does)`,
+      title: "start the guest agent (google-guest-agent, Debian's package)",
       argv: execIn(cfg, [
         'sh',
         '-c',
-        `set -eu; u=$1; keys=$(${CURL} ${URL_BASE}/instance/attributes/ssh-keys | sed -n "s/^$u://p"); [ -n "$keys" ]
-umask 077; printf '%s\\n' "$keys" > "/home/$u/.ssh/authorized_keys"; chown "$u:" "/home/$u/.ssh/authorized_keys"`,
+        `systemctl daemon-reload && systemctl enable --quiet ${AGENT_UNITS.join(' ')} && systemctl start ${AGENT_UNITS[0]}`,
+      ]),
+    },
+    {
+      kind: 'wait',
+      title: `wait for the agent to create ${cfg.user} with the keys of the metadata ssh-keys`,
+      argv: execIn(cfg, [
+        'sh',
+        '-c',
+        `set -eu; u=$1; f=/home/$u/.ssh/authorized_keys; keys=$(${CURL} ${URL_BASE}/instance/attributes/ssh-keys | sed -n "s/^$u://p")
+[ -n "$keys" ] && [ -f "$f" ] && printf '%s\\n' "$keys" | while IFS= read -r k; do grep -qxF -- "$k" "$f" || exit 1; done`,
         'sh',
         cfg.user,
       ]),
+      timeoutMs: 30_000,
+      intervalMs: 250,
     },
-    // GCP's script runner: the startup script as the metadata server gives it, run as root.
+    {
+      kind: 'wait',
+      title: 'wait for the agent to publish the host keys (guest attributes hostkeys/)',
+      argv: execIn(cfg, ['sh', '-c', `${CURL} -o /dev/null ${HOST_KEY_URL}`]),
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    },
+    // GCP's script runner, from the same package: the startup script as the metadata gives it,
+    // run as root, once a boot. The runner exits 0 whatever the script does; its log says.
     {
       kind: 'run',
       title: 'run the startup script from the metadata (terraform/startup.sh.tftpl, rendered)',
       argv: execIn(cfg, [
         'sh',
         '-c',
-        `set -eu; ${CURL} ${URL_BASE}/instance/attributes/startup-script > /run/startup-script; exec bash /run/startup-script`,
+        `set -eu; u=${AGENT_UNITS[1]}; systemctl start "$u"
+id=$(systemctl show -p InvocationID --value "$u")
+journalctl -o cat _SYSTEMD_INVOCATION_ID="$id" | grep -qx 'startup-script exit status 0' || {
+  journalctl -o cat _SYSTEMD_INVOCATION_ID="$id" >&2; exit 1; }`,
       ]),
     },
   ];
