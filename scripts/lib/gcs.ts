@@ -20,12 +20,31 @@ export interface GcsTarget {
   gcsAuth?: boolean;
 }
 
+/** An emulator needs no credentials: look for them (metadata server, key file) only when asked. */
+const usesCredentials = (target: GcsTarget) => !target.gcsEndpoint || target.gcsAuth === true;
+
 export function createStorage(target: GcsTarget): Storage {
   if (!target.gcsEndpoint) return new Storage({ projectId: target.projectId });
-  // An emulator needs no credentials: look for them (metadata server, key file) only when asked.
   return new Storage({
     projectId: target.projectId,
     apiEndpoint: target.gcsEndpoint,
-    useAuthWithCustomEndpoint: target.gcsAuth === true,
+    useAuthWithCustomEndpoint: usesCredentials(target),
   });
+}
+
+/**
+ * Takes a token now, when the client uses credentials, so that a failure to get one is reported
+ * as itself. Inside a streamed upload it surfaces only as the stream's "Cannot call write after a
+ * stream was destroyed" (seen on the twin with the backup job unable to read its network
+ * interfaces, which Google's auth library probes to tell it is on GCE).
+ */
+export async function checkCredentials(storage: Storage, target: GcsTarget): Promise<void> {
+  if (!usesCredentials(target)) return;
+  try {
+    await storage.authClient.getAccessToken();
+  } catch (e) {
+    throw new Error(
+      `cannot get Cloud Storage credentials (the metadata server on GCP, else GOOGLE_APPLICATION_CREDENTIALS): ${(e as Error).message ?? e}`,
+    );
+  }
 }

@@ -136,6 +136,27 @@ describe('backup job (compiled, real MariaDB, fake-gcs-server)', () => {
     expect(JSON.parse(readFileSync(join(bad.dir, 'last.json'), 'utf8'))).toMatchObject({ ok: false });
   });
 
+  it('no credentials: exits 1 naming them, before any dump or upload', async () => {
+    const before = await objects();
+    const config = join(job.dir, 'auth.env');
+    writeFileSync(config, `${readFileSync(job.configFile, 'utf8')}BACKUP_GCS_AUTH=on\n`);
+    // As on a VM whose metadata server cannot be reached: nothing answers there, and no key file.
+    const r = spawnSync(job.binary, ['run', '--config', config], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { PATH: process.env.PATH, HOME: job.dir, GCE_METADATA_HOST: '127.0.0.1:9' },
+    });
+    expect(r.status, r.stderr).toBe(1);
+    const failed = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .find((l) => l.event === 'failed');
+    expect(String(failed?.error)).toMatch(/^cannot get Cloud Storage credentials \(the metadata server/);
+    expect(JSON.parse(readFileSync(join(job.dir, 'last.json'), 'utf8'))).toMatchObject({ ok: false });
+    expect(await objects()).toEqual(before);
+  });
+
   it('run --from-defaults-file dumps the server that file names (the way back from Cloud SQL)', () => {
     const other = join(job.dir, 'other.cnf');
     writeFileSync(other, readFileSync(job.defaultsFile, 'utf8').replace(/password=.*/, 'password="wrong"'));

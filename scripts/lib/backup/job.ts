@@ -8,7 +8,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket } from '@google-cloud/storage';
 import { $ } from 'zx/core';
-import { createStorage } from '../gcs.ts';
+import { checkCredentials, createStorage, type GcsTarget } from '../gcs.ts';
 import { binlogPrefix, expiredBinlogs, parseBinlogObject } from './binlog-plan.ts';
 import { readShipState } from './binlog-state.ts';
 import {
@@ -57,12 +57,14 @@ export function loadConfig(file: string = vmPaths.configFile): BackupConfig {
   return parseConfig(text, file);
 }
 
+const gcsTargetOf = (cfg: BackupConfig): GcsTarget => ({
+  projectId: cfg.projectId,
+  gcsEndpoint: cfg.gcsEndpoint || undefined,
+  gcsAuth: cfg.gcsAuth,
+});
+
 export function bucketOf(cfg: BackupConfig): Bucket {
-  return createStorage({
-    projectId: cfg.projectId,
-    gcsEndpoint: cfg.gcsEndpoint || undefined,
-    gcsAuth: cfg.gcsAuth,
-  }).bucket(cfg.bucket);
+  return createStorage(gcsTargetOf(cfg)).bucket(cfg.bucket);
 }
 
 /**
@@ -173,6 +175,7 @@ export async function runBackup(cfg: BackupConfig, now: Date, log: Log): Promise
   // The binlog series the dump's position belongs to (binlog.ts), when shipping is on.
   const lineage = cfg.binlog ? readShipState(cfg).lineage : undefined;
   const bucket = bucketOf(cfg);
+  await checkCredentials(bucket.storage, gcsTargetOf(cfg));
   log('start', { object, database: cfg.database, release });
 
   const stopSampling = sampleMemory();
