@@ -337,6 +337,45 @@ describe('setup: the guest agent beside the hardening, rotating the admin key th
     );
   });
 
+  it("makes a user for another key in the metadata outside docker (setup's agent config), and sshd refuses it", async () => {
+    const file = join(dir, 'mate');
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2m-mate', '-f', file]);
+    const mate = readFileSync(`${file}.pub`, 'utf8').trim();
+    setKeys(`${cfg.user}:${original}\nmate:${mate}`);
+    const groups = async () => {
+      for (let i = 0; i < 120; i++) {
+        const r = await ssh.run(['id', '-nG', 'mate'], { check: false });
+        if (r.code === 0 && r.stdout.includes('google-sudoers')) return r.stdout.trim().split(' ');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error('the guest agent did not make the user mate within 60 s');
+    };
+    const made = await groups();
+    expect(made).toContain('google-sudoers');
+    expect(made, 'the docker group is root on the VM').not.toContain('docker');
+    expect(made).not.toContain('sshusers');
+    // From inside the VM (loopback, which fail2ban ignores), pinned to the VM's own host key.
+    await sudo(ssh, ['install', '-m', '0600', '/dev/stdin', '/root/mate-key'], {
+      input: readFileSync(file, 'utf8'),
+    });
+    const tried = await sudo(
+      ssh,
+      [
+        'sh',
+        '-c',
+        'printf "127.0.0.1 %s\\n" "$(cut -d" " -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)" > /root/mate-known; ' +
+          'ssh -i /root/mate-key -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=/root/mate-known ' +
+          '-o StrictHostKeyChecking=yes mate@127.0.0.1 true; rc=$?; rm -f /root/mate-key /root/mate-known; exit $rc',
+      ],
+      { check: false },
+    );
+    expect(tried.code, tried.stderr).not.toBe(0);
+    const log = await sudo(ssh, ['journalctl', '-u', 'ssh', '--since', '-2min', '-o', 'cat']);
+    expect(log.stdout).toContain(
+      "User mate from 127.0.0.1 not allowed because none of user's groups are listed in AllowGroups",
+    );
+  });
+
   it('lets the new key in and refuses the old one once the metadata has only the new', async () => {
     const file = join(dir, 'admin-2');
     spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2m-admin-2', '-f', file]);
