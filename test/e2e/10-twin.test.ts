@@ -59,6 +59,16 @@ describe('twin: the CLI', () => {
   });
 });
 
+/** A value from the twin's metadata server, read on the twin as its own programs read it. */
+const fromMetadata = (path: string) =>
+  ssh.capture([
+    'curl',
+    '-fsS',
+    '-H',
+    'Metadata-Flavor: Google',
+    `http://metadata.google.internal/computeMetadata/v1/${path}`,
+  ]);
+
 describe('twin: looks like a fresh GCP debian-12 VM', () => {
   it('lets ops in with the generated key, with passwordless sudo', async () => {
     expect(await ssh.capture(['whoami'])).toBe('ops');
@@ -106,13 +116,7 @@ describe('twin: looks like a fresh GCP debian-12 VM', () => {
 
   it("has Debian's google-guest-agent running, which made ops from the metadata ssh-keys as on GCP", async () => {
     expect(await ssh.capture(['systemctl', 'is-active', 'google-guest-agent'])).toBe('active');
-    const keys = await ssh.capture([
-      'curl',
-      '-fsS',
-      '-H',
-      'Metadata-Flavor: Google',
-      'http://metadata.google.internal/computeMetadata/v1/instance/attributes/ssh-keys',
-    ]);
+    const keys = await fromMetadata('instance/attributes/ssh-keys');
     // The agent's own format: each key it manages under its marker line.
     const authorized = await ssh.capture(['cat', '.ssh/authorized_keys']);
     expect(`${authorized}\n`).toContain(`# Added by Google\n${keys.replace(/^ops:/, '')}\n`);
@@ -125,16 +129,8 @@ describe('twin: looks like a fresh GCP debian-12 VM', () => {
   });
 
   it('has its host keys published by the agent as guest attributes, the ones sshd serves', async () => {
-    const attr = (key: string) =>
-      ssh.capture([
-        'curl',
-        '-fsS',
-        '-H',
-        'Metadata-Flavor: Google',
-        `http://metadata.google.internal/computeMetadata/v1/instance/guest-attributes/hostkeys/${key}`,
-      ]);
     const served = (await ssh.capture(['cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).split(' ')[1];
-    expect(await attr('ssh-ed25519')).toBe(served);
+    expect(await fromMetadata('instance/guest-attributes/hostkeys/ssh-ed25519')).toBe(served);
     // What `twin up` pinned is that published key.
     expect(readFileSync(names.knownHostsFile, 'utf8')).toContain(`ssh-ed25519 ${served}`);
   });

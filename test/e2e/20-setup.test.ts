@@ -309,16 +309,22 @@ describe('setup: the guest agent beside the hardening, rotating the admin key th
     );
     if (r.status !== 0) throw new Error(`cannot set the twin's metadata ssh-keys: ${r.stderr}`);
   };
-  /** Until the agent has written the user's authorized_keys to hold `want` and not `gone` (60 s at most). */
-  const agentApplied = async (want: string, gone?: string) => {
-    const t0 = Date.now();
+  /** Polls `probe` every 500 ms until it gives a value, for 60 s at most: the agent's pace. */
+  const untilAgent = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
     for (let i = 0; i < 120; i++) {
-      const keys = (await sudo(ssh, ['cat', `/home/${cfg.user}/.ssh/authorized_keys`])).stdout;
-      const lines = keys.split('\n');
-      if (lines.includes(want) && (!gone || !lines.includes(gone))) return (Date.now() - t0) / 1000;
+      const value = await probe();
+      if (value !== undefined) return value;
       await new Promise((r) => setTimeout(r, 500));
     }
-    throw new Error(`the guest agent did not apply the metadata ssh-keys within 60 s`);
+    throw new Error(`the guest agent did not ${what} within 60 s`);
+  };
+  /** Until the agent has written the user's authorized_keys to hold `want` and not `gone`; seconds. */
+  const agentApplied = (want: string, gone?: string) => {
+    const t0 = Date.now();
+    return untilAgent('apply the metadata ssh-keys', async () => {
+      const lines = (await sudo(ssh, ['cat', `/home/${cfg.user}/.ssh/authorized_keys`])).stdout.split('\n');
+      return lines.includes(want) && (!gone || !lines.includes(gone)) ? (Date.now() - t0) / 1000 : undefined;
+    });
   };
   const adminWith = (keyFile: string) =>
     SshRunner.connect({ ...twinTarget(), keyFile }, { readyTimeoutMs: 10_000 });
@@ -342,15 +348,10 @@ describe('setup: the guest agent beside the hardening, rotating the admin key th
     spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2m-mate', '-f', file]);
     const mate = readFileSync(`${file}.pub`, 'utf8').trim();
     setKeys(`${cfg.user}:${original}\nmate:${mate}`);
-    const groups = async () => {
-      for (let i = 0; i < 120; i++) {
-        const r = await ssh.run(['id', '-nG', 'mate'], { check: false });
-        if (r.code === 0 && r.stdout.includes('google-sudoers')) return r.stdout.trim().split(' ');
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      throw new Error('the guest agent did not make the user mate within 60 s');
-    };
-    const made = await groups();
+    const made = await untilAgent('make the user mate', async () => {
+      const r = await ssh.run(['id', '-nG', 'mate'], { check: false });
+      return r.code === 0 && r.stdout.includes('google-sudoers') ? r.stdout.trim().split(' ') : undefined;
+    });
     expect(made).toContain('google-sudoers');
     expect(made, 'the docker group is root on the VM').not.toContain('docker');
     expect(made).not.toContain('sshusers');
