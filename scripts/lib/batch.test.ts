@@ -45,6 +45,34 @@ describe('runEach (one sh -c)', () => {
   });
 });
 
+describe('runSequence (one bash -c, in order, until a failure)', () => {
+  it('stops after the first part that fails, and times each part on the far side', async () => {
+    const r = await local.runSequence({
+      slow: ['sleep', '0.2'],
+      failing: ['sh', '-c', 'echo half; exit 4'],
+      never: ['touch', '/nonexistent-dir/never'],
+    });
+    expect(Object.keys(r)).toEqual(['slow', 'failing']);
+    expect(r.slow?.code).toBe(0);
+    expect(r.slow?.ms).toBeGreaterThanOrEqual(200);
+    expect(r.slow?.ms).toBeLessThan(2000);
+    expect(r.failing).toMatchObject({ code: 4, stdout: 'half' });
+  });
+
+  it('goes on past a part that may fail', async () => {
+    const r = await local.runSequence({ maybe: ['false'], after: ['echo', 'ran'] }, { mayFail: ['maybe'] });
+    expect(r.maybe?.code).toBe(1);
+    expect(r.after).toMatchObject({ code: 0, stdout: 'ran' });
+  });
+
+  it('throws, naming the part, when the shell dies inside it', async () => {
+    const e = await local
+      .runSequence({ first: ['true'], dies: ['sh', '-c', 'kill -9 $PPID'], next: ['true'] })
+      .catch((x) => x);
+    expect(e.message).toContain('stopped inside its part "dies"');
+  });
+});
+
 describe('captureEach', () => {
   it("throws the failing part's CommandError, with its own argv", async () => {
     const parts = { ok: ['echo', 'fine'], bad: ['ls', '/no/such/dir'] };

@@ -25,6 +25,9 @@ export interface RunResult {
   stderr: string;
 }
 
+/** A part of a batch that ran: its result (stderr is the whole batch's) and its time there. */
+export type Ran = RunResult & { ms?: number };
+
 export interface Runner {
   /** Where commands run, for messages: "local", "ops@127.0.0.1:2222". */
   readonly where: string;
@@ -33,6 +36,12 @@ export interface Runner {
   capture(argv: readonly string[], opts?: Omit<RunOptions, 'check'>): Promise<string>;
   /** Several commands in one round trip (batch.ts); each result its own, none throws. */
   runEach<K extends string>(parts: Parts<K>): Promise<Record<K, RunResult>>;
+  /** Commands in one round trip, in order, until one not in `mayFail` fails: the results of
+   * those that ran, each with its time on the far side. Throws when the batch died before the end. */
+  runSequence<K extends string>(
+    parts: Parts<K>,
+    opts?: { mayFail?: readonly NoInfer<K>[] },
+  ): Promise<Partial<Record<K, Ran>>>;
   /** Each command's stdout, trimmed; a command that exits non-zero throws its CommandError
    * (its own argv), unless it is `unchecked`. */
   captureEach<K extends string>(
@@ -57,6 +66,24 @@ export class CommandError extends Error {
   }
 }
 
+/** Each part's stdout, trimmed, as captureEach gives it: a part that exited non-zero throws its
+ * CommandError (its own argv) unless it is `unchecked`. For results read in some other batch. */
+export function capturedOf<K extends string>(
+  where: string,
+  parts: Parts<K>,
+  results: Partial<Record<K, RunResult>>,
+  unchecked: readonly K[] = [],
+): Record<K, string> {
+  const out = {} as Record<K, string>;
+  for (const name of Object.keys(parts) as K[]) {
+    const r = results[name];
+    if (!r) throw new Error(`${where}: the batched command never ran its part "${name}"`);
+    if (r.code !== 0 && !unchecked.includes(name)) throw new CommandError(where, parts[name], r);
+    out[name] = r.stdout.trim();
+  }
+  return out;
+}
+
 abstract class BaseRunner implements Runner {
   abstract readonly where: string;
   abstract exec(argv: readonly string[], input?: string): Promise<RunResult>;
@@ -73,31 +100,36 @@ abstract class BaseRunner implements Runner {
     return (await this.run(argv, opts)).stdout.trim();
   }
   async runEach<K extends string>(parts: Parts<K>): Promise<Record<K, RunResult>> {
+    return (await this.batch(parts)) as Record<K, RunResult>;
+  }
+  runSequence<K extends string>(
+    parts: Parts<K>,
+    opts: { mayFail?: readonly NoInfer<K>[] } = {},
+  ): Promise<Partial<Record<K, Ran>>> {
+    return this.batch(parts, opts.mayFail ?? []);
+  }
+  /** One `bash -c` for all the parts (batch.ts); `stopUnless` makes it a sequence. */
+  private async batch<K extends string>(
+    parts: Parts<K>,
+    stopUnless?: readonly K[],
+  ): Promise<Partial<Record<K, Ran>>> {
     const nonce = randomUUID();
-    const r = await this.exec(batchArgv(parts, nonce));
-    const names = Object.keys(parts) as K[];
-    let split: Record<K, { code: number; stdout: string }>;
+    const r = await this.exec(batchArgv(parts, nonce, { stopUnless }));
     try {
-      split = splitBatch(r.stdout, names, nonce);
+      const split = splitBatch(r.stdout, Object.keys(parts) as K[], nonce, { stopUnless });
+      const results: Partial<Record<K, Ran>> = {};
+      for (const [name, part] of Object.entries(split) as [K, Ran][])
+        results[name] = { ...part, stderr: r.stderr };
+      return results;
     } catch (e) {
       throw new Error(`${this.where}: ${(e as Error).message} (exit ${r.code}): ${r.stderr.trim()}`);
     }
-    const results = {} as Record<K, RunResult>;
-    for (const name of names) results[name] = { ...split[name], stderr: r.stderr };
-    return results;
   }
   async captureEach<K extends string>(
     parts: Parts<K>,
     opts: { unchecked?: readonly NoInfer<K>[] } = {},
   ): Promise<Record<K, string>> {
-    const results = await this.runEach(parts);
-    const out = {} as Record<K, string>;
-    for (const name of Object.keys(parts) as K[]) {
-      const r = results[name];
-      if (r.code !== 0 && !opts.unchecked?.includes(name)) throw new CommandError(this.where, parts[name], r);
-      out[name] = r.stdout;
-    }
-    return out;
+    return capturedOf(this.where, parts, await this.runEach(parts), opts.unchecked);
   }
 }
 
@@ -269,10 +301,17 @@ export class RecordingRunner extends BaseRunner {
   /** Each part recorded and answered on its own, as if run alone: the framing that puts them in
    * one command is tested against a real shell (batch.test.ts). */
   override async runEach<K extends string>(parts: Parts<K>): Promise<Record<K, RunResult>> {
-    const results = {} as Record<K, RunResult>;
+    return (await this.runSequence(parts, { mayFail: Object.keys(parts) as K[] })) as Record<K, RunResult>;
+  }
+  override async runSequence<K extends string>(
+    parts: Parts<K>,
+    opts: { mayFail?: readonly K[] } = {},
+  ): Promise<Partial<Record<K, Ran>>> {
+    const results: Partial<Record<K, Ran>> = {};
     for (const name of Object.keys(parts) as K[]) {
       const r = await this.exec(parts[name]);
       results[name] = { ...r, stdout: r.stdout.trim() };
+      if (r.code !== 0 && !opts.mayFail?.includes(name)) break;
     }
     return results;
   }

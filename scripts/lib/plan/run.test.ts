@@ -137,6 +137,104 @@ describe('runPlan', () => {
   });
 });
 
+describe('runPlan with groups (one round trip for steps in a row)', () => {
+  /** The group runner a domain gives: one call per group, stopping at a failure that is not optional. */
+  function grouped(h: ReturnType<typeof setup>, optional: (s: Step) => boolean = () => false) {
+    const calls: string[][] = [];
+    const group = async (steps: readonly Step[]) => {
+      calls.push(steps.map((s) => s.id ?? s.title));
+      const parts = [];
+      for (const s of steps) {
+        const r = await h.runner.run((s as Extract<Step, { kind: 'run' }>).argv, { check: false });
+        parts.push({ ms: 10, ...(r.code ? { error: new Error(`${s.id} exited ${r.code}`) } : {}) });
+        if (r.code && !optional(s)) break;
+      }
+      return parts;
+    };
+    return { calls, options: { ...h.options, group } };
+  }
+  const groupKey = (s: Step) => (s.kind === 'run' ? 'vm' : undefined);
+
+  it('runs consecutive steps of one key in one call, and still reports and times each', async () => {
+    const h = setup();
+    const g = grouped(h);
+    const note: Step = { kind: 'note', title: 'between', text: '' };
+    const result = await runPlan(
+      { steps: [run('a', 'a'), run('b', 'b'), note, run('c', 'c'), run('d', 'd')], groupKey },
+      h.handlers,
+      g.options,
+    );
+    expect(g.calls).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    expect(result).toMatchObject({ ok: true, stepTimes: { a: 10, b: 10, between: 0, c: 10, d: 10 } });
+    expect(h.events.slice(0, 4)).toEqual([
+      'plan 1/5 start run a',
+      'plan 1/5 done run a 10',
+      'plan 2/5 start run b',
+      'plan 2/5 done run b 10',
+    ]);
+  });
+
+  it('a step failing inside a group stops the plan there, names it, and rescues for it', async () => {
+    const h = setup((line) => line === 'b');
+    const g = grouped(h);
+    const rescued: string[] = [];
+    const result = await runPlan(
+      {
+        steps: [run('a', 'a'), run('b', 'b'), run('c', 'c')],
+        groupKey,
+        onFailure: (s) => {
+          rescued.push(s.id ?? '');
+          return [run('undo', 'undo'), run('undo-2', 'undo-2')];
+        },
+      },
+      h.handlers,
+      g.options,
+    );
+    // The rescue runs step by step, never as a group.
+    expect(g.calls).toEqual([['a', 'b', 'c']]);
+    expect(h.runner.commands).toEqual(['a', 'b', 'undo', 'undo-2']);
+    expect(rescued).toEqual(['b']);
+    expect(result).toMatchObject({ ok: false, failedStep: 'b', error: 'b exited 1', stepTimes: { a: 10 } });
+  });
+
+  it('an optional step failing inside a group is a warning, and the group goes on', async () => {
+    const h = setup((line) => line === 'prune');
+    const optional = (s: Step) => s.id === 'prune';
+    const g = grouped(h, optional);
+    const result = await runPlan(
+      { steps: [run('prune', 'prune'), run('audit', 'audit')], groupKey, optional },
+      h.handlers,
+      g.options,
+    );
+    expect(h.runner.commands).toEqual(['prune', 'audit']);
+    expect(result).toMatchObject({ ok: true, warnings: ['prune: prune exited 1'], stepTimes: { audit: 10 } });
+  });
+
+  it('a group that dies fails its first step; one that stops early fails the step it never ran', async () => {
+    const h = setup();
+    const dies = await runPlan({ steps: [run('a', 'a'), run('b', 'b')], groupKey }, h.handlers, {
+      ...h.options,
+      group: async () => {
+        throw new Error('ssh: connection lost');
+      },
+    });
+    expect(dies).toMatchObject({ ok: false, failedStep: 'a', error: 'ssh: connection lost' });
+    const short = await runPlan({ steps: [run('a', 'a'), run('b', 'b')], groupKey }, h.handlers, {
+      ...h.options,
+      group: async () => [{ ms: 5 }],
+    });
+    expect(short).toMatchObject({
+      ok: false,
+      failedStep: 'b',
+      error: 'not run: the group stopped before it, after a',
+      stepTimes: { a: 5 },
+    });
+  });
+});
+
 describe('poll', () => {
   const wait = { timeoutMs: 1000, intervalMs: 300 };
   const expired = (last: string) => new Error(`not ready: ${last}`);

@@ -32,11 +32,29 @@ export interface StepPlan<S extends PlanStep> {
   onFailure?: (failed: S) => readonly S[];
   /** A step whose failure is only a warning: the plan goes on. */
   optional?: (step: S) => boolean;
+  /** Consecutive plan steps with the same key run in one call of `RunOptions.group` (one round
+   * trip). Rescue steps never do: each is tried on its own, whatever the one before did. */
+  groupKey?: (step: S) => string | undefined;
 }
+
+/** What one step of a group did: its time, and what it threw or warned. */
+export interface GroupPart {
+  ms: number;
+  error?: unknown;
+  warning?: unknown;
+}
+
+/**
+ * Runs grouped steps at once, in order, stopping after the first failure that is not optional:
+ * one part per step that ran. Fewer parts with no failure means it stopped for no reason the
+ * steps gave; throwing fails the first step.
+ */
+export type GroupRunner<S> = (steps: readonly S[]) => Promise<GroupPart[]>;
 
 export interface RunOptions<S> {
   onEvent?: (e: StepEvent<S>) => void;
   now?: () => number;
+  group?: GroupRunner<S>;
 }
 
 export interface PlanResult<S> {
@@ -75,6 +93,26 @@ export async function runPlan<S extends PlanStep>(
     rescueTimes: {},
   };
 
+  /** Records a step's end and reports it; returns the error it threw, if any. */
+  const settle = (
+    step: S,
+    index: number,
+    total: number,
+    phase: Phase,
+    times: Record<string, number>,
+    part: GroupPart,
+  ) => {
+    if (part.error !== undefined) {
+      emit({ type: 'failed', index, total, step, ms: part.ms, error: describeError(part.error), phase });
+      return { error: part.error };
+    }
+    if (typeof part.warning === 'string' && part.warning)
+      result.warnings.push(`${stepId(step)}: ${part.warning}`);
+    times[stepId(step)] = (times[stepId(step)] ?? 0) + part.ms;
+    emit({ type: 'done', index, total, step, ms: part.ms, phase });
+    return undefined;
+  };
+
   /** Runs one step and reports it; returns the error it threw, if any. */
   const runOne = async (
     step: S,
@@ -85,27 +123,58 @@ export async function runPlan<S extends PlanStep>(
   ) => {
     const s0 = now();
     emit({ type: 'start', index, total, step, phase });
-    let warning: unknown;
     try {
-      warning = await (handlers[step.kind as S['kind']] as (s: S) => Promise<unknown>)(step);
+      const warning = await (handlers[step.kind as S['kind']] as (s: S) => Promise<unknown>)(step);
+      return settle(step, index, total, phase, times, { ms: now() - s0, warning });
     } catch (error) {
-      emit({ type: 'failed', index, total, step, ms: now() - s0, error: describeError(error), phase });
-      return { error };
+      return settle(step, index, total, phase, times, { ms: now() - s0, error });
     }
-    if (typeof warning === 'string' && warning) result.warnings.push(`${stepId(step)}: ${warning}`);
-    const ms = now() - s0;
-    times[stepId(step)] = (times[stepId(step)] ?? 0) + ms;
-    emit({ type: 'done', index, total, step, ms, phase });
+  };
+
+  /** Runs steps [from, to) in one group call; reports each; the first failure it hit, if any. */
+  const runGroup = async (group: GroupRunner<S>, from: number, to: number) => {
+    const steps = plan.steps.slice(from, to);
+    const total = plan.steps.length;
+    const s0 = now();
+    emit({ type: 'start', index: from, total, step: steps[0], phase: 'plan' });
+    const parts = await group(steps).catch((error): GroupPart[] => [{ ms: now() - s0, error }]);
+    for (const [k, step] of steps.entries()) {
+      const part = parts[k] ?? {
+        ms: 0,
+        error: new Error(`not run: the group stopped before it, after ${stepId(steps[k - 1])}`),
+      };
+      if (k > 0) emit({ type: 'start', index: from + k, total, step, phase: 'plan' });
+      const failure = settle(step, from + k, total, 'plan', result.stepTimes, part);
+      if (failure && !plan.optional?.(step)) return { at: from + k, ...failure };
+      if (failure) result.warnings.push(`${stepId(step)}: ${describeError(failure.error)}`);
+    }
     return undefined;
   };
 
-  for (const [index, step] of plan.steps.entries()) {
-    const failure = await runOne(step, index, plan.steps.length, 'plan', result.stepTimes);
-    if (!failure) continue;
-    if (plan.optional?.(step)) {
-      result.warnings.push(`${stepId(step)}: ${describeError(failure.error)}`);
+  /** Where the plan's next group ends: past every following step with the same key. */
+  const groupEnd = (from: number) => {
+    const key = options.group && plan.groupKey?.(plan.steps[from]);
+    let to = from + 1;
+    while (key && to < plan.steps.length && plan.groupKey?.(plan.steps[to]) === key) to++;
+    return to;
+  };
+
+  let failure: { at: number; error: unknown } | undefined;
+  for (let index = 0; index < plan.steps.length && !failure; ) {
+    const to = groupEnd(index);
+    if (options.group && to - index > 1) {
+      failure = await runGroup(options.group, index, to);
+      index = to;
       continue;
     }
+    const step = plan.steps[index];
+    const f = await runOne(step, index, plan.steps.length, 'plan', result.stepTimes);
+    if (f && plan.optional?.(step)) result.warnings.push(`${stepId(step)}: ${describeError(f.error)}`);
+    else if (f) failure = { at: index, ...f };
+    index++;
+  }
+  if (failure) {
+    const step = plan.steps[failure.at];
     Object.assign(result, {
       ok: false,
       failed: { step, error: failure.error },
@@ -117,7 +186,6 @@ export async function runPlan<S extends PlanStep>(
       const rf = await runOne(r, ri, rescue.length, 'rescue', result.rescueTimes);
       if (rf) result.rescueErrors.push(`${stepId(r)}: ${describeError(rf.error)}`);
     }
-    break;
   }
   result.ms = now() - t0;
   return result;
