@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { actor, deployArgs, rel, twoReleases } from '../../../test/support/deploy-fixtures.ts';
 import { CliError, createContext } from '../cli/context.ts';
-import { RecordingRunner } from '../runner.ts';
+import { RecordingRunner, toShell } from '../runner.ts';
 import type { Target } from '../target.ts';
 import {
   checkUsage,
@@ -16,7 +16,8 @@ import {
   status,
   underLease,
 } from './cli.ts';
-import { deployPlan, lockPlan } from './plan.ts';
+import { releaseLock } from './commands.ts';
+import { deployPlan, leaseToken, lockPlan } from './plan.ts';
 import type { VmView } from './state.ts';
 
 const target = { name: 'twin', domain: 'localhost' } as Target;
@@ -87,7 +88,7 @@ describe('underLease', () => {
   it('takes the lock before it reads the VM, and plans from what it read under it', async () => {
     const vm = drifted();
     let seen: VmView | undefined;
-    await underLease(io(vm), 'deploy v3', async (view) => {
+    await underLease(io(vm), 'deploy v3', async (_io, view) => {
       seen = view;
       return { code: 0 };
     });
@@ -108,11 +109,38 @@ describe('underLease', () => {
   it('a deploy planned from the drifted state never targets the colour the proxy serves', async () => {
     const vm = drifted();
     let plan: ReturnType<typeof deployPlan> | undefined;
-    await underLease(io(vm), 'deploy v3', async (view) => {
+    await underLease(io(vm), 'deploy v3', async (_io, view) => {
       plan = deployPlan(view, deployArgs);
       return { code: 0 };
     });
     expect(plan?.summary).toMatch(/^deploy v3 to green/);
+  });
+
+  it("takes the lock and reads the VM in one round trip; the plan's own unlock is the only release", async () => {
+    const vm = new RecordingRunner((argv) =>
+      argv.join(' ').includes('https://$1/readyz') ? { stdout: '200 v2' } : undefined,
+    );
+    const trips: string[][] = [];
+    const seq = vm.runSequence.bind(vm);
+    vm.runSequence = (parts, o) => {
+      trips.push(Object.keys(parts));
+      return seq(parts, o);
+    };
+    const r = await underLease(io(vm), 'cleanup --keep 5', (io, view) => cleanup(io, view, 5));
+    expect(r.code).toBe(0);
+    expect(trips[0]).toEqual([
+      'take_lock',
+      'state',
+      'warm',
+      'releases',
+      'containers',
+      'images',
+      'lock',
+      'probe',
+    ]);
+    expect(vm.commands[0]).toContain('flock');
+    const release = toShell(releaseLock(leaseToken(actor)));
+    expect(vm.commands.filter((l) => l === release)).toEqual([release]);
   });
 
   it('a dry run takes no lock and writes nothing', async () => {

@@ -15,7 +15,15 @@ import { LocalRunner, type Runner } from '../runner.ts';
 import type { Target } from '../target.ts';
 import { diskFree, listLayers, readSchemas } from './commands.ts';
 import { healthLines } from './contract.ts';
-import { execute, type Runners, readLiveView, readView, renderPlan } from './execute.ts';
+import {
+  execute,
+  liveViewParts,
+  type Runners,
+  readLiveView,
+  readView,
+  renderPlan,
+  type StepEvent,
+} from './execute.ts';
 import { parseVmLayers } from './layers.ts';
 import { DEFAULT_WARM_S, MAX_WARM_S } from './layout.ts';
 import { takeLease } from './lease.ts';
@@ -289,20 +297,29 @@ export function refuseIfLocked(view: VmView, now: Date): void {
 export async function underLease(
   io: DeployIo,
   command: string,
-  body: (view: VmView, schemas: Record<string, MigrationPlan>) => Promise<Result>,
+  body: (io: DeployIo, view: VmView, schemas: Record<string, MigrationPlan>) => Promise<Result>,
   o: { schemas?: boolean } = {},
 ): Promise<Result> {
   const vm = io.runners.vm;
   if (io.dryRun) {
     const schemas = o.schemas ? parseSchemas(await vm.capture(readSchemas())) : {};
-    return body(await readView(vm), schemas);
+    return body(io, await readView(vm), schemas);
   }
-  const lease = await takeLease(vm, io.actor, command, { waitS: io.lockWaitS, say: io.ctx.progress });
+  const lease = await takeLease(vm, io.actor, command, {
+    waitS: io.lockWaitS,
+    say: io.ctx.progress,
+    read: liveViewParts(io.target.domain, o),
+  });
   try {
-    const live = await readLiveView(vm, io.target.domain, io.actor, o);
+    const live = await readLiveView(vm, io.target.domain, io.actor, { ...o, read: lease.read });
     if (live.repaired)
       io.ctx.say(chalk.yellow(`repaired: ${live.repaired}; state.json now names what serves`));
-    const r = await body(live.view, parseSchemas(live.schemas ?? ''));
+    // The plan's own unlock step (or its rescue's) releases the lock: the lease need not again.
+    const step = (e: StepEvent) => {
+      if (e.type === 'done' && e.step.id === 'unlock') lease.released();
+      io.ctx.step(e);
+    };
+    const r = await body({ ...io, ctx: { ...io.ctx, step } }, live.view, parseSchemas(live.schemas ?? ''));
     if (!lease.lost) return r;
     const warning = 'the deploy lock was taken over while this ran (its heartbeat stalled): check `status`';
     return { ...r, text: `${r.text ?? ''}\n${chalk.yellow(`warning: ${warning}`)}` };
@@ -341,7 +358,7 @@ export async function vmCommand(
       // Built before the lock (minutes, and nothing on the VM changes); planned under it.
       const img = await imageToShip(v, io.ctx, io.root);
       const allowDestructive = v['allow-destructive'] === true;
-      return underLease(io, `deploy ${img.release}`, (view) =>
+      return underLease(io, `deploy ${img.release}`, (io, view) =>
         deploy(io, view, img, { keep: n, allowDestructive, warmForS }),
       );
     }
@@ -349,7 +366,7 @@ export async function vmCommand(
       return underLease(
         io,
         `rollback ${inv.rest[0] ?? 'previous'}`,
-        async (view, schemas) => {
+        async (io, view, schemas) => {
           const target = rollbackTarget(view, inv.rest[0]);
           const plan = rollbackPlan(
             view,
@@ -365,7 +382,7 @@ export async function vmCommand(
       );
     case 'cleanup': {
       const n = keep();
-      return underLease(io, `cleanup --keep ${n}`, (view) => cleanup(io, view, n));
+      return underLease(io, `cleanup --keep ${n}`, (io, view) => cleanup(io, view, n));
     }
     case 'releases':
       return releases(await readView(vm));
@@ -392,14 +409,21 @@ async function main(inv: Invocation, ctx: Context, root: string): Promise<Result
     return cloudRunCommand(resolved.target, inv, ctx, root);
   }
   const target = resolved.target;
-  const vm = await connectVm({ ...target, user: target.deployUser }, target.inventoryFile);
+  // git (for the audit's who) answers while the SSH handshake is under way.
+  const actor = currentActor(root);
+  const vm = await connectVm({ ...target, user: target.deployUser }, target.inventoryFile).catch(
+    async (e) => {
+      await actor;
+      throw e;
+    },
+  );
   try {
     const io: DeployIo = {
       ctx,
       target,
       runners: { local: new LocalRunner(), vm },
       where: { local: 'local', vm: vm.where },
-      actor: await currentActor(root),
+      actor: await actor,
       root,
       dryRun: inv.values['dry-run'] === true,
       lockWaitS: count(str(inv.values, 'lock-wait'), 'lock-wait', 0, 3600),

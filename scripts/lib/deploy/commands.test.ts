@@ -1,5 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toShell } from '../runner.ts';
+import { LocalRunner, toShell } from '../runner.ts';
 import * as cmd from './commands.ts';
 
 // Exact command strings: what runs on the VM is reviewed here, once.
@@ -94,5 +97,40 @@ describe('deploy commands', () => {
     expect(cmd.probeThroughProxy('example.com')[2]).toContain(
       '--resolve "$1:443:127.0.0.1" "https://$1/readyz"',
     );
+  });
+});
+
+// What the VM's shell does with the wait: run by a real `sh` here.
+describe('untilOutput (a wait polled on the host, one round trip)', () => {
+  const local = new LocalRunner();
+  /** Prints "200 v1" for its first `n` runs, then "200 v2" (a proxy that moves). */
+  const movesAfter = (n: number) => {
+    const count = join(mkdtempSync(join(tmpdir(), 'e2m-until-')), 'n');
+    return cmd.sh(
+      'c=$(cat "$1" 2>/dev/null || echo 0); echo $((c + 1)) > "$1"; [ "$c" -ge "$2" ] && echo "200 v2" || echo "200 v1"',
+      count,
+      String(n),
+    );
+  };
+
+  it('runs the command again every interval until it prints what is wanted', async () => {
+    const t0 = Date.now();
+    const r = await local.run(cmd.untilOutput(movesAfter(3), '200 v2', 10, 0.05), { check: false });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    // Four runs, three intervals between them: well under the 10 s bound.
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('gives up after its bound, saying what it saw last and what it wanted', async () => {
+    const r = await local.run(cmd.untilOutput(movesAfter(1000), '200 v2', 1, 0.2), { check: false });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('not done after 1 s: got "200 v1", want "200 v2"');
+  });
+
+  it('names a failing command by its exit code and last line', async () => {
+    const r = await local.run(cmd.untilOutput(cmd.sh('echo refused >&2; exit 7'), '200 v2', 1, 0.2), {
+      check: false,
+    });
+    expect(r.stderr.trim()).toBe('not done after 1 s: got "exit 7: refused", want "200 v2"');
   });
 });

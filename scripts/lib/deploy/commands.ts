@@ -213,6 +213,27 @@ export const switchProxy = (target: SwitchTarget): Argv => ['sudo', '-n', layout
 export const readSwitch = (): Argv =>
   sh('getent hosts "$1" | cut -d" " -f1; cat "$2" 2>/dev/null || true', upstreamName, layout.switchStateFile);
 
+/**
+ * `argv` again every `intervalS` on the host, until it exits 0 printing `want`: a whole wait in
+ * one round trip, so the answer is seen within the interval, not a round trip later. After
+ * `timeoutS` it exits 1 with the last answer on stderr (the step's error, as is).
+ */
+export const untilOutput = (argv: Argv, want: string, timeoutS: number, intervalS: number): Argv =>
+  sh(
+    `t=$1; end=$(( $(date +%s) + t )); iv=$2; want=$3; shift 3
+while :; do
+  got=$("$@" 2>&1); rc=$?
+  [ "$rc" = 0 ] && [ "$got" = "$want" ] && exit 0
+  [ "$rc" = 0 ] || got="exit $rc: $(printf '%s\n' "$got" | tail -n 1)"
+  if [ "$(date +%s)" -ge "$end" ]; then printf 'not done after %s s: got "%s", want "%s"\n' "$t" "$got" "$want" >&2; exit 1; fi
+  sleep "$iv"
+done`,
+    String(timeoutS),
+    String(intervalS),
+    want,
+    ...argv,
+  );
+
 /** What the proxy answers on /readyz, with the release header: "<status> <release>". */
 export const probeThroughProxy = (domain: string): Argv =>
   sh(

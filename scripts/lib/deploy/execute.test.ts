@@ -85,6 +85,7 @@ function harness(faults: Fault[] = []) {
         writeFileSync(join(argv[5], 'l', 'layer.tar'), 'layer');
       }
       if (r === local && argv[2]?.startsWith('tar -c')) writeFileSync(argv[5], 'zst');
+      if (r === vm && argv[2] === cmd.untilOutput([], '', 0, 0)[2]) return untilOutput(argv.slice(4));
       const f = answer(`${r === vm ? 'vm' : 'local'}: ${argv.join(' ')}`);
       return f ? { ...res, stdout: '', stderr: '', ...f } : res;
     };
@@ -92,6 +93,19 @@ function harness(faults: Fault[] = []) {
   let clock = 0;
   const sleep = async (ms: number) => {
     clock += ms;
+  };
+  /** The VM's side of commands.ts untilOutput (a real shell runs it in commands.test.ts): the
+   * command again every interval, on this clock, until it prints what is wanted. */
+  const untilOutput = ([t, iv, want, ...inner]: string[]) => {
+    const deadline = clock + Number(t) * 1000;
+    for (;;) {
+      const got = { code: 0, stdout: '', ...answer(`vm: ${inner.join(' ')}`) };
+      const out = got.stdout.trim();
+      if (got.code === 0 && out === want) return { code: 0, stdout: '', stderr: '' };
+      if (clock >= deadline)
+        return { code: 1, stdout: '', stderr: `not done after ${t} s: got "${out}", want "${want}"\n` };
+      clock += Number(iv) * 1000;
+    }
   };
   const opts = { sleep, now: () => clock };
   return { runners: { vm, local }, lines, opts };
@@ -302,10 +316,66 @@ describe('deploy orchestration', () => {
     const { outcome, vm } = await run(deployPlan(twoReleases(), args), [
       { when: (l) => l.includes('https://$1/readyz'), throws: new Error('ssh: connection lost') },
     ]);
-    expect(outcome).toMatchObject({ ok: false, failedStep: 'verify', switched: true });
+    // The verify shares the switch's round trip: a cut in it is reported at its first step.
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'switch', switched: true });
+    expect(outcome.error).toBe(
+      'ssh: connection lost (the round trip of switch, state, verify, warm, record, audit, unlock: how far it got is not known)',
+    );
     const state = vm.find((l) => l.includes('/srv/app/state.json') && l.includes('"colour"'));
     expect(state).toContain('"colour":"blue","release":"v3"');
     expect(vm.indexOf(state ?? '')).toBeGreaterThan(vm.findIndex((l) => switchTarget(l) === 'blue'));
+  });
+});
+
+describe('round trips', () => {
+  /** The VM's commands as they went over SSH: a sequence of steps is one entry. */
+  async function trips(plan: Plan, faults: Fault[] = []) {
+    const h = harness(faults);
+    const sent: string[][] = [];
+    const seq = h.runners.vm.runSequence.bind(h.runners.vm);
+    h.runners.vm.runSequence = (parts, o) => {
+      sent.push(Object.values(parts).map((argv) => (argv as string[]).join(' ')));
+      return seq(parts, o);
+    };
+    const outcome = await execute(plan, h.runners, h.opts);
+    return { outcome, sent, vm: vmLines(h.lines) };
+  }
+
+  it('plain steps in a row share one: the switch with its record, and everything after the proxy moved', async () => {
+    const { outcome, sent } = await trips(deployPlan(twoReleases(), args));
+    expect(outcome.ok).toBe(true);
+    // [clear, start]; then from the switch to the unlock, the verify's polling included, one.
+    expect(sent.map((t) => t.length)).toEqual([2, 7]);
+    expect(sent[1][0]).toBe('sudo -n /usr/local/sbin/e2m-proxy-switch blue');
+    expect(sent[1].at(-1)).toBe(UNLOCK);
+    // Each step still has its own time and line of progress.
+    expect(Object.keys(outcome.stepTimes)).toEqual(
+      expect.arrayContaining(['switch', 'state', 'warm', 'record', 'audit', 'unlock']),
+    );
+  });
+
+  it('a step failing after the switch in a shared round trip stops there, and the rescue sends traffic back', async () => {
+    const { outcome, sent, vm } = await trips(deployPlan(twoReleases(), args), [
+      {
+        when: (l) => l.includes('releases.jsonl') && l.includes('"outcome":"deployed"'),
+        result: { code: 1, stderr: 'disk full' },
+      },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'record', switched: true, rescueErrors: [] });
+    expect(outcome.error).toContain('disk full');
+    // audit and unlock of that round trip never ran; the rescue's steps ran one by one.
+    expect(sent.at(-1)?.length).toBe(7);
+    expect(switchedTo(vm)).toEqual(['blue', 'green']);
+    expect(vm.at(-1)).toBe(UNLOCK);
+  });
+
+  it('a round trip cut before its end with the switch in it counts as switched', async () => {
+    const { outcome, vm } = await trips(deployPlan(twoReleases(), args), [
+      { when: (l) => l.includes('e2m-proxy-switch blue'), throws: new Error('ssh: connection lost') },
+    ]);
+    expect(outcome).toMatchObject({ ok: false, failedStep: 'switch', switched: true });
+    // The cut came before the state step ran: it was never sent.
+    expect(vm.some((l) => l.includes('state.json') && l.includes('"colour":"blue"'))).toBe(false);
   });
 });
 
@@ -348,7 +418,8 @@ describe('dry run', () => {
       '[local local] docker save e2m/backend:v3, less the layers the VM has (0 known), | zstd > /tmp/v3.tar.zst',
     );
     expect(text).toContain('[vm    deploy@vm:22] upload /tmp/v3.tar.zst -> /srv/app/images/v3.tar.zst');
-    expect(text).toContain('repeat until exit 0 and output "200 v3", at most 30 s');
+    // The verify polls on the VM: the probe every 0.05 s until it answers from v3, 30 s at most.
+    expect(text).toContain("30 0.05 '200 v3' sh -c 'curl -sk");
     expect(text).toContain('if a step fails after the switch:');
   });
 });

@@ -1,17 +1,20 @@
 // The deploy's I/O: read the VM's state, run a plan's steps through the runners, and on any
 // failure run the rescue (before or after the switch) so the old colour is left serving.
+
+import type { Parts } from '../batch.ts';
 import {
   type Clock,
   clockOf,
   type DeployOutcome,
   failureOf,
+  type GroupPart,
   type Handlers,
   type ExecOptions as PlanExecOptions,
   type StepEvent as PlanStepEvent,
   poll,
   runPlan,
 } from '../plan/run.ts';
-import { CommandError, type Runner, toShell } from '../runner.ts';
+import { CommandError, capturedOf, type Runner, type RunResult, toShell } from '../runner.ts';
 import * as cmd from './commands.ts';
 import { type HealthReport, judgeReady, judgeRun, parseHealthReport, parseReadyProbe } from './contract.ts';
 import { containerName, layout } from './layout.ts';
@@ -53,22 +56,32 @@ export async function readView(vm: Runner): Promise<VmView> {
   return parseView(await vm.captureEach(viewParts()));
 }
 
+/** What readLiveView reads: the view, what the proxy serves, and with `schemas` each release's
+ * recorded migration plan (`readSchemas` lines, for rollback). */
+export function liveViewParts(domain: string, o: { schemas?: boolean } = {}): Parts<string> {
+  return {
+    ...viewParts(),
+    probe: cmd.probeThroughProxy(domain),
+    ...(o.schemas ? { schemas: cmd.readSchemas() } : {}),
+  };
+}
+
 /**
- * The view a plan is made from: read under the lock, then reconciled with the release the proxy
- * serves (state.ts reconcile); a mismatch is written back to state.json, audited and returned.
- * With `schemas`, each release's recorded migration plan too (`readSchemas` lines, for rollback).
+ * The view a plan is made from: read under the lock (by takeLease in the same round trip, given
+ * as `read`, or here), then reconciled with the release the proxy serves (state.ts reconcile); a
+ * mismatch is written back to state.json, audited and returned.
  */
 export async function readLiveView(
   vm: Runner,
   domain: string,
   actor: Actor,
-  o: { schemas?: boolean } = {},
+  o: { schemas?: boolean; read?: Partial<Record<string, RunResult>> } = {},
 ): Promise<{ view: VmView; repaired?: string; schemas?: string }> {
-  const parts = { ...viewParts(), probe: cmd.probeThroughProxy(domain) };
-  const out = o.schemas
-    ? await vm.captureEach({ ...parts, schemas: cmd.readSchemas() }, { unchecked: ['probe'] })
-    : { ...(await vm.captureEach(parts, { unchecked: ['probe'] })), schemas: undefined };
-  const view = parseView(out);
+  const parts = liveViewParts(domain, o);
+  const out: Record<string, string> = o.read
+    ? capturedOf<string>(vm.where, parts, o.read, ['probe'])
+    : await vm.captureEach<string>(parts, { unchecked: ['probe'] });
+  const view = parseView(out as Record<keyof ReturnType<typeof viewParts>, string>);
   const { probe, schemas } = out;
   const release = probe.split(' ')[1];
   const r = reconcile(view, { release: probe.startsWith('200 ') ? release : undefined }, actor.now);
@@ -103,7 +116,8 @@ function handlers(
     run: async (step) => {
       if (step.switches) state.switched = true;
       if (!step.check) {
-        await runners[step.host].run(step.argv);
+        const r = await runners[step.host].run(step.argv, { check: !step.explains });
+        if (r.code !== 0) throw failedRun(runners[step.host], step, r);
         return undefined;
       }
       const verdict = judgeRun(step.check, await runners[step.host].run(step.argv, { check: false }));
@@ -160,6 +174,51 @@ function handlers(
   }
 }
 
+type RunStep = Extract<Step, { kind: 'run' }>;
+
+/** A run step's failure: what it said, for a step that explains itself, else its command and exit. */
+const failedRun = (runner: Runner, step: RunStep, r: RunResult) =>
+  step.explains
+    ? new Error(r.stderr.trim().split('\n').pop() || `exit ${r.code}`)
+    : new CommandError(runner.where, step.argv, r);
+
+/**
+ * Plain steps on one host in one command (runner.ts runSequence), stopping at the first that fails
+ * unless it is optional; each step's time is its own on that host, the round trip counted in the
+ * first. A switch that ran, even failing, or a batch cut before its end with a switch in it, may
+ * have moved traffic: the rescue after the switch runs, as for a switch step alone.
+ */
+async function runGroup(
+  steps: RunStep[],
+  runners: Runners,
+  clock: Clock,
+  state: { switched: boolean },
+): Promise<GroupPart[]> {
+  const runner = runners[steps[0].host];
+  const name = (i: number) => `s${i}`;
+  const t0 = clock.now();
+  const out = await runner
+    .runSequence(Object.fromEntries(steps.map((s, i) => [name(i), s.argv])), {
+      mayFail: steps.flatMap((s, i) => (s.optional ? [name(i)] : [])),
+    })
+    .catch((e) => {
+      if (steps.some((s) => s.switches)) state.switched = true;
+      throw new Error(
+        `${e instanceof Error ? e.message : String(e)} (the round trip of ${steps.map((s) => s.id).join(', ')}: how far it got is not known)`,
+      );
+    });
+  const ran = steps.flatMap((s, i) => {
+    const r = out[name(i)];
+    return r ? [{ s, r }] : [];
+  });
+  if (ran.some(({ s }) => s.switches)) state.switched = true;
+  const onHost = ran.reduce((sum, { r }) => sum + (r.ms ?? 0), 0);
+  return ran.map(({ s, r }, i) => ({
+    ms: (r.ms ?? 0) + (i === 0 ? Math.max(0, clock.now() - t0 - onHost) : 0),
+    ...(r.code !== 0 ? { error: failedRun(runner, s, r) } : {}),
+  }));
+}
+
 /**
  * Runs the plan. A failing step stops it; then the rescue for the phase it failed in runs to the
  * end (each rescue step is tried even if an earlier one failed). Never throws for a step
@@ -172,6 +231,9 @@ export async function execute(plan: Plan, runners: Runners, options: ExecOptions
     {
       steps: plan.steps,
       optional: (step) => step.kind === 'run' && !!step.optional,
+      // Plain commands on one host in a row share a round trip: after the switch, a warm
+      // rollback's steps are each a few milliseconds on the VM and a round trip each here.
+      groupKey: (step) => (step.kind === 'run' && !step.check ? step.host : undefined),
       onFailure: (step) => {
         // A switch step that failed may have half-happened: rescue as if it had.
         if (step.kind === 'run' && step.switches) state.switched = true;
@@ -181,7 +243,11 @@ export async function execute(plan: Plan, runners: Runners, options: ExecOptions
       },
     },
     handlers(runners, clock, state),
-    { onEvent: options.onEvent, now: clock.now },
+    {
+      onEvent: options.onEvent,
+      now: clock.now,
+      group: (steps) => runGroup(steps as RunStep[], runners, clock, state),
+    },
   );
   const { ok, ms, rescueErrors, warnings, stepTimes } = r;
   return {

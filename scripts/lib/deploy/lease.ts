@@ -3,7 +3,8 @@
 // renewed by a heartbeat while the command runs; broken by the next taker once a dead holder's
 // lease ran out, with an audit line naming it. --lock-wait queues behind a live holder.
 
-import type { Runner } from '../runner.ts';
+import type { Parts } from '../batch.ts';
+import type { Runner, RunResult } from '../runner.ts';
 import * as cmd from './commands.ts';
 import { LOCK_HEARTBEAT_S, LOCK_LEASE_S, layout } from './layout.ts';
 import { type Actor, auditLine, holderJson, leaseToken } from './plan.ts';
@@ -11,6 +12,8 @@ import { parseLock, StateError } from './state.ts';
 
 /** exit code of takeLock while a live holder has the lock */
 const BUSY = 75;
+/** The lock's part in the round trip that also reads (a name no read uses). */
+const TAKE = 'take_lock';
 
 export interface LeaseOptions {
   /** Seconds to wait for a live holder before giving up (0: refuse at once). */
@@ -27,11 +30,16 @@ export interface LeaseOptions {
   now?: () => number;
 }
 
-export interface Lease {
+export interface Lease<K extends string = never> {
+  /** What `read` gave, read just after the lock was taken, in the same round trip. */
+  readonly read: Partial<Record<K, RunResult>>;
   /** The lease was lost while held (the heartbeat found another holder): say so. */
   readonly lost: boolean;
   /** The holder whose expired lease this one broke, if any. */
   readonly broke?: string;
+  /** The command's own plan released the lock (its `unlock` step): stop the heartbeat, and let
+   * `end` skip a second release. */
+  released(): void;
   /** Stop the heartbeat and release the lock if it is still this command's. */
   end(): Promise<void>;
 }
@@ -52,7 +60,14 @@ async function describeHolder(vm: Runner, dir: string): Promise<string | undefin
     : `${who}; a manual lock: it holds until \`unlock\``;
 }
 
-export async function takeLease(vm: Runner, actor: Actor, command: string, o: LeaseOptions): Promise<Lease> {
+/** Takes the lock; with `read`, runs those commands right after it in the same round trip (none
+ * runs when the lock is busy), so the state a plan is made from costs no round trip of its own. */
+export async function takeLease<K extends string = never>(
+  vm: Runner,
+  actor: Actor,
+  command: string,
+  o: LeaseOptions & { read?: Parts<K> },
+): Promise<Lease<K>> {
   const dir = o.dir ?? layout.lockDir;
   const leaseS = o.leaseS ?? LOCK_LEASE_S;
   const sleep = o.sleep ?? wait;
@@ -60,8 +75,17 @@ export async function takeLease(vm: Runner, actor: Actor, command: string, o: Le
   const deadline = now() + o.waitS * 1000;
   let said = false;
   let released = 0;
+  if (o.read && TAKE in o.read) throw new Error(`takeLease: a read may not be named ${TAKE}`);
   for (;;) {
-    const r = await vm.run(cmd.takeLock(holderJson(actor, command), leaseS, dir), { check: false });
+    const parts = { ...o.read, [TAKE]: cmd.takeLock(holderJson(actor, command), leaseS, dir) } as Parts<
+      K | typeof TAKE
+    >;
+    // The lock first; the reads after it run only once it is taken.
+    const order = [TAKE, ...Object.keys(o.read ?? {})] as (K | typeof TAKE)[];
+    const out = await vm.runSequence(Object.fromEntries(order.map((k) => [k, parts[k]])) as typeof parts, {
+      mayFail: Object.keys(o.read ?? {}) as K[],
+    });
+    const r = out[TAKE] ?? { code: 1, stdout: '', stderr: 'the lock command did not run' };
     if (r.code === 0) {
       const broke = /^expired: (.*)$/m.exec(r.stdout)?.[1];
       if (broke !== undefined) {
@@ -73,7 +97,11 @@ export async function takeLease(vm: Runner, actor: Actor, command: string, o: Le
         });
         await vm.run(cmd.appendLine(o.auditFile ?? layout.auditFile, line), { check: false });
       }
-      return heartbeat(vm, leaseToken(actor), dir, o.heartbeatMs ?? LOCK_HEARTBEAT_S * 1000, broke);
+      const { [TAKE]: _, ...read } = out;
+      return heartbeat<K>(vm, leaseToken(actor), dir, o.heartbeatMs ?? LOCK_HEARTBEAT_S * 1000, {
+        broke,
+        read: read as Partial<Record<K, RunResult>>,
+      });
     }
     if (r.code !== BUSY)
       throw new StateError(`cannot take the deploy lock ${dir}: ${r.stderr.trim() || `exit ${r.code}`}`);
@@ -90,13 +118,21 @@ export async function takeLease(vm: Runner, actor: Actor, command: string, o: Le
   }
 }
 
-function heartbeat(vm: Runner, token: string, dir: string, everyMs: number, broke?: string): Lease {
+function heartbeat<K extends string>(
+  vm: Runner,
+  token: string,
+  dir: string,
+  everyMs: number,
+  o: { broke?: string; read: Partial<Record<K, RunResult>> },
+): Lease<K> {
   let lost = false;
+  let done = false;
   let beating: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     beating = vm.run(cmd.renewLock(token, dir), { check: false }).then(
       (r) => {
-        if (r.code !== 0) lost = true;
+        // A renewal that crossed the plan's own unlock fails too, and is no loss.
+        if (r.code !== 0 && !done) lost = true;
       },
       () => undefined, // a dropped connection: the lease runs out on its own
     );
@@ -106,10 +142,17 @@ function heartbeat(vm: Runner, token: string, dir: string, everyMs: number, brok
     get lost() {
       return lost;
     },
-    broke,
+    broke: o.broke,
+    read: o.read,
+    released() {
+      done = true;
+      clearInterval(timer);
+    },
     async end() {
       clearInterval(timer);
       await beating;
+      if (done) return;
+      done = true;
       await vm.run(cmd.releaseLock(token, dir), { check: false }).catch(() => undefined);
     },
   };

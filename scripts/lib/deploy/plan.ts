@@ -43,6 +43,8 @@ export type Step =
       optional?: boolean;
       /** Judge the result against the app contract (contract.ts) instead of by exit code alone. */
       check?: StepCheck;
+      /** On failure its last line on stderr is the whole error (a wait that says what it saw). */
+      explains?: boolean;
     }
   | { kind: 'upload'; id: string; title: string; from: string; to: string }
   /** docker save of `image` into `to`, less the layers whose chain the VM has (ship.ts). */
@@ -85,7 +87,7 @@ export const run = (
   title: string,
   host: Host,
   argv: string[],
-  extra: { switches?: boolean; optional?: boolean; check?: StepCheck } = {},
+  extra: { switches?: boolean; optional?: boolean; check?: StepCheck; explains?: boolean } = {},
 ): Step => ({
   kind: 'run',
   id,
@@ -292,19 +294,24 @@ function activate(
   return { steps, back };
 }
 
-/** Bounded wait until the proxy answers from `release`, or with the maintenance page's 503. */
-const proxyServes = (domain: string, release: string | undefined, id: string, title: string): Step => ({
-  kind: 'wait',
-  id,
-  title: `${title} (${SWITCH_TIMEOUT_MS / 1000} s at most)`,
-  host: 'vm',
-  argv: cmd.probeThroughProxy(domain),
-  expect: release === undefined ? '503' : `200 ${release}`,
-  timeoutMs: SWITCH_TIMEOUT_MS,
-  // The switch takes effect within one of Caddy's 250 ms lookups: look more often than that, so a
-  // rollback to a warm colour ends soon after the proxy moved.
-  intervalMs: 100,
-});
+/**
+ * Bounded wait until the proxy answers from `release`, or with the maintenance page's 503. It
+ * polls on the VM (commands.ts untilOutput), one command in all: the switch takes effect at one of
+ * Caddy's 250 ms lookups, and is seen within 50 ms of it, whatever the round trip to the VM.
+ */
+const proxyServes = (domain: string, release: string | undefined, id: string, title: string): Step =>
+  run(
+    id,
+    `${title} (${SWITCH_TIMEOUT_MS / 1000} s at most)`,
+    'vm',
+    cmd.untilOutput(
+      cmd.probeThroughProxy(domain),
+      release === undefined ? '503' : `200 ${release}`,
+      SWITCH_TIMEOUT_MS / 1000,
+      0.05,
+    ),
+    { explains: true },
+  );
 
 function failure(p: {
   colour: Colour;
