@@ -46,7 +46,7 @@ export const upstreamOf = (colour: Colour) => `${upstreamAddresses[colour]}:${UP
 
 /**
  * How long the verify step waits for the proxy to answer from the new colour. The switch takes
- * effect when Caddy next resolves the name (every 250 ms; 0.20-0.30 s measured); the bound is
+ * effect when Caddy next resolves the name (at most 100 ms after the last lookup); the bound is
  * for a VM under load. The old colour serves until then, and is stopped only after.
  */
 export const SWITCH_TIMEOUT_MS = 30_000;

@@ -297,7 +297,8 @@ function activate(
 /**
  * Bounded wait until the proxy answers from `release`, or with the maintenance page's 503. It
  * polls on the VM (commands.ts untilOutput), one command in all: the switch takes effect at one of
- * Caddy's 250 ms lookups, and is seen within 50 ms of it, whatever the round trip to the VM.
+ * Caddy's lookups (100 ms apart at most), and is seen within 50 ms of it, whatever the round trip
+ * to the VM.
  */
 const proxyServes = (domain: string, release: string | undefined, id: string, title: string): Step =>
   run(
