@@ -17,6 +17,7 @@ import { CPU_PROFILES, type CpuProfile, parseCpuProfile } from '../scripts/lib/t
 import { changedBackend } from '../test/e2e/support/images.ts';
 import { describeLoad, loadUntil, proxyClient } from '../test/e2e/support/proxy.ts';
 import { twinConfig } from '../test/e2e/support/twin.ts';
+import { deployJson } from './lib/deploy-cli.ts';
 import { chartSpec, type Mark, perSecond, runsByStart } from './lib/latency.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -60,12 +61,7 @@ const untilServed = (stepTimes: Record<string, number> = {}) => {
   return ms;
 };
 
-const deployCli = async (...args: string[]) => {
-  const r = await $({ cwd: root, nothrow: true })`zx scripts/deploy.mjs ${args} --json`;
-  const last = JSON.parse(r.stdout.trim().split('\n').pop() || '{}');
-  if (r.exitCode !== 0) throw new Error(`deploy ${args.join(' ')} failed: ${last.error ?? r.stdout}`);
-  return last;
-};
+const deployCli = (...args: string[]) => deployJson(args);
 
 const profiles = String(argv.cpu ?? 'full,e2-micro')
   .split(',')

@@ -10,8 +10,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { $, argv, echo } from 'zx';
+import { argv, echo } from 'zx';
 import { loadTarget } from '../scripts/lib/target.ts';
+import { deployJson } from './lib/deploy-cli.ts';
 
 const root = join(import.meta.dirname, '..');
 const runs = Number(argv.runs ?? 6);
@@ -68,17 +69,7 @@ function relayInventory(port: number): string {
   return join(dir, 'twin.yml');
 }
 
-async function deploy(inv: string, ...args: string[]) {
-  const r = await $({
-    cwd: root,
-    nothrow: true,
-    env: { ...process.env, E2M_INVENTORY: inv },
-  })`zx scripts/deploy.mjs ${args} --json`;
-  const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
-  if (r.exitCode !== 0 || !line)
-    throw new Error(`deploy ${args.join(' ')}: exit ${r.exitCode}: ${r.stderr.trim()}`);
-  return JSON.parse(line);
-}
+const deploy = (inv: string, ...args: string[]) => deployJson(args, { ...process.env, E2M_INVENTORY: inv });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -77,14 +77,11 @@ export async function takeLease<K extends string = never>(
   let released = 0;
   if (o.read && TAKE in o.read) throw new Error(`takeLease: a read may not be named ${TAKE}`);
   for (;;) {
-    const parts = { ...o.read, [TAKE]: cmd.takeLock(holderJson(actor, command), leaseS, dir) } as Parts<
+    // The lock first (a key inserted first comes first); the reads run only once it is taken.
+    const parts = { [TAKE]: cmd.takeLock(holderJson(actor, command), leaseS, dir), ...o.read } as Parts<
       K | typeof TAKE
     >;
-    // The lock first; the reads after it run only once it is taken.
-    const order = [TAKE, ...Object.keys(o.read ?? {})] as (K | typeof TAKE)[];
-    const out = await vm.runSequence(Object.fromEntries(order.map((k) => [k, parts[k]])) as typeof parts, {
-      mayFail: Object.keys(o.read ?? {}) as K[],
-    });
+    const out = await vm.runSequence(parts, { mayFail: Object.keys(o.read ?? {}) as K[] });
     const r = out[TAKE] ?? { code: 1, stdout: '', stderr: 'the lock command did not run' };
     if (r.code === 0) {
       const broke = /^expired: (.*)$/m.exec(r.stdout)?.[1];
