@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what one command needs on a fresh machine of this kind, idempotently. Usage:
-#   bash .ci/install.sh [rehearse|dev|all]      (default all)
-# rehearse: the twin, Ansible, Node and Bun (npm run rehearse); dev: Node, Bun, MariaDB and Redis
+#   bash .ci/install.sh [rehearse|kernel|dev|all]      (default all)
+# rehearse: the twin, Ansible, Node and Bun (npm run rehearse); kernel: that and QEMU (twin up
+# --kernel); dev: Node, Bun, MariaDB and Redis
 # (npm run dev); all: everything the test suites use (npm test). Each file in .ci/install.d/ owns
 # one tool family, names its profiles in a `# profiles:` line and what must finish first in an
 # `# after:` line; files whose prerequisites are done run at the same time (their output goes to
@@ -11,8 +12,8 @@ cd "$(dirname "$0")/.."
 source .ci/env.sh
 profile=${1:-all}
 case $profile in
-  rehearse | dev | all) ;;
-  *) echo "install: unknown profile '$profile' (rehearse, dev or all)" >&2; exit 2 ;;
+  rehearse | kernel | dev | all) ;;
+  *) echo "install: unknown profile '$profile' (rehearse, kernel, dev or all)" >&2; exit 2 ;;
 esac
 export E2M_INSTALL_PROFILE=$profile
 bash .ci/preflight.sh "$profile"

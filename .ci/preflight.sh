@@ -2,7 +2,7 @@
 # Speaks before anything is installed: checks this machine for a profile of .ci/install.sh and
 # prints one list of what is missing and what will be installed, system-wide and per user.
 # Changes nothing. Exits 1, naming each problem and its fix, when something cannot be fixed
-# automatically. Usage: bash .ci/preflight.sh [rehearse|dev|all]
+# automatically. Usage: bash .ci/preflight.sh [rehearse|kernel|dev|all]
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source .ci/env.sh
@@ -32,7 +32,7 @@ else bad "neither root nor passwordless sudo: run as root, or allow sudo -n for 
 if command -v npm >/dev/null; then ok "npm $(npm --version) (installs Node 22 and Bun)"
 else bad "npm not found: apt-get install npm (any version; it fetches Node 22 from the npm registry)"; fi
 
-if wants "rehearse all"; then
+if wants "rehearse kernel all"; then
   if [ -x "$GOBIN/fake-gcs-server" ]; then ok "fake-gcs-server already built"
   elif command -v go >/dev/null && [ "$(go env GOVERSION | sed -E 's/go1\.([0-9]+).*/\1/')" -ge 24 ] 2>/dev/null; then
     ok "$(go env GOVERSION) (builds fake-gcs-server$(wants all && echo ', osv-scanner, gitleaks and the Terraform provider'))"
@@ -57,9 +57,9 @@ fi
 
 # Disk a profile's install and its command take, measured on a fresh machine (README, Quick start):
 # rehearse 6.7 GB (Docker 3.9 with the converged twin, the cache, node_modules and Go's caches).
-declare -A need_gb=([rehearse]=8 [dev]=2 [all]=16)
+declare -A need_gb=([rehearse]=8 [kernel]=10 [dev]=2 [all]=16)
 dirs=("$E2M_CACHE")
-wants "rehearse all" && dirs+=(/var/lib/docker)
+wants "rehearse kernel all" && dirs+=(/var/lib/docker)
 for dir in "${dirs[@]}"; do
   d=$dir; while [ ! -e "$d" ]; do d=$(dirname "$d"); done
   free_gb=$(df -Pk "$d" | awk 'NR==2 {print int($4 / 1048576)}')

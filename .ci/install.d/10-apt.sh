@@ -3,13 +3,15 @@
 # loop and the tests start (MariaDB, Redis), linters and bench tools (all). apt-get update only
 # when a package is missing or the lists are empty, so a warm machine skips it. With
 # --list-missing it only prints what it would install (the preflight's list).
-# profiles: rehearse dev all
+# profiles: rehearse kernel dev all
 set -euo pipefail
 source .ci/env.sh
 rehearse=(docker.io debootstrap zstd curl ca-certificates openssh-client git python3-venv)
 dev=(mariadb-server mariadb-client redis-server curl ca-certificates)
 # shellcheck disable=SC2034 # read through the nameref below
-all=("${rehearse[@]}" "${dev[@]}" shellcheck yamllint wrk age)
+kernel=("${rehearse[@]}" qemu-system-x86 qemu-utils)
+# shellcheck disable=SC2034 # read through the nameref below
+all=("${rehearse[@]}" "${dev[@]}" shellcheck yamllint wrk age qemu-guest-agent)
 declare -n packages="${E2M_INSTALL_PROFILE:-all}"
 missing=()
 for p in "${packages[@]}"; do

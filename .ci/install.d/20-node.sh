@@ -3,7 +3,7 @@
 # project's own dependencies from their lockfiles: skipped when node_modules was installed from
 # the same lockfiles (a stamp holds their hash), so a second `npm run rehearse` starts at once.
 # installs: Node 22 and Bun, the npm and Bun dependencies (in the work tree)
-# profiles: rehearse dev all
+# profiles: rehearse kernel dev all
 set -euo pipefail
 source .ci/env.sh
 NODE_VERSION=22.23.3

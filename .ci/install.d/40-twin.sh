@@ -6,7 +6,7 @@
 # $GOBIN/pebble-certs). Reused when the pinned version is already there. (The twin's base image
 # is built by `twin up` itself; Ansible comes from the shared venv: 50-python.sh.)
 # installs: fake-gcs-server pebble
-# profiles: rehearse all
+# profiles: rehearse kernel all
 set -euo pipefail
 source .ci/env.sh
 FAKE_GCS_VERSION=v1.56.1

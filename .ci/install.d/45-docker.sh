@@ -2,7 +2,7 @@
 # A running Docker engine for the twin and the image tests. CI machines start none: if
 # `docker info` fails, start dockerd in the background (log in $E2M_CACHE/dockerd.log) and wait
 # until it answers. Idempotent: does nothing when an engine already answers.
-# profiles: rehearse all
+# profiles: rehearse kernel all
 # after: 10-apt
 set -euo pipefail
 source .ci/env.sh

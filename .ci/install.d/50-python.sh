@@ -3,7 +3,7 @@
 # every profile that converges the twin, plus checkov and ansible-lint (.ci/requirements.txt)
 # for the tests. A stamp per requirements file skips pip when nothing changed.
 # installs: a Python venv with Ansible (and checkov, ansible-lint for the tests)
-# profiles: rehearse all
+# profiles: rehearse kernel all
 # after: 10-apt
 set -euo pipefail
 source .ci/env.sh

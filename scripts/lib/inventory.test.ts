@@ -49,7 +49,8 @@ const twinCfg = resolveConfig({
   provisionScript: 'x',
   gcsBinary: '/bin/fake',
   gcsTag: 't',
-  debCacheDir: '/cache/debs',
+  cacheDir: '/cache/twin',
+  nodeBin: '/usr/bin/node',
 });
 
 describe('inventoryText', () => {

@@ -80,6 +80,8 @@ export interface VmGroupVars {
   e2m_https_url?: string;
   /** The host is a container, not a VM: the playbooks skip what a container cannot do. */
   e2m_is_twin?: boolean;
+  /** The twin is a QEMU guest with a kernel of its own (`twin up --kernel`): kernel settings apply. */
+  e2m_twin_kernel?: boolean;
   /** age public keys (space-separated) that every backup is encrypted to (docs/backup.md). */
   e2m_backup_age_recipients?: string;
   /** Each app colour's CPU cap (`docker run --cpus`); 1 when absent. */
@@ -172,6 +174,7 @@ export const VM_GROUP_KEYS: Record<keyof VmGroupVars, KeySpec> = {
   e2m_http_url: { required: true, check: url },
   e2m_https_url: { check: url },
   e2m_is_twin: {},
+  e2m_twin_kernel: {},
   e2m_backup_age_recipients: {},
   e2m_app_cpus: { check: { is: 'cpus' } },
 };

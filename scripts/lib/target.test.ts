@@ -14,7 +14,8 @@ const twinCfg = resolveConfig({
   provisionScript: 'x',
   gcsBinary: '/bin/fake',
   gcsTag: 't',
-  debCacheDir: '/cache/debs',
+  cacheDir: '/cache/twin',
+  nodeBin: '/usr/bin/node',
 });
 const twinYaml = inventoryYaml(twinCfg);
 

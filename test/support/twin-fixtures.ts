@@ -7,5 +7,6 @@ export const twinInput = {
   provisionScript: 'echo provision',
   gcsBinary: '/cache/go/bin/fake-gcs-server',
   gcsTag: 'abc123',
-  debCacheDir: '/cache/debs',
+  cacheDir: '/cache/twin',
+  nodeBin: '/usr/bin/node',
 };

@@ -27,6 +27,7 @@ async function run(inv: Invocation, root: string): Promise<number> {
   const flags: ConfigFlags = {};
   for (const k of PORT_FLAGS) if (inv.values[k] !== undefined) flags[k] = inv.values[k] as string;
   if (inv.values.cpu !== undefined) flags.cpu = inv.values.cpu as string;
+  if (inv.values.kernel === true) flags.kernel = true;
   const cfg = loadConfig(root, process.env, flags);
   const runner = new LocalRunner();
   const progress = consoleProgress();

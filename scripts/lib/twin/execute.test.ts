@@ -20,7 +20,8 @@ const base = resolveConfig({
   provisionScript: 'x',
   gcsBinary: '/nonexistent/fake-gcs-server',
   gcsTag: 't',
-  debCacheDir: '/cache/debs',
+  cacheDir: '/cache/twin',
+  nodeBin: '/usr/bin/node',
 });
 const messages: string[] = [];
 const progress: Progress = {

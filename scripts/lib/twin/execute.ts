@@ -9,6 +9,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Handlers, poll, realClock, runPlan } from '../plan/run.ts';
 import type { Runner } from '../runner.ts';
+import {
+  agentReadyStep,
+  bootSteps,
+  buildKernelSteps,
+  checkSocketPath,
+  downKernelSteps,
+  KERNEL_RECIPE,
+  kernelPaths,
+  parseMeminfo,
+} from './kernel/plan.ts';
 import { hostKeyArgv, metadataSteps, metadataTree } from './metadata/plan.ts';
 import {
   afterStartSteps,
@@ -22,6 +32,7 @@ import {
   inventoryYaml,
   isDown,
   isUp,
+  KERNEL_TOOLS,
   missingToolMessage,
   PORT_ENV,
   type Ports,
@@ -119,10 +130,16 @@ export function loadConfig(
     provisionScript,
     gcsBinary,
     gcsTag,
-    debCacheDir: join(cache, 'twin', 'debs'),
+    cacheDir: join(cache, 'twin'),
+    nodeBin: process.execPath,
+    // The kernel twin when asked for, or when one is running: down, status and ssh follow it.
+    machine: flags.kernel || existsSync(join(root, '.twin', 'kernel')) ? 'kernel' : 'container',
   });
 }
-export type ConfigFlags = Partial<Record<`${keyof Ports}-port`, string | number>> & { cpu?: string };
+export type ConfigFlags = Partial<Record<`${keyof Ports}-port`, string | number>> & {
+  cpu?: string;
+  kernel?: boolean;
+};
 
 async function containerState(runner: Runner, name: string): Promise<'running' | 'stopped' | 'absent'> {
   const r = await runner.run(['docker', 'container', 'inspect', '--format', '{{.State.Running}}', name], {
@@ -132,13 +149,30 @@ async function containerState(runner: Runner, name: string): Promise<'running' |
   return r.stdout.trim() === 'true' ? 'running' : 'stopped';
 }
 
+/** The kernel twin's QEMU: its pid while that process is a QEMU of ours, else undefined. */
+export function qemuPid(cfg: TwinConfig): number | undefined {
+  const { pidFile } = kernelPaths(cfg, cfg.cacheDir);
+  const pid = Number(existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : 0);
+  if (!(pid > 0) || !existsSync(`/proc/${pid}/cmdline`)) return undefined;
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('qemu-system') ? pid : undefined;
+}
+
 export async function readState(runner: Runner, cfg: TwinConfig): Promise<DockerState> {
   const ok = async (argv: string[]) => (await runner.run(argv, { check: false })).code === 0;
+  const kernel = cfg.machine === 'kernel' ? kernelPaths(cfg, cfg.cacheDir) : undefined;
   return {
-    baseImage: await ok(['docker', 'image', 'inspect', cfg.baseImage]),
+    baseImage: kernel
+      ? existsSync(join(kernel.imageDir, 'disk.qcow2'))
+      : await ok(['docker', 'image', 'inspect', cfg.baseImage]),
     gcsImage: await ok(['docker', 'image', 'inspect', cfg.gcsImage]),
     network: await ok(['docker', 'network', 'inspect', cfg.network]),
-    twin: await containerState(runner, cfg.container),
+    twin: kernel
+      ? qemuPid(cfg) !== undefined
+        ? 'running'
+        : existsSync(kernel.runDir)
+          ? 'stopped'
+          : 'absent'
+      : await containerState(runner, cfg.container),
     gcs: await containerState(runner, cfg.gcsContainer),
     keyFile: existsSync(cfg.keyFile) && existsSync(`${cfg.keyFile}.pub`),
   };
@@ -187,6 +221,10 @@ const STALE = 'its base image is older than the current recipe: `npm run twin --
 
 /** Ports a running twin was started with (its label), so status/ssh follow it, not the flags. */
 export async function runningPorts(runner: Runner, cfg: TwinConfig): Promise<Ports> {
+  if (cfg.machine === 'kernel') {
+    const file = join(kernelPaths(cfg, cfg.cacheDir).runDir, 'ports.json');
+    return existsSync(file) ? { ...cfg.ports, ...JSON.parse(readFileSync(file, 'utf8')) } : cfg.ports;
+  }
   const r = await runner.run(
     [
       'docker',
@@ -281,15 +319,28 @@ export async function up(
   opts: { dryRun?: boolean } = {},
 ): Promise<number> {
   const t0 = Date.now();
-  await checkTools(runner, Object.keys(REQUIRED_TOOLS));
+  const kernel = cfg.machine === 'kernel' ? kernelPaths(cfg, cfg.cacheDir) : undefined;
+  await checkTools(runner, [...Object.keys(REQUIRED_TOOLS), ...(kernel ? Object.keys(KERNEL_TOOLS) : [])]);
+  if (kernel && cfg.cpuProfile !== 'full')
+    throw new TwinError(
+      `--cpu ${cfg.cpuProfile} is for the container twin; the kernel twin has 2 emulated vCPUs`,
+    );
+  const socketProblem = kernel && checkSocketPath(kernel.socket);
+  if (socketProblem) throw new TwinError(socketProblem);
   const state = await readState(runner, cfg);
+  if (kernel && (await containerState(runner, cfg.container)) !== 'absent')
+    throw new TwinError(`the container twin ${cfg.container} exists: \`npm run twin -- down\` first`);
+  if (kernel && state.twin === 'stopped')
+    throw new TwinError(
+      `a kernel twin's run directory ${kernel.runDir} is left without its QEMU: \`npm run twin -- down\` first`,
+    );
   if (isUp(state)) {
     const ports = await runningPorts(runner, cfg);
-    const cpu = opts.dryRun ? undefined : await applyCpuProfile(runner, cfg, ports);
+    const cpu = opts.dryRun || kernel ? undefined : await applyCpuProfile(runner, cfg, ports);
     progress.info(
       `twin is already up (ssh 127.0.0.1:${ports.ssh}, gcs 127.0.0.1:${ports.gcs}); ${cpu ?? 'nothing changed'}`,
     );
-    const image = await twinImage(runner, cfg);
+    const image = kernel ? undefined : await twinImage(runner, cfg);
     if (image && image !== cfg.baseImage) progress.info(`note: ${STALE}`);
     return 0;
   }
@@ -301,8 +352,9 @@ export async function up(
 
   const preSteps: Step[] = [];
   const provisionScript = readFileSync(PROVISION_SCRIPT, 'utf8');
-  if (!state.baseImage)
-    preSteps.push(...buildBaseSteps(cfg, join(tmpdir(), 'e2m-twin-base-XXXX'), provisionScript));
+  const buildSteps = (dir: string) =>
+    kernel ? buildKernelSteps(cfg, kernel, dir, provisionScript) : buildBaseSteps(cfg, dir, provisionScript);
+  if (!state.baseImage) preSteps.push(...buildSteps(join(tmpdir(), 'e2m-twin-base-XXXX')));
   if (!state.gcsImage) {
     if (!existsSync(cfg.gcsBinary))
       throw new TwinError(
@@ -311,7 +363,7 @@ export async function up(
     preSteps.push(...buildGcsImageSteps(cfg, join(tmpdir(), 'e2m-twin-gcs-XXXX')));
   }
   if (opts.dryRun) {
-    for (const s of [...preSteps, ...upSteps(cfg, state)])
+    for (const s of [...preSteps, ...upSteps(cfg, state), ...(kernel ? bootSteps(cfg, kernel) : [])])
       progress.info(`${s.title}${'argv' in s ? `\n    ${s.argv.join(' ')}` : ''}`);
     progress.info(
       '(dry run: then the docker.service drop-in, the metadata server, the guest agent (the admin user, its key, the host keys) and the startup script; then wait for sshd, create buckets, write inventory/twin.yml)',
@@ -320,18 +372,23 @@ export async function up(
   }
   if (!state.baseImage) {
     progress.info(
-      `base image ${cfg.baseImage} not cached: building it from Debian packages (about 1-2 minutes)`,
+      kernel
+        ? `kernel twin disk ${kernel.imageDir} not cached: building it from Debian packages (about 4-5 minutes)`
+        : `base image ${cfg.baseImage} not cached: building it from Debian packages (about 1-2 minutes)`,
     );
     const dir = await mkdtemp(join(tmpdir(), 'e2m-twin-base-'));
-    await runSteps(runner, buildBaseSteps(cfg, dir, provisionScript), progress);
+    await runSteps(runner, buildSteps(dir), progress);
   }
   if (!state.gcsImage) {
     const dir = await mkdtemp(join(tmpdir(), 'e2m-twin-gcs-'));
     await runSteps(runner, buildGcsImageSteps(cfg, dir), progress);
   }
   await runSteps(runner, upSteps(cfg, state), progress);
+  if (kernel) await runSteps(runner, [...bootSteps(cfg, kernel), agentReadyStep(cfg)], progress);
 
-  const cgroup = twinCgroup(await runner.capture(execIn(cfg, ['cat', '/proc/1/cgroup'])));
+  const cgroup = kernel
+    ? undefined
+    : twinCgroup(await runner.capture(execIn(cfg, ['cat', '/proc/1/cgroup'])));
   const publicKey = readFileSync(`${cfg.keyFile}.pub`, 'utf8');
   const startup = renderStartupScript(readFileSync(join(cfg.root, 'terraform/startup.sh.tftpl'), 'utf8'), {
     admin_user: cfg.user,
@@ -341,7 +398,7 @@ export async function up(
     readFileSync(METADATA_SERVER, 'utf8'),
     metadataTree(cfg, publicKey, startup),
   );
-  await runSteps(runner, afterStartSteps(cfg, cgroup.path, metadata), progress);
+  await runSteps(runner, afterStartSteps(cfg, cgroup?.path, metadata), progress);
   const listed = JSON.parse(
     await runner.capture([
       'curl',
@@ -363,7 +420,7 @@ export async function up(
   progress.info(
     `twin is up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ssh ${cfg.user}@127.0.0.1 -p ${cfg.ports.ssh} (npm run twin -- ssh), ` +
       `http 127.0.0.1:${cfg.ports.http}, https 127.0.0.1:${cfg.ports.https}, gcs http://127.0.0.1:${cfg.ports.gcs}, ` +
-      `cgroup v${cgroup.version} ${cgroup.path}, inventory ${cfg.inventoryFile}`,
+      `${cgroup ? `cgroup v${cgroup.version} ${cgroup.path}` : `QEMU guest, ${KERNEL_RECIPE.memoryMiB} MiB, console log ${kernel?.console}`}, inventory ${cfg.inventoryFile}`,
   );
   return 0;
 }
@@ -381,7 +438,12 @@ export async function down(
     progress.info('twin is already down; nothing changed');
     return 0;
   }
-  const steps = downSteps(cfg, state, inventory);
+  const kernel = cfg.machine === 'kernel' ? kernelPaths(cfg, cfg.cacheDir) : undefined;
+  const pid = kernel ? qemuPid(cfg) : undefined;
+  const steps = [
+    ...(kernel && state.twin !== 'absent' ? downKernelSteps(kernel, pid) : []),
+    ...downSteps(cfg, kernel ? { ...state, twin: 'absent' } : state, inventory),
+  ];
   if (opts.dryRun) {
     for (const s of steps) progress.info(`${s.title}${'argv' in s ? `\n    ${s.argv.join(' ')}` : ''}`);
     return 0;
@@ -394,7 +456,8 @@ export interface TwinStatus {
   state: 'up' | 'down' | 'partial';
   docker: DockerState;
   ports: Ports;
-  memory?: { usedBytes: number; limitBytes: number; cgroupVersion: 1 | 2 };
+  /** The container twin's cgroup, or the kernel twin's own /proc/meminfo (total - available). */
+  memory?: { usedBytes: number; limitBytes: number; source: string };
   systemd?: string;
   /** The twin runs a base image other than the current recipe's. */
   stale?: boolean;
@@ -406,6 +469,19 @@ export async function status(runner: Runner, cfg: TwinConfig): Promise<TwinStatu
   const state = isUp(docker) ? 'up' : isDown(docker) ? 'down' : 'partial';
   const ports = await runningPorts(runner, cfg);
   const result: TwinStatus = { state, docker, ports };
+  if (cfg.machine === 'kernel') {
+    if (docker.twin === 'running') {
+      const run = (argv: string[]) => runner.run(execIn(cfg, argv), { check: false });
+      result.systemd = (await run(['systemctl', 'is-system-running'])).stdout.trim();
+      const mem = parseMeminfo((await run(['cat', '/proc/meminfo'])).stdout);
+      result.memory = {
+        usedBytes: mem.totalBytes - mem.availableBytes,
+        limitBytes: mem.totalBytes,
+        source: 'meminfo',
+      };
+    }
+    return result;
+  }
   const image = await twinImage(runner, cfg);
   if (image && image !== cfg.baseImage) result.stale = true;
   if (docker.twin === 'running') {
@@ -427,7 +503,7 @@ export async function status(runner: Runner, cfg: TwinConfig): Promise<TwinStatu
         ),
       ),
     );
-    result.memory = { usedBytes: Number(used), limitBytes: Number(limit), cgroupVersion: cg.version };
+    result.memory = { usedBytes: Number(used), limitBytes: Number(limit), source: `cgroup v${cg.version}` };
   }
   return result;
 }
@@ -436,16 +512,16 @@ export function formatStatus(cfg: TwinConfig, s: TwinStatus): string {
   const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
   return [
     `twin: ${s.state}`,
-    `  ${cfg.container}: ${s.docker.twin}${s.systemd ? ` (systemd: ${s.systemd})` : ''}`,
+    `  ${cfg.machine === 'kernel' ? `${cfg.container} (QEMU guest, kernel of its own)` : cfg.container}: ${s.docker.twin}${s.systemd ? ` (systemd: ${s.systemd})` : ''}`,
     `  ${cfg.gcsContainer}: ${s.docker.gcs}`,
     `  network ${cfg.network}: ${s.docker.network ? 'present' : 'absent'}`,
-    `  base image ${cfg.baseImage}: ${s.docker.baseImage ? 'cached' : 'not built'}`,
+    cfg.machine === 'kernel'
+      ? `  kernel twin disk ${kernelPaths(cfg, cfg.cacheDir).imageDir}: ${s.docker.baseImage ? 'cached' : 'not built'}`
+      : `  base image ${cfg.baseImage}: ${s.docker.baseImage ? 'cached' : 'not built'}`,
     ...(s.stale ? [`  note: ${STALE}`] : []),
     `  ports (127.0.0.1): ssh ${s.ports.ssh}, http ${s.ports.http}, https ${s.ports.https}, gcs ${s.ports.gcs}`,
     ...(s.memory
-      ? [
-          `  memory (cgroup v${s.memory.cgroupVersion}): ${mib(s.memory.usedBytes)} used of ${mib(s.memory.limitBytes)}`,
-        ]
+      ? [`  memory (${s.memory.source}): ${mib(s.memory.usedBytes)} used of ${mib(s.memory.limitBytes)}`]
       : []),
   ].join('\n');
 }

@@ -120,8 +120,8 @@ describe('the base recipe', () => {
   it('debootstraps, provisions in a chroot, and imports with systemd as the command', () => {
     const steps = buildBaseSteps(cfg, '/tmp/b', 'SCRIPT');
     expect(shell(steps)).toEqual([
-      'mkdir -p /cache/debs',
-      `debootstrap --variant=minbase --cache-dir=/cache/debs --include=${BASE_RECIPE.packages.join(',')} bookworm /tmp/b/rootfs http://deb.debian.org/debian`,
+      'mkdir -p /cache/twin/debs',
+      `debootstrap --variant=minbase --cache-dir=/cache/twin/debs --include=${BASE_RECIPE.packages.join(',')} bookworm /tmp/b/rootfs http://deb.debian.org/debian`,
       'chroot /tmp/b/rootfs sh -s',
       'tar --numeric-owner -C /tmp/b/rootfs -cf /tmp/b/rootfs.tar .',
       `docker import --change 'CMD ["/lib/systemd/systemd"]' --change 'ENV container=docker' --change 'LABEL e2m.twin.recipe=${cfg.recipeHash}' /tmp/b/rootfs.tar ${cfg.baseImage}`,

@@ -83,6 +83,13 @@ export interface TwinConfig {
   debCacheDir: string;
   /** Image tag of the emulator: derived from the binary's hash, so a new binary makes a new image. */
   gcsTag: string;
+  /** The machine: a systemd container (the default) or a QEMU guest with a kernel of its own. */
+  machine: 'container' | 'kernel';
+  /** Where built images are cached between runs (outside the work tree). */
+  cacheDir: string;
+  /** The kernel twin's guest agent socket (kernel/plan.ts), and the Node that speaks to it. */
+  qgaSocket: string;
+  nodeBin: string;
 }
 
 export class ConfigError extends Error {
@@ -137,7 +144,9 @@ export interface ConfigInput {
   provisionScript: string;
   gcsBinary: string;
   gcsTag: string;
-  debCacheDir: string;
+  cacheDir: string;
+  nodeBin: string;
+  machine?: TwinConfig['machine'];
 }
 
 /** Flags win over environment variables, which win over defaults. */
@@ -191,7 +200,11 @@ export function resolveConfig(input: ConfigInput): TwinConfig {
     gcsImage: `e2m-fake-gcs:${input.gcsTag}`,
     gcsBinary: input.gcsBinary,
     gcsTag: input.gcsTag,
-    debCacheDir: input.debCacheDir,
+    debCacheDir: join(input.cacheDir, 'debs'),
+    machine: input.machine ?? 'container',
+    cacheDir: input.cacheDir,
+    qgaSocket: join(stateDir, 'kernel', 'qga.sock'),
+    nodeBin: input.nodeBin,
   };
 }
 
@@ -221,8 +234,15 @@ export const REQUIRED_TOOLS: Record<string, string> = {
   curl: 'curl',
 };
 
+/** What `up --kernel` needs beyond those (`bash .ci/install.sh kernel` installs them). */
+export const KERNEL_TOOLS: Record<string, string> = {
+  'qemu-system-x86_64': 'qemu-system-x86',
+  'qemu-img': 'qemu-utils',
+  'mkfs.ext4': 'e2fsprogs',
+};
+
 export function missingToolMessage(tool: string): string {
-  const pkg = REQUIRED_TOOLS[tool] ?? tool;
+  const pkg = REQUIRED_TOOLS[tool] ?? KERNEL_TOOLS[tool] ?? tool;
   return `${tool} not found: install the Debian package ${pkg} (apt-get install ${pkg})`;
 }
 
@@ -444,6 +464,7 @@ export function upSteps(cfg: TwinConfig, state: DockerState): Step[] {
       title: `start ${cfg.gcsContainer}`,
       argv: ['docker', 'start', cfg.gcsContainer],
     });
+  if (cfg.machine === 'kernel') return steps; // the machine is QEMU's: kernel/plan.ts bootSteps
   if (state.twin === 'absent')
     steps.push({
       kind: 'run',
@@ -489,7 +510,12 @@ export function dockerDropIn(cgroupPath: string): string {
   ].join('\n');
 }
 
+/** A command as root on the twin's machine: `docker exec`, or the QEMU guest agent (kernel/qga.ts). */
 export function execIn(cfg: TwinConfig, argv: string[], interactive = false): string[] {
+  if (cfg.machine === 'kernel') {
+    const qga = join(cfg.root, 'scripts', 'lib', 'twin', 'kernel', 'qga.ts');
+    return [cfg.nodeBin, qga, cfg.qgaSocket, ...(interactive ? ['--stdin'] : []), '--', ...argv];
+  }
   return ['docker', 'exec', ...(interactive ? ['--interactive'] : []), cfg.container, ...argv];
 }
 
@@ -536,21 +562,27 @@ export function renderStartupScript(template: string, vars: Record<string, strin
   return out;
 }
 
-/** After the container exists: the docker drop-in, then wait until it has booted, then
+/** After the machine exists: the docker drop-in (a container twin's, under `cgroupPath`), then wait until it has booted, then
  * `metadata` (metadata/plan.ts: GCP's metadata server, and the guest agent's and the script
  * runner's work read from it), then the GCS emulator. */
-export function afterStartSteps(cfg: TwinConfig, cgroupPath: string, metadata: Step[]): Step[] {
+export function afterStartSteps(cfg: TwinConfig, cgroupPath: string | undefined, metadata: Step[]): Step[] {
+  const nest: Step[] =
+    cgroupPath === undefined
+      ? []
+      : [
+          {
+            kind: 'run',
+            title: `nest a future Docker engine under ${cgroupPath}`,
+            argv: execIn(
+              cfg,
+              ['sh', '-c', `mkdir -p ${DOCKER_DROPIN.replace(/\/[^/]+$/, '')} && cat > ${DOCKER_DROPIN}`],
+              true,
+            ),
+            input: dockerDropIn(cgroupPath),
+          },
+        ];
   return [
-    {
-      kind: 'run',
-      title: `nest a future Docker engine under ${cgroupPath}`,
-      argv: execIn(
-        cfg,
-        ['sh', '-c', `mkdir -p ${DOCKER_DROPIN.replace(/\/[^/]+$/, '')} && cat > ${DOCKER_DROPIN}`],
-        true,
-      ),
-      input: dockerDropIn(cgroupPath),
-    },
+    ...nest,
     {
       kind: 'wait',
       title: 'wait for systemd to finish booting',
@@ -643,13 +675,18 @@ export function inventoryYaml(cfg: TwinConfig): string {
             e2m_project_id: cfg.projectId,
             e2m_state_bucket: cfg.buckets.state,
             e2m_backup_bucket: cfg.buckets.backups,
-            e2m_gcs_endpoint: `http://${cfg.gcsContainer}:4443`,
+            // The kernel twin's guest reaches this machine's loopback at 10.0.2.2 (QEMU's user network).
+            e2m_gcs_endpoint:
+              cfg.machine === 'kernel'
+                ? `http://10.0.2.2:${cfg.ports.gcs}`
+                : `http://${cfg.gcsContainer}:4443`,
             e2m_gcs_host_endpoint: gcsHostUrl(cfg),
             e2m_gcs_auth: true,
             e2m_http_url: `http://127.0.0.1:${cfg.ports.http}`,
             e2m_https_url: `https://127.0.0.1:${cfg.ports.https}`,
             e2m_is_twin: true,
             e2m_app_cpus: appCpusOf(cfg),
+            ...(cfg.machine === 'kernel' ? { e2m_twin_kernel: true } : {}),
           },
         },
       },
@@ -665,6 +702,7 @@ export function inventoryYaml(cfg: TwinConfig): string {
       e2m_http_url: "The app as seen from this machine (the twin's ports 80/443 are published on loopback).",
       e2m_is_twin: 'Twin-only: the container cannot do what a VM kernel does (see docs/twin.md).',
       e2m_app_cpus: "Each app colour's CPU cap, kept within the twin's CPU profile (`twin up --cpu`).",
+      e2m_twin_kernel: 'A QEMU guest with a kernel of its own (`twin up --kernel`): kernel settings apply.',
     },
   });
 }

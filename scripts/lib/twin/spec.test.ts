@@ -28,6 +28,7 @@ describe('twin --help', () => {
       '  --https-port N  HTTPS on 127.0.0.1:N (default 8443, env E2M_TWIN_HTTPS_PORT)',
       '  --gcs-port N    GCS emulator on 127.0.0.1:N (default 4443, env E2M_TWIN_GCS_PORT)',
       '  --cpu P         full (2 CPUs, default) or e2-micro (0.5: its sustained share; env E2M_TWIN_CPU)',
+      '  --kernel        a QEMU guest with its own kernel, 1 GB RAM, 10 GB disk (slow; docs/twin.md)',
       '  --dry-run       print what up/down/reset would do, change nothing',
       '  -h, --help      this text',
       '',

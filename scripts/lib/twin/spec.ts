@@ -26,6 +26,10 @@ emulator (fake-gcs-server) with the project's buckets. Everything listens on 127
       value: 'P',
       help: 'full (2 CPUs, default) or e2-micro (0.5: its sustained share; env E2M_TWIN_CPU)',
     },
+    kernel: {
+      type: 'boolean',
+      help: 'a QEMU guest with its own kernel, 1 GB RAM, 10 GB disk (slow; docs/twin.md)',
+    },
     'dry-run': { type: 'boolean', help: 'print what up/down/reset would do, change nothing' },
     help: { ...helpOption, help: 'this text' },
   },
@@ -33,7 +37,7 @@ emulator (fake-gcs-server) with the project's buckets. Everything listens on 127
     up: {
       summary: `build the base image if its recipe changed, start the twin and the emulator, write
 inventory/twin.yml. Says so and changes nothing when the twin is already up.`,
-      options: ['ssh-port', 'http-port', 'https-port', 'gcs-port', 'cpu', 'dry-run'],
+      options: ['ssh-port', 'http-port', 'https-port', 'gcs-port', 'cpu', 'kernel', 'dry-run'],
     },
     down: {
       summary: `remove the twin, the emulator, their network and volume, and inventory/twin.yml
@@ -45,7 +49,7 @@ inventory/twin.yml. Says so and changes nothing when the twin is already up.`,
       summary: 'open a shell on the twin as ops, or run a command: npm run twin -- ssh -- uptime',
       options: ['ssh-port'],
     },
-    reset: { summary: 'down, then up: a fresh twin.', options: ['cpu', 'dry-run'] },
+    reset: { summary: 'down, then up: a fresh twin.', options: ['cpu', 'kernel', 'dry-run'] },
   },
   footer: `Environment: E2M_TWIN_INSTANCE=NAME runs a second, separate twin (containers e2m-twin-NAME*) on
 the same Docker engine, e.g. for another checkout; give it other ports too.
