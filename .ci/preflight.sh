@@ -49,7 +49,10 @@ if wants "rehearse kernel all"; then
   held=$(docker ps --filter name=e2m-twin --format '{{.Ports}}' 2>/dev/null)
   busy=()
   for p in "${E2M_TWIN_SSH_PORT:-2222}" "${E2M_TWIN_HTTP_PORT:-8080}" "${E2M_TWIN_HTTPS_PORT:-8443}" "${E2M_TWIN_GCS_PORT:-4443}"; do
-    if [ -n "$(ss -Hltn "( sport = :$p )" 2>/dev/null)" ] && [[ "$held" != *":$p->"* ]]; then busy+=("$p"); fi
+    listener=$(ss -Hltnp "( sport = :$p )" 2>/dev/null)
+    # The kernel twin's QEMU (twin up --kernel) holds them for its guest.
+    qemu=$(cat .twin/kernel/qemu.pid 2>/dev/null || echo none)
+    if [ -n "$listener" ] && [[ "$held" != *":$p->"* ]] && [[ "$listener" != *"pid=$qemu,"* ]]; then busy+=("$p"); fi
   done
   if [ ${#busy[@]} -eq 0 ]; then ok "the twin's ports are free (or its own)"
   else bad "ports in use by something else: ${busy[*]}: free them, or pick others with E2M_TWIN_SSH_PORT, E2M_TWIN_HTTP_PORT, E2M_TWIN_HTTPS_PORT, E2M_TWIN_GCS_PORT"; fi
