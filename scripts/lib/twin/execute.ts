@@ -133,9 +133,13 @@ export function loadConfig(
     cacheDir: join(cache, 'twin'),
     nodeBin: process.execPath,
     // The kernel twin when asked for, or when one is running: down, status and ssh follow it.
-    machine: flags.kernel || existsSync(join(root, '.twin', 'kernel')) ? 'kernel' : 'container',
+    machine: flags.kernel || existsSync(kernelDirOf(root, env)) ? 'kernel' : 'container',
   });
 }
+/** The kernel twin's run directory for this instance (resolveConfig's `kernelDir`). */
+const kernelDirOf = (root: string, env: Record<string, string | undefined>) =>
+  join(root, '.twin', env.E2M_TWIN_INSTANCE ? `kernel-${env.E2M_TWIN_INSTANCE}` : 'kernel');
+
 export type ConfigFlags = Partial<Record<`${keyof Ports}-port`, string | number>> & {
   cpu?: string;
   kernel?: boolean;
@@ -151,7 +155,7 @@ async function containerState(runner: Runner, name: string): Promise<'running' |
 
 /** The kernel twin's QEMU: its pid while that process is a QEMU of ours, else undefined. */
 export function qemuPid(cfg: TwinConfig): number | undefined {
-  const { pidFile } = kernelPaths(cfg, cfg.cacheDir);
+  const { pidFile } = kernelPaths(cfg);
   const pid = Number(existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : 0);
   if (!(pid > 0) || !existsSync(`/proc/${pid}/cmdline`)) return undefined;
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('qemu-system') ? pid : undefined;
@@ -159,7 +163,7 @@ export function qemuPid(cfg: TwinConfig): number | undefined {
 
 export async function readState(runner: Runner, cfg: TwinConfig): Promise<DockerState> {
   const ok = async (argv: string[]) => (await runner.run(argv, { check: false })).code === 0;
-  const kernel = cfg.machine === 'kernel' ? kernelPaths(cfg, cfg.cacheDir) : undefined;
+  const kernel = cfg.machine === 'kernel' ? kernelPaths(cfg) : undefined;
   return {
     baseImage: kernel
       ? existsSync(join(kernel.imageDir, 'disk.qcow2'))
@@ -222,7 +226,7 @@ const STALE = 'its base image is older than the current recipe: `npm run twin --
 /** Ports a running twin was started with (its label), so status/ssh follow it, not the flags. */
 export async function runningPorts(runner: Runner, cfg: TwinConfig): Promise<Ports> {
   if (cfg.machine === 'kernel') {
-    const file = join(kernelPaths(cfg, cfg.cacheDir).runDir, 'ports.json');
+    const file = join(kernelPaths(cfg).runDir, 'ports.json');
     return existsSync(file) ? { ...cfg.ports, ...JSON.parse(readFileSync(file, 'utf8')) } : cfg.ports;
   }
   const r = await runner.run(
@@ -312,6 +316,23 @@ export async function withLock<T>(cfg: TwinConfig, fn: () => Promise<T>): Promis
   }
 }
 
+/** Builds the base (the container's image, or the kernel twin's disk) from Debian packages. */
+export async function buildBase(runner: Runner, cfg: TwinConfig, progress: Progress): Promise<void> {
+  const provisionScript = readFileSync(PROVISION_SCRIPT, 'utf8');
+  const kernel = cfg.machine === 'kernel' ? kernelPaths(cfg) : undefined;
+  progress.info(
+    kernel
+      ? `kernel twin disk ${kernel.imageDir} not cached: building it from Debian packages (about 2 minutes)`
+      : `base image ${cfg.baseImage} not cached: building it from Debian packages (about 1-2 minutes)`,
+  );
+  const dir = await mkdtemp(join(tmpdir(), 'e2m-twin-base-'));
+  await runSteps(
+    runner,
+    kernel ? buildKernelSteps(cfg, kernel, dir, provisionScript) : buildBaseSteps(cfg, dir, provisionScript),
+    progress,
+  );
+}
+
 export async function up(
   runner: Runner,
   cfg: TwinConfig,
@@ -319,7 +340,7 @@ export async function up(
   opts: { dryRun?: boolean } = {},
 ): Promise<number> {
   const t0 = Date.now();
-  const kernel = cfg.machine === 'kernel' ? kernelPaths(cfg, cfg.cacheDir) : undefined;
+  const kernel = cfg.machine === 'kernel' ? kernelPaths(cfg) : undefined;
   await checkTools(runner, [...Object.keys(REQUIRED_TOOLS), ...(kernel ? Object.keys(KERNEL_TOOLS) : [])]);
   if (kernel && cfg.cpuProfile !== 'full')
     throw new TwinError(
@@ -370,15 +391,7 @@ export async function up(
     );
     return 0;
   }
-  if (!state.baseImage) {
-    progress.info(
-      kernel
-        ? `kernel twin disk ${kernel.imageDir} not cached: building it from Debian packages (about 4-5 minutes)`
-        : `base image ${cfg.baseImage} not cached: building it from Debian packages (about 1-2 minutes)`,
-    );
-    const dir = await mkdtemp(join(tmpdir(), 'e2m-twin-base-'));
-    await runSteps(runner, buildSteps(dir), progress);
-  }
+  if (!state.baseImage) await buildBase(runner, cfg, progress);
   if (!state.gcsImage) {
     const dir = await mkdtemp(join(tmpdir(), 'e2m-twin-gcs-'));
     await runSteps(runner, buildGcsImageSteps(cfg, dir), progress);
@@ -438,7 +451,7 @@ export async function down(
     progress.info('twin is already down; nothing changed');
     return 0;
   }
-  const kernel = cfg.machine === 'kernel' ? kernelPaths(cfg, cfg.cacheDir) : undefined;
+  const kernel = cfg.machine === 'kernel' ? kernelPaths(cfg) : undefined;
   const pid = kernel ? qemuPid(cfg) : undefined;
   const steps = [
     ...(kernel && state.twin !== 'absent' ? downKernelSteps(kernel, pid) : []),
@@ -516,7 +529,7 @@ export function formatStatus(cfg: TwinConfig, s: TwinStatus): string {
     `  ${cfg.gcsContainer}: ${s.docker.gcs}`,
     `  network ${cfg.network}: ${s.docker.network ? 'present' : 'absent'}`,
     cfg.machine === 'kernel'
-      ? `  kernel twin disk ${kernelPaths(cfg, cfg.cacheDir).imageDir}: ${s.docker.baseImage ? 'cached' : 'not built'}`
+      ? `  kernel twin disk ${kernelPaths(cfg).imageDir}: ${s.docker.baseImage ? 'cached' : 'not built'}`
       : `  base image ${cfg.baseImage}: ${s.docker.baseImage ? 'cached' : 'not built'}`,
     ...(s.stale ? [`  note: ${STALE}`] : []),
     `  ports (127.0.0.1): ssh ${s.ports.ssh}, http ${s.ports.http}, https ${s.ports.https}, gcs ${s.ports.gcs}`,

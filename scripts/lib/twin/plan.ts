@@ -87,7 +87,9 @@ export interface TwinConfig {
   machine: 'container' | 'kernel';
   /** Where built images are cached between runs (outside the work tree). */
   cacheDir: string;
-  /** The kernel twin's guest agent socket (kernel/plan.ts), and the Node that speaks to it. */
+  /** The kernel twin's run directory and guest agent socket (kernel/plan.ts), one per instance,
+   * and the Node that speaks to the agent. */
+  kernelDir: string;
   qgaSocket: string;
   nodeBin: string;
 }
@@ -203,7 +205,8 @@ export function resolveConfig(input: ConfigInput): TwinConfig {
     debCacheDir: join(input.cacheDir, 'debs'),
     machine: input.machine ?? 'container',
     cacheDir: input.cacheDir,
-    qgaSocket: join(stateDir, 'kernel', 'qga.sock'),
+    kernelDir: join(stateDir, instance ? `kernel-${instance}` : 'kernel'),
+    qgaSocket: join(stateDir, instance ? `kernel-${instance}` : 'kernel', 'qga.sock'),
     nodeBin: input.nodeBin,
   };
 }

@@ -13,7 +13,7 @@ import {
 } from './plan.ts';
 
 const cfg = resolveConfig({ ...twinInput, machine: 'kernel' });
-const paths = kernelPaths(cfg, cfg.cacheDir);
+const paths = kernelPaths(cfg);
 const shell = (steps: Step[]) => steps.flatMap((s) => ('argv' in s ? [toShell(s.argv)] : []));
 
 describe('the kernel twin', () => {
@@ -27,6 +27,11 @@ describe('the kernel twin', () => {
       console: '/repo/.twin/kernel/console.log',
     });
     expect(cfg.qgaSocket).toBe(paths.socket);
+    const second = resolveConfig({ ...twinInput, machine: 'kernel', env: { E2M_TWIN_INSTANCE: 'k2' } });
+    expect(kernelPaths(second)).toMatchObject({
+      runDir: '/repo/.twin/kernel-k2',
+      socket: '/repo/.twin/kernel-k2/qga.sock',
+    });
   });
 
   it('builds the disk from the same base with the cloud kernel, then moves it into the cache whole', () => {

@@ -26,13 +26,15 @@ export interface KernelPaths {
   console: string;
 }
 
-export function kernelPaths(cfg: Pick<TwinConfig, 'stateDir' | 'recipeHash'>, cacheDir: string): KernelPaths {
-  const runDir = join(cfg.stateDir, 'kernel');
+export function kernelPaths(
+  cfg: Pick<TwinConfig, 'kernelDir' | 'qgaSocket' | 'recipeHash' | 'cacheDir'>,
+): KernelPaths {
+  const runDir = cfg.kernelDir;
   return {
-    imageDir: join(cacheDir, `kernel-${cfg.recipeHash}`),
+    imageDir: join(cfg.cacheDir, `kernel-${cfg.recipeHash}`),
     runDir,
     overlay: join(runDir, 'disk.qcow2'),
-    socket: join(runDir, 'qga.sock'),
+    socket: cfg.qgaSocket,
     pidFile: join(runDir, 'qemu.pid'),
     console: join(runDir, 'console.log'),
   };
@@ -109,9 +111,23 @@ export function buildKernelSteps(
   ];
 }
 
+/** A guest other than the twin (bench/cgroup-v2.ts: a laptop stand-in) may differ in these. */
+export interface GuestShape {
+  memoryMiB: number;
+  /** Publish the twin's ports on this machine's loopback. */
+  forwardPorts: boolean;
+  /** More disks, read-only (virtio: /dev/vdb, ...). */
+  extraDisks: string[];
+}
+
+const TWIN_SHAPE: GuestShape = { memoryMiB: KERNEL_RECIPE.memoryMiB, forwardPorts: true, extraDisks: [] };
+
 /** QEMU under TCG: KVM does not work on these machines (docs/twin.md). */
-export function qemuArgv(cfg: TwinConfig, paths: KernelPaths): string[] {
+export function qemuArgv(cfg: TwinConfig, paths: KernelPaths, shape: GuestShape = TWIN_SHAPE): string[] {
   const fwd = (port: number, inner: number) => `hostfwd=tcp:127.0.0.1:${port}-:${inner}`;
+  const forwards = shape.forwardPorts
+    ? `,${fwd(cfg.ports.ssh, 22)},${fwd(cfg.ports.http, 80)},${fwd(cfg.ports.https, 443)}`
+    : '';
   return [
     'qemu-system-x86_64',
     '-name',
@@ -122,7 +138,7 @@ export function qemuArgv(cfg: TwinConfig, paths: KernelPaths): string[] {
     '-cpu',
     'max',
     '-m',
-    String(KERNEL_RECIPE.memoryMiB),
+    String(shape.memoryMiB),
     '-smp',
     String(KERNEL_RECIPE.cpus),
     '-kernel',
@@ -133,8 +149,9 @@ export function qemuArgv(cfg: TwinConfig, paths: KernelPaths): string[] {
     'root=/dev/vda rw console=ttyS0 quiet',
     '-drive',
     `file=${paths.overlay},if=virtio,format=qcow2,discard=unmap`,
+    ...shape.extraDisks.flatMap((disk) => ['-drive', `file=${disk},if=virtio,format=raw,readonly=on`]),
     '-netdev',
-    `user,id=net0,hostname=${cfg.hostname},${fwd(cfg.ports.ssh, 22)},${fwd(cfg.ports.http, 80)},${fwd(cfg.ports.https, 443)}`,
+    `user,id=net0,hostname=${cfg.hostname}${forwards}`,
     '-device',
     'virtio-net-pci,netdev=net0',
     '-device',
@@ -156,7 +173,7 @@ export function qemuArgv(cfg: TwinConfig, paths: KernelPaths): string[] {
 }
 
 /** Everything `up --kernel` runs before the guest answers: run directory, its disk, QEMU. */
-export function bootSteps(cfg: TwinConfig, paths: KernelPaths): Step[] {
+export function bootSteps(cfg: TwinConfig, paths: KernelPaths, shape: GuestShape = TWIN_SHAPE): Step[] {
   return [
     { kind: 'run', title: `create ${paths.runDir}`, argv: ['mkdir', '-p', '-m', '0700', paths.runDir] },
     {
@@ -177,8 +194,8 @@ export function bootSteps(cfg: TwinConfig, paths: KernelPaths): Step[] {
     },
     {
       kind: 'run',
-      title: `boot QEMU (TCG, ${KERNEL_RECIPE.memoryMiB} MiB, ${KERNEL_RECIPE.cpus} vCPUs, Debian cloud kernel)`,
-      argv: qemuArgv(cfg, paths),
+      title: `boot QEMU (TCG, ${shape.memoryMiB} MiB, ${KERNEL_RECIPE.cpus} vCPUs, Debian cloud kernel)`,
+      argv: qemuArgv(cfg, paths, shape),
     },
     {
       kind: 'writeFile',
