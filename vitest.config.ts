@@ -68,6 +68,16 @@ export default defineConfig({
       },
       {
         test: {
+          // The kernel twin (twin up --kernel): a QEMU guest booted, read back and removed.
+          name: 'kernel',
+          include: ['test/kernel/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           // The README's quick start as written (npm run rehearse) on a twin nothing has touched.
           name: 'quickstart',
           include: ['test/quickstart/**/*.test.ts'],

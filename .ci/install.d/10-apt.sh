@@ -11,7 +11,7 @@ dev=(mariadb-server mariadb-client redis-server curl ca-certificates)
 # shellcheck disable=SC2034 # read through the nameref below
 kernel=("${rehearse[@]}" qemu-system-x86 qemu-utils)
 # shellcheck disable=SC2034 # read through the nameref below
-all=("${rehearse[@]}" "${dev[@]}" shellcheck yamllint wrk age qemu-guest-agent)
+all=("${rehearse[@]}" "${dev[@]}" shellcheck yamllint wrk age qemu-system-x86 qemu-utils qemu-guest-agent)
 declare -n packages="${E2M_INSTALL_PROFILE:-all}"
 missing=()
 for p in "${packages[@]}"; do
