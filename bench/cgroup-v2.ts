@@ -2,12 +2,14 @@
 // users' laptops are (Debian 12, Ubuntu 22.04+, Fedora, Docker Desktop)? This machine is cgroup
 // v1, so the proof runs in a stand-in laptop: a QEMU guest (the kernel twin's Debian 12 disk and
 // cloud kernel, systemd's default unified hierarchy) with 3 GB of RAM. In it, as a user would:
-// Debian's docker.io, this work tree, `npm run twin -- reset` from scratch (its own debootstrap),
-// then the e2e memory test (test/e2e/90-memory.test.ts): a container in the twin allocates
+// Debian's docker.io, this work tree, `npm run twin -- reset`, then the e2e memory test (test/e2e/90-memory.test.ts): a container in the twin allocates
 // 1.5 GB and must be OOM-killed by the twin's own 1 GB limit, with the twin and the laptop fine.
+// The twin's base image is built on this machine (cached as for `twin up`) and loaded into the
+// laptop's Docker: debootstrap under emulation would add about 20 minutes and prove nothing about
+// cgroups; --build-base builds it in the guest instead.
 // Prints each step's time, the guest's cgroup facts, the test's summary and the kernel's OOM line.
 // Exit code: 0 when the test passed, 1 otherwise. Options: --keep (leave the guest running; its
-// run directory and agent socket are printed), --memory MIB (default 3072).
+// run directory and agent socket are printed), --memory MIB (default 3072), --build-base.
 // Needs: bash .ci/install.sh kernel; slow (software emulation): about 30-40 minutes.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,8 @@ const progress = consoleProgress();
 // A guest of its own, beside any twin: its own state directory, no ports published.
 const work = mkdtempSync(join(tmpdir(), 'e2m-v2-'));
 const base = loadConfig(root, process.env, { kernel: true });
+/** The container twin the laptop will run: its base image. */
+const container = { ...loadConfig(root, process.env, {}), machine: 'container' as const };
 const cfg = {
   ...base,
   kernelDir: join(work, 'kernel'),
@@ -87,6 +91,8 @@ async function payloadDisk(): Promise<string> {
     '.',
   ]);
   tar(['-C', cache, '-cf', join(stage, 'cache.tar'), 'tools', 'go/bin/fake-gcs-server', 'twin/debs']);
+  if (!argv['build-base'])
+    await runner.run(['docker', 'save', '-o', join(stage, 'base.tar'), container.baseImage]);
   writeFileSync(join(stage, 'npm'), NPM, { mode: 0o755 });
   await runner.run(['truncate', '-s', '4G', disk]);
   await runner.run(['mkfs.ext4', '-q', '-F', '-L', 'e2m-payload', '-d', stage, disk]);
@@ -97,6 +103,8 @@ async function payloadDisk(): Promise<string> {
 let failed = true;
 try {
   if (!(await readState(runner, cfg)).baseImage) await buildBase(runner, cfg, progress);
+  if (!argv['build-base'] && !(await readState(runner, container)).baseImage)
+    await buildBase(runner, container, progress);
   const disk = await step('the payload disk (work tree, tools)', payloadDisk);
   await runSteps(
     runner,
@@ -113,7 +121,7 @@ try {
     throw new Error('the guest does not run the unified cgroup v2 hierarchy');
   await step('unpack the work tree and the tools', () =>
     guest(
-      'set -e; mkdir -p /mnt/p /root/e2m /root/.cache/e2-micro; mount -o ro /dev/vdb /mnt/p; tar -C /root/e2m -xf /mnt/p/work.tar; tar -C /root/.cache/e2-micro -xf /mnt/p/cache.tar; install -m 0755 /mnt/p/npm /usr/local/bin/npm; umount /mnt/p',
+      'set -e; mkdir -p /mnt/p /root/e2m /root/.cache/e2-micro; mount -o ro /dev/vdb /mnt/p; tar -C /root/e2m -xf /mnt/p/work.tar; tar -C /root/.cache/e2-micro -xf /mnt/p/cache.tar; install -m 0755 /mnt/p/npm /usr/local/bin/npm',
     ),
   );
   await step("install Debian's docker.io and debootstrap, as a laptop would", () =>
@@ -122,6 +130,11 @@ try {
       1_800_000,
     ).then((s) => echo(`guest: ${s}`)),
   );
+  if (!argv['build-base'])
+    await step(`load ${container.baseImage}, built on this machine`, () =>
+      guest('docker load -q -i /mnt/p/base.tar', 1_800_000),
+    );
+  await guest('umount /mnt/p');
   // The test run: the e2e project's own global setup resets the twin (`npm run twin -- reset`).
   await guest(
     'cd /root/e2m && systemd-run --unit e2m-v2 --working-directory=/root/e2m --setenv=HOME=/root --setenv=E2M_E2E_ONLY=90 -p StandardOutput=file:/root/v2.log -p StandardError=file:/root/v2.log bash scripts/with-tools.sh npx vitest run --project e2e --reporter=verbose',

@@ -411,7 +411,7 @@ export async function up(
     readFileSync(METADATA_SERVER, 'utf8'),
     metadataTree(cfg, publicKey, startup),
   );
-  await runSteps(runner, afterStartSteps(cfg, cgroup?.path, metadata), progress);
+  await runSteps(runner, afterStartSteps(cfg, cgroup, metadata), progress);
   const listed = JSON.parse(
     await runner.capture([
       'curl',

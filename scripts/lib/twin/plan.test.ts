@@ -173,10 +173,10 @@ describe('upSteps', () => {
 
 describe('afterStartSteps', () => {
   const metadata: Step[] = [{ kind: 'run', title: 'the metadata steps', argv: ['true'] }];
-  const steps = afterStartSteps(cfg, '/docker/abc', metadata);
+  const steps = afterStartSteps(cfg, { version: 1, path: '/docker/abc' }, metadata);
   it('lays down the docker drop-in, waits for systemd, then the metadata steps, then waits for GCS', () => {
     expect(steps.map((s) => s.kind)).toEqual(['run', 'wait', 'run', 'wait']);
-    expect(steps[0]).toMatchObject({ input: dockerDropIn('/docker/abc') });
+    expect(steps[0]).toMatchObject({ input: dockerDropIn({ version: 1, path: '/docker/abc' }) });
     expect(steps[1]).toMatchObject({
       argv: ['docker', 'exec', 'e2m-twin', 'systemctl', 'is-system-running', '--wait'],
       expect: 'running',
@@ -189,8 +189,12 @@ describe('afterStartSteps', () => {
   });
 
   it('nests the inner Docker under the twin cgroup with a flag, keeping the unit own options', () => {
-    const d = dockerDropIn('/docker/abc');
+    const d = dockerDropIn({ version: 1, path: '/docker/abc' });
     expect(d).toContain('Environment="E2M_TWIN_DOCKER_OPTS=--cgroup-parent=/docker/abc/inner"');
+    // cgroup v2: the systemd driver dockerd would pick takes only a slice as the parent.
+    expect(dockerDropIn({ version: 2, path: '/system.slice/docker-abc.scope' })).toContain(
+      'Environment="E2M_TWIN_DOCKER_OPTS=--cgroup-parent=/system.slice/docker-abc.scope/inner --exec-opt native.cgroupdriver=cgroupfs"',
+    );
     expect(d).toMatch(/^ExecStart=$/m);
     expect(d).toContain(
       'ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS $E2M_TWIN_DOCKER_OPTS',

@@ -499,14 +499,17 @@ export const DOCKER_DROPIN = '/etc/systemd/system/docker.service.d/10-e2m-twin-c
 
 /**
  * A drop-in for the docker.service a playbook installs later: its containers go under the twin's
- * cgroup, so the twin's 1 GB covers them. A flag, not daemon.json, which the playbook owns.
+ * cgroup, so the twin's 1 GB covers them. A flag, not daemon.json, which the playbook owns. On
+ * cgroup v2 dockerd picks the systemd driver, which takes only a slice as the parent (moby#40846):
+ * the cgroupfs driver keeps the same path on both.
  */
-export function dockerDropIn(cgroupPath: string): string {
+export function dockerDropIn(cgroup: { version: 1 | 2; path: string }): string {
+  const driver = cgroup.version === 2 ? ' --exec-opt native.cgroupdriver=cgroupfs' : '';
   return [
     '# Laid down by `twin up` (not part of a real VM): containers of this Docker engine are',
     "# created under the twin's own cgroup so the twin's 1 GB limit covers them too.",
     '[Service]',
-    `Environment="E2M_TWIN_DOCKER_OPTS=--cgroup-parent=${cgroupPath}/inner"`,
+    `Environment="E2M_TWIN_DOCKER_OPTS=--cgroup-parent=${cgroup.path}/inner${driver}"`,
     'ExecStart=',
     'ExecStart=/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS $E2M_TWIN_DOCKER_OPTS',
     '',
@@ -565,23 +568,27 @@ export function renderStartupScript(template: string, vars: Record<string, strin
   return out;
 }
 
-/** After the machine exists: the docker drop-in (a container twin's, under `cgroupPath`), then wait until it has booted, then
- * `metadata` (metadata/plan.ts: GCP's metadata server, and the guest agent's and the script
- * runner's work read from it), then the GCS emulator. */
-export function afterStartSteps(cfg: TwinConfig, cgroupPath: string | undefined, metadata: Step[]): Step[] {
+/** After the machine exists: the docker drop-in (a container twin's, under its `cgroup`), then
+ * wait until it has booted, then `metadata` (metadata/plan.ts: GCP's metadata server, and the
+ * guest agent's and the script runner's work read from it), then the GCS emulator. */
+export function afterStartSteps(
+  cfg: TwinConfig,
+  cgroup: { version: 1 | 2; path: string } | undefined,
+  metadata: Step[],
+): Step[] {
   const nest: Step[] =
-    cgroupPath === undefined
+    cgroup === undefined
       ? []
       : [
           {
             kind: 'run',
-            title: `nest a future Docker engine under ${cgroupPath}`,
+            title: `nest a future Docker engine under ${cgroup.path}`,
             argv: execIn(
               cfg,
               ['sh', '-c', `mkdir -p ${DOCKER_DROPIN.replace(/\/[^/]+$/, '')} && cat > ${DOCKER_DROPIN}`],
               true,
             ),
-            input: dockerDropIn(cgroupPath),
+            input: dockerDropIn(cgroup),
           },
         ];
   return [
