@@ -9,9 +9,13 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshRunner } from '../../scripts/lib/runner.ts';
 import { loadTarget } from '../../scripts/lib/target.ts';
+import { loadConfig } from '../../scripts/lib/twin/execute.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const MiB = 2 ** 20;
+/** Names and ports as `npm run twin` resolves them here (E2M_TWIN_* included). */
+const cfg = loadConfig(root, process.env, { kernel: true });
+const { ssh: sshPort, gcs: gcsPort } = cfg.ports;
 
 function twin(...args: string[]): { code: number; out: string; seconds: number } {
   const t0 = Date.now();
@@ -44,19 +48,21 @@ describe('twin up --kernel', () => {
     expect(upOut).toMatch(
       /<== wait for the guest to boot \(its QEMU guest agent answers\): ok in (\d+\.\d)s/,
     );
-    expect(upOut).toMatch(/twin is up in [\d.]+s: ssh ops@127\.0\.0\.1 -p 2222 .*QEMU guest, 1024 MiB/);
+    expect(upOut).toMatch(
+      new RegExp(`twin is up in [\\d.]+s: ssh ops@127\\.0\\.0\\.1 -p ${sshPort} .*QEMU guest, 1024 MiB`),
+    );
   });
 
   it('is reached over SSH as ops with the host key the guest agent published, pinned', async () => {
     const target = loadTarget('twin', root);
-    const knownHosts = readFileSync(resolve(root, '.twin', 'known_hosts'), 'utf8');
-    expect(knownHosts).toMatch(/^\[127\.0\.0\.1\]:2222 ssh-ed25519 \S+\n$/);
+    const knownHosts = readFileSync(cfg.knownHostsFile, 'utf8');
+    expect(knownHosts).toMatch(new RegExp(`^\\[127\\.0\\.0\\.1\\]:${sshPort} ssh-ed25519 \\S+\\n$`));
     ssh = await SshRunner.connect(target);
     expect(await ssh.capture(['id', '-un'])).toBe('ops');
     expect(await ssh.capture(['sudo', '-n', 'true'])).toBe('');
-    const inventory = readFileSync(resolve(root, 'inventory', 'twin.yml'), 'utf8');
+    const inventory = readFileSync(cfg.inventoryFile, 'utf8');
     expect(inventory).toContain('e2m_twin_kernel: true');
-    expect(inventory).toContain('e2m_gcs_endpoint: http://10.0.2.2:4443');
+    expect(inventory).toContain(`e2m_gcs_endpoint: http://10.0.2.2:${gcsPort}`);
   });
 
   it("runs Debian's cloud kernel with 1 GB of its own, a 10 GB disk and a writable sysctl", async () => {
@@ -74,14 +80,20 @@ describe('twin up --kernel', () => {
     const size = Number(await ssh.capture(['lsblk', '-bdno', 'SIZE', '/dev/vda']));
     expect(size).toBe(10 * 2 ** 30);
     // A sysctl the container twin cannot write (its /proc/sys is the host's, read-only).
-    const before = await ssh.capture(['sysctl', '-n', 'net.ipv4.tcp_syncookies']);
+    const read = () => ssh.capture(['/usr/sbin/sysctl', '-n', 'net.ipv4.tcp_syncookies']);
+    const before = await read();
     await ssh.run(['sudo', '-n', 'sysctl', '-qw', `net.ipv4.tcp_syncookies=${before === '1' ? 2 : 1}`]);
-    expect(await ssh.capture(['sysctl', '-n', 'net.ipv4.tcp_syncookies'])).not.toBe(before);
+    expect(await read()).not.toBe(before);
     await ssh.run(['sudo', '-n', 'sysctl', '-qw', `net.ipv4.tcp_syncookies=${before}`]);
   });
 
   it('has IPv4 and IPv6 on its own network, and the metadata server at 169.254.169.254', async () => {
-    const addresses = await ssh.capture(['ip', '-br', 'address', 'show', 'scope', 'global']);
+    // IPv6 comes from a router advertisement, which a busy emulated guest may take a while to see.
+    const addresses = await ssh.capture([
+      'sh',
+      '-c',
+      'for i in $(seq 60); do ip -6 -br address show scope global | grep -q fec0:: && break; sleep 1; done; ip -br address show scope global',
+    ]);
     expect(addresses).toMatch(/10\.0\.2\.15\/24/);
     expect(addresses).toMatch(/fec0::[0-9a-f:]+\/64/);
     expect(
@@ -92,7 +104,7 @@ describe('twin up --kernel', () => {
         'Metadata-Flavor: Google',
         'http://metadata.google.internal/computeMetadata/v1/project/project-id',
       ]),
-    ).toBe('e2m-twin-local');
+    ).toBe(cfg.projectId);
     // The GCS emulator on this machine's loopback, through QEMU's user network.
     expect(
       await ssh.capture([
@@ -102,24 +114,27 @@ describe('twin up --kernel', () => {
         '/dev/null',
         '-w',
         '%{http_code}',
-        'http://10.0.2.2:4443/storage/v1/b?project=e2m-twin-local',
+        `http://10.0.2.2:${gcsPort}/storage/v1/b?project=${cfg.projectId}`,
       ]),
     ).toBe('200');
   });
 
   it('publishes its ports on loopback only', () => {
     const listening = spawnSync('ss', ['-Hltn'], { encoding: 'utf8' }).stdout;
-    for (const port of [2222, 8080, 8443]) {
+    for (const port of [sshPort, cfg.ports.http, cfg.ports.https]) {
       const lines = listening.split('\n').filter((l) => new RegExp(`:${port}\\s`).test(l));
       expect(lines.length, `port ${port}`).toBeGreaterThan(0);
       for (const l of lines) expect(l).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}\\s`));
     }
   });
 
-  it('tells status, up again and a CPU profile it cannot honour apart; down removes it', () => {
+  it('tells status, up again and a CPU profile it cannot honour apart; down removes it', async () => {
+    await ssh.close(); // before the guest goes away under it
     const status = twin('status');
     expect(status.code).toBe(0);
-    expect(status.out).toMatch(/e2m-twin \(QEMU guest, kernel of its own\): running \(systemd: running\)/);
+    expect(status.out).toContain(
+      `${cfg.container} (QEMU guest, kernel of its own): running (systemd: running)`,
+    );
     expect(status.out).toMatch(/memory \(meminfo\): \d+ MiB used of (9\d\d|10[01]\d) MiB/);
     const again = twin('up', '--kernel');
     expect(again.code).toBe(0);
@@ -129,12 +144,12 @@ describe('twin up --kernel', () => {
     expect(cpu.out).toContain(
       'twin: --cpu e2-micro is for the container twin; the kernel twin has 2 emulated vCPUs',
     );
-    const pid = Number(readFileSync(resolve(root, '.twin', 'kernel', 'qemu.pid'), 'utf8'));
+    const pid = Number(readFileSync(resolve(cfg.kernelDir, 'qemu.pid'), 'utf8'));
     const down = twin('down');
     expect(down.code, down.out).toBe(0);
     expect(existsSync(`/proc/${pid}`)).toBe(false);
-    expect(existsSync(resolve(root, '.twin', 'kernel'))).toBe(false);
-    expect(existsSync(resolve(root, 'inventory', 'twin.yml'))).toBe(false);
+    expect(existsSync(cfg.kernelDir)).toBe(false);
+    expect(existsSync(cfg.inventoryFile)).toBe(false);
     expect(twin('status').code).toBe(3);
   });
 });

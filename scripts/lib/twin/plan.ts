@@ -516,11 +516,13 @@ export function dockerDropIn(cgroup: { version: 1 | 2; path: string }): string {
   ].join('\n');
 }
 
-/** A command as root on the twin's machine: `docker exec`, or the QEMU guest agent (kernel/qga.ts). */
-export function execIn(cfg: TwinConfig, argv: string[], interactive = false): string[] {
+/** A command as root on the twin's machine: `docker exec`, or the QEMU guest agent (kernel/qga.ts,
+ * which gives up after `timeoutS`, 600 by default). */
+export function execIn(cfg: TwinConfig, argv: string[], interactive = false, timeoutS?: number): string[] {
   if (cfg.machine === 'kernel') {
     const qga = join(cfg.root, 'scripts', 'lib', 'twin', 'kernel', 'qga.ts');
-    return [cfg.nodeBin, qga, cfg.qgaSocket, ...(interactive ? ['--stdin'] : []), '--', ...argv];
+    const flags = [...(interactive ? ['--stdin'] : []), ...(timeoutS ? ['--timeout', String(timeoutS)] : [])];
+    return [cfg.nodeBin, qga, cfg.qgaSocket, ...flags, '--', ...argv];
   }
   return ['docker', 'exec', ...(interactive ? ['--interactive'] : []), cfg.container, ...argv];
 }

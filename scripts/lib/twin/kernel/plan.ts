@@ -230,7 +230,8 @@ export function agentReadyStep(cfg: TwinConfig): Step {
   return {
     kind: 'wait',
     title: 'wait for the guest to boot (its QEMU guest agent answers)',
-    argv: execIn(cfg, ['true']),
+    // Each try gives up after 5 s: until the agent runs, nothing answers at all.
+    argv: execIn(cfg, ['true'], false, 5),
     timeoutMs: 300_000,
     intervalMs: 1000,
   };

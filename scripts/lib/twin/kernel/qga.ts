@@ -123,8 +123,9 @@ export async function guestExec(
   const timeoutMs = opts.timeoutMs ?? 600_000;
   const agent = await Agent.connect(socketPath, 10_000);
   try {
-    // Until the guest's agent runs, QEMU accepts the connection and nothing ever answers.
-    await agent.sync(Math.min(timeoutMs, 5_000));
+    // Until the guest's agent runs, QEMU accepts the connection and nothing ever answers; a busy
+    // guest under emulation can take seconds to answer, so only a short --timeout shortens this.
+    await agent.sync(Math.min(timeoutMs, 30_000));
     const { pid } = await agent.call<{ pid: number }>('guest-exec', {
       path: argv[0],
       arg: argv.slice(1),
