@@ -137,7 +137,7 @@ try {
     .join('\n');
   const v6route = await ssh.capture(['ip', '-6', 'route', 'show', 'default']);
   report(
-    'IPv6: global address and default route kept',
+    'IPv6: an address beyond link-local and a default route kept',
     /inet6 \S+/.test(v6) && v6route !== '' ? 'pass' : 'fail',
     `${/inet6 (\S+)/.exec(v6)?.[1] ?? 'no address'}, ${v6route.split('\n')[0] || 'no default route'}`,
   );
