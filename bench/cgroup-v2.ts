@@ -2,7 +2,7 @@
 // users' laptops are (Debian 12, Ubuntu 22.04+, Fedora, Docker Desktop)? This machine is cgroup
 // v1, so the proof runs in a stand-in laptop: a QEMU guest (the kernel twin's Debian 12 disk and
 // cloud kernel, systemd's default unified hierarchy) with 3 GB of RAM. In it, as a user would:
-// Debian's docker.io, this work tree, `npm run twin -- reset`, then the e2e memory test (test/e2e/90-memory.test.ts): a container in the twin allocates
+// Debian's docker.io (with AppArmor, as Debian installs it by default), this work tree, `npm run twin -- reset`, then the e2e memory test (test/e2e/90-memory.test.ts): a container in the twin allocates
 // 1.5 GB and must be OOM-killed by the twin's own 1 GB limit, with the twin and the laptop fine.
 // The twin's base image is built on this machine (cached as for `twin up`) and loaded into the
 // laptop's Docker: debootstrap under emulation would add about 20 minutes and prove nothing about
@@ -126,7 +126,7 @@ try {
   );
   await step("install Debian's docker.io and debootstrap, as a laptop would", () =>
     guest(
-      'set -e; export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq --no-install-recommends docker.io debootstrap ca-certificates curl >/dev/null; systemctl start docker; docker info --format "Docker {{.ServerVersion}}, cgroup v{{.CgroupVersion}}, driver {{.CgroupDriver}}"',
+      'set -e; export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq --no-install-recommends docker.io apparmor debootstrap ca-certificates curl >/dev/null; systemctl start docker; docker info --format "Docker {{.ServerVersion}}, cgroup v{{.CgroupVersion}}, driver {{.CgroupDriver}}"',
       1_800_000,
     ).then((s) => echo(`guest: ${s}`)),
   );
@@ -137,7 +137,7 @@ try {
   await guest('umount /mnt/p');
   // The test run: the e2e project's own global setup resets the twin (`npm run twin -- reset`).
   await guest(
-    'cd /root/e2m && systemd-run --unit e2m-v2 --working-directory=/root/e2m --setenv=HOME=/root --setenv=E2M_E2E_ONLY=90 -p StandardOutput=file:/root/v2.log -p StandardError=file:/root/v2.log bash scripts/with-tools.sh npx vitest run --project e2e --reporter=verbose',
+    'cd /root/e2m && systemd-run --unit e2m-v2 --working-directory=/root/e2m --setenv=HOME=/root --setenv=E2M_E2E_ONLY=90 -p StandardOutput=file:/root/v2.log -p StandardError=file:/root/v2.log bash scripts/with-tools.sh vitest run --project e2e --reporter=verbose',
   );
   const tRun = Date.now();
   progress.start('the twin from scratch and the OOM test (test/e2e/90-memory.test.ts)');
