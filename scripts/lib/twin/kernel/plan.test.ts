@@ -19,7 +19,7 @@ const shell = (steps: Step[]) => steps.flatMap((s) => ('argv' in s ? [toShell(s.
 describe('the kernel twin', () => {
   it('keeps its disk per recipe in the cache and its run state in .twin/kernel', () => {
     expect(paths).toEqual({
-      imageDir: `/cache/twin/kernel-${cfg.recipeHash}`,
+      imageDir: expect.stringMatching(/^\/cache\/twin\/kernel-[0-9a-f]{12}$/),
       runDir: '/repo/.twin/kernel',
       overlay: '/repo/.twin/kernel/disk.qcow2',
       socket: '/repo/.twin/kernel/qga.sock',
@@ -28,6 +28,10 @@ describe('the kernel twin', () => {
     });
     expect(cfg.qgaSocket).toBe(paths.socket);
     const second = resolveConfig({ ...twinInput, machine: 'kernel', env: { E2M_TWIN_INSTANCE: 'k2' } });
+    // Per recipe: the base's and the kernel's; not the same directory as another base's.
+    expect(kernelPaths(second).imageDir).toBe(paths.imageDir);
+    const otherBase = resolveConfig({ ...twinInput, machine: 'kernel', provisionScript: 'echo other' });
+    expect(kernelPaths(otherBase).imageDir).not.toBe(paths.imageDir);
     expect(kernelPaths(second)).toMatchObject({
       runDir: '/repo/.twin/kernel-k2',
       socket: '/repo/.twin/kernel-k2/qga.sock',

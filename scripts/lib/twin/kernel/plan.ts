@@ -3,6 +3,7 @@
 // and a 10 GB disk, so what only a kernel of its own shows (sysctl, auditd, modules, swap, a real
 // /proc/meminfo and OOM killer) can be converged and read back. Its ports, inventory, GCS
 // emulator and metadata server are the container twin's; only the machine differs.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { BASE_RECIPE, execIn, type Step, type TwinConfig } from '../plan.ts';
 
@@ -30,8 +31,13 @@ export function kernelPaths(
   cfg: Pick<TwinConfig, 'kernelDir' | 'qgaSocket' | 'recipeHash' | 'cacheDir'>,
 ): KernelPaths {
   const runDir = cfg.kernelDir;
+  // The base's recipe and this one: a change to either builds a new disk.
+  const hash = createHash('sha256')
+    .update(cfg.recipeHash)
+    .update(JSON.stringify(KERNEL_RECIPE))
+    .digest('hex');
   return {
-    imageDir: join(cfg.cacheDir, `kernel-${cfg.recipeHash}`),
+    imageDir: join(cfg.cacheDir, `kernel-${hash.slice(0, 12)}`),
     runDir,
     overlay: join(runDir, 'disk.qcow2'),
     socket: cfg.qgaSocket,
