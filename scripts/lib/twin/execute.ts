@@ -33,6 +33,7 @@ import {
   isDown,
   isUp,
   KERNEL_TOOLS,
+  kernelDirFor,
   missingToolMessage,
   PORT_ENV,
   type Ports,
@@ -133,12 +134,10 @@ export function loadConfig(
     cacheDir: join(cache, 'twin'),
     nodeBin: process.execPath,
     // The kernel twin when asked for, or when one is running: down, status and ssh follow it.
-    machine: flags.kernel || existsSync(kernelDirOf(root, env)) ? 'kernel' : 'container',
+    machine:
+      flags.kernel || existsSync(kernelDirFor(root, env.E2M_TWIN_INSTANCE ?? '')) ? 'kernel' : 'container',
   });
 }
-/** The kernel twin's run directory for this instance (resolveConfig's `kernelDir`). */
-const kernelDirOf = (root: string, env: Record<string, string | undefined>) =>
-  join(root, '.twin', env.E2M_TWIN_INSTANCE ? `kernel-${env.E2M_TWIN_INSTANCE}` : 'kernel');
 
 export type ConfigFlags = Partial<Record<`${keyof Ports}-port`, string | number>> & {
   cpu?: string;
@@ -316,9 +315,16 @@ export async function withLock<T>(cfg: TwinConfig, fn: () => Promise<T>): Promis
   }
 }
 
+/** The steps that build the base in `dir`: the container's image, or the kernel twin's disk. */
+function baseSteps(cfg: TwinConfig, dir: string): Step[] {
+  const provisionScript = readFileSync(PROVISION_SCRIPT, 'utf8');
+  return cfg.machine === 'kernel'
+    ? buildKernelSteps(cfg, kernelPaths(cfg), dir, provisionScript)
+    : buildBaseSteps(cfg, dir, provisionScript);
+}
+
 /** Builds the base (the container's image, or the kernel twin's disk) from Debian packages. */
 export async function buildBase(runner: Runner, cfg: TwinConfig, progress: Progress): Promise<void> {
-  const provisionScript = readFileSync(PROVISION_SCRIPT, 'utf8');
   const kernel = cfg.machine === 'kernel' ? kernelPaths(cfg) : undefined;
   progress.info(
     kernel
@@ -326,11 +332,7 @@ export async function buildBase(runner: Runner, cfg: TwinConfig, progress: Progr
       : `base image ${cfg.baseImage} not cached: building it from Debian packages (about 1-2 minutes)`,
   );
   const dir = await mkdtemp(join(tmpdir(), 'e2m-twin-base-'));
-  await runSteps(
-    runner,
-    kernel ? buildKernelSteps(cfg, kernel, dir, provisionScript) : buildBaseSteps(cfg, dir, provisionScript),
-    progress,
-  );
+  await runSteps(runner, baseSteps(cfg, dir), progress);
 }
 
 export async function up(
@@ -372,10 +374,7 @@ export async function up(
   await checkPorts(toBind);
 
   const preSteps: Step[] = [];
-  const provisionScript = readFileSync(PROVISION_SCRIPT, 'utf8');
-  const buildSteps = (dir: string) =>
-    kernel ? buildKernelSteps(cfg, kernel, dir, provisionScript) : buildBaseSteps(cfg, dir, provisionScript);
-  if (!state.baseImage) preSteps.push(...buildSteps(join(tmpdir(), 'e2m-twin-base-XXXX')));
+  if (!state.baseImage) preSteps.push(...baseSteps(cfg, join(tmpdir(), 'e2m-twin-base-XXXX')));
   if (!state.gcsImage) {
     if (!existsSync(cfg.gcsBinary))
       throw new TwinError(

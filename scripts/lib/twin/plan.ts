@@ -151,6 +151,10 @@ export interface ConfigInput {
   machine?: TwinConfig['machine'];
 }
 
+/** The kernel twin's run directory for an instance ('' for the default twin). */
+export const kernelDirFor = (root: string, instance: string) =>
+  join(root, '.twin', instance ? `kernel-${instance}` : 'kernel');
+
 /** Flags win over environment variables, which win over defaults. */
 export function resolveConfig(input: ConfigInput): TwinConfig {
   const ports = { ...DEFAULT_PORTS };
@@ -205,8 +209,8 @@ export function resolveConfig(input: ConfigInput): TwinConfig {
     debCacheDir: join(input.cacheDir, 'debs'),
     machine: input.machine ?? 'container',
     cacheDir: input.cacheDir,
-    kernelDir: join(stateDir, instance ? `kernel-${instance}` : 'kernel'),
-    qgaSocket: join(stateDir, instance ? `kernel-${instance}` : 'kernel', 'qga.sock'),
+    kernelDir: kernelDirFor(input.root, instance),
+    qgaSocket: join(kernelDirFor(input.root, instance), 'qga.sock'),
     nodeBin: input.nodeBin,
   };
 }
